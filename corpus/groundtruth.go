@@ -33,28 +33,22 @@ func (t Truth) Malicious() bool { return len(t.MaliciousLayers) > 0 || len(t.Mal
 
 // GroundTruth maps the marked instructions of the Dockerfile's final stage to
 // the built image's layers. BuildKit writes exactly one history entry per
-// instruction of the final stage (after the base image's entries); the
-// entries with a layer map in order to the image's layers. A count mismatch
-// is an error, never a guess.
+// instruction of the final stage and of every stage it is built FROM (after
+// the external base image's baseHistory entries); the entries with a layer
+// map in order to the image's layers. A count mismatch is an error, never a
+// guess.
 func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, error) {
 	res, err := parser.Parse(bytes.NewReader(dockerfile))
 	if err != nil {
 		return Truth{}, fmt.Errorf("parse Dockerfile: %w", err)
 	}
-	nodes := res.AST.Children
-	last := -1
-	for i, n := range nodes {
-		if strings.EqualFold(n.Value, "from") {
-			last = i
-		}
+	chain, err := finalChain(res.AST.Children)
+	if err != nil {
+		return Truth{}, err
 	}
-	if last < 0 {
-		return Truth{}, fmt.Errorf("Dockerfile has no FROM")
-	}
-	stage := nodes[last+1:]
-	want := baseHistory + len(stage)
+	want := baseHistory + len(chain)
 	if len(cf.History) != want {
-		return Truth{}, fmt.Errorf("image has %d history entries, want %d (base %d + %d instructions): cannot align ground truth", len(cf.History), want, baseHistory, len(stage))
+		return Truth{}, fmt.Errorf("image has %d history entries, want %d (base %d + %d instructions): cannot align ground truth", len(cf.History), want, baseHistory, len(chain))
 	}
 	layerOf := make([]int, len(cf.History))
 	n := 0
@@ -69,7 +63,7 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 		return Truth{}, fmt.Errorf("image has %d non-empty history entries but %d layers", n, len(cf.RootFS.DiffIDs))
 	}
 	t := Truth{Tags: map[int]string{}}
-	for i, node := range stage {
+	for i, node := range chain {
 		tag := marker(node.PrevComment)
 		if tag == "" {
 			continue
@@ -94,4 +88,53 @@ func marker(comments []string) string {
 		}
 	}
 	return ""
+}
+
+// finalChain returns the instructions that make up the final stage's image:
+// those of every stage it is built FROM (by stage name), then its own.
+func finalChain(nodes []*parser.Node) ([]*parser.Node, error) {
+	type stage struct {
+		from  string
+		name  string
+		instr []*parser.Node
+	}
+	var stages []*stage
+	for _, n := range nodes {
+		if strings.EqualFold(n.Value, "from") {
+			st := &stage{}
+			if n.Next != nil {
+				st.from = strings.ToLower(n.Next.Value)
+				if a := n.Next.Next; a != nil && strings.EqualFold(a.Value, "as") && a.Next != nil {
+					st.name = strings.ToLower(a.Next.Value)
+				}
+			}
+			stages = append(stages, st)
+			continue
+		}
+		if len(stages) == 0 {
+			continue // ARG before the first FROM: global, no history entry
+		}
+		stages[len(stages)-1].instr = append(stages[len(stages)-1].instr, n)
+	}
+	if len(stages) == 0 {
+		return nil, fmt.Errorf("Dockerfile has no FROM")
+	}
+	var chain []*parser.Node
+	cur := stages[len(stages)-1]
+	for depth := 0; ; depth++ {
+		if depth > len(stages) {
+			return nil, fmt.Errorf("Dockerfile stages form a cycle")
+		}
+		chain = append(append([]*parser.Node{}, cur.instr...), chain...)
+		var parent *stage
+		for _, st := range stages {
+			if st != cur && st.name != "" && st.name == cur.from {
+				parent = st
+			}
+		}
+		if parent == nil {
+			return chain, nil
+		}
+		cur = parent
+	}
 }

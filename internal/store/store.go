@@ -40,6 +40,10 @@ type Store struct {
 	dir  string
 	path layout.Path
 	mu   sync.Mutex
+
+	csOnce sync.Once
+	cs     content.Store
+	csErr  error
 }
 
 // Open opens the layout at dir, creating an empty one if dir has none.
@@ -67,11 +71,13 @@ func (s *Store) Dir() string { return s.dir }
 // ContentStore returns a containerd content store over the layout's blobs,
 // the form in which BuildKit reads base images and writes build results.
 func (s *Store) ContentStore() (content.Store, error) {
-	cs, err := local.NewStore(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("open content store %s: %w", s.dir, err)
-	}
-	return cs, nil
+	s.csOnce.Do(func() {
+		s.cs, s.csErr = local.NewStore(s.dir)
+		if s.csErr != nil {
+			s.csErr = fmt.Errorf("open content store %s: %w", s.dir, s.csErr)
+		}
+	})
+	return s.cs, s.csErr
 }
 
 // Entry is one image registered in the index.

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/strata-sec/strata/experiments"
+)
+
+func init() {
+	register("report", command{
+		summary: "derive tables (terminal, Markdown, CSV) from an experiment's committed records",
+		run:     runReport,
+	})
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", "exp1", stderr)
+	results := fs.String("results", "results", "results dir holding <exp>/records.jsonl")
+	quiet := fs.Bool("quiet", false, "write the files only, print nothing")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("name one experiment (exp1)")
+	}
+	dir := filepath.Join(*results, pos[0])
+	var rep *experiments.Report
+	switch pos[0] {
+	case experiments.Exp1:
+		rep, err = experiments.Exp1ReportFile(filepath.Join(dir, "records.jsonl"))
+	default:
+		return fmt.Errorf("no report for %q (known: exp1)", pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteDir(dir); err != nil {
+		return err
+	}
+	if !*quiet {
+		if err := rep.Print(stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "report: wrote %s/report.md and CSV tables\n", dir)
+	}
+	return nil
+}

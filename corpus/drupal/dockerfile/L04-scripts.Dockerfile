@@ -1,0 +1,2 @@
+
+COPY bin/docker-php-entrypoint bin/apache2-foreground /usr/local/bin/

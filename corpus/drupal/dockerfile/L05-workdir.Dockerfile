@@ -1,0 +1,2 @@
+
+WORKDIR /opt/drupal

@@ -1,0 +1,256 @@
+package hierarchical
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/strata-sec/strata/detectors"
+)
+
+// scanHistory analyses every history entry: RUN commands as shell, ADD/COPY
+// sources (URLs), ENTRYPOINT/CMD as the container's command, ENV/LABEL and
+// anything unrecognised as text. Entries that produced a layer are attributed
+// to it; metadata entries have no layer.
+func (s *scan) scanHistory() {
+	for _, h := range s.res.History {
+		step := detectors.ParseCreatedBy(h.CreatedBy)
+		where := "history:" + strconv.Itoa(h.Index)
+		add := func(rule, ev string) { s.add(rule, h.Layer, where, h.CreatedBy, nil, ev) }
+		var hits []hit
+		switch step.Instruction {
+		case "RUN":
+			hits = analyzeScript(parseShell(step.Args), false)
+		case "ENTRYPOINT", "CMD":
+			argv, ok := detectors.ParseExecForm(step.Args)
+			if !ok {
+				argv = []string{"/bin/sh", "-c", step.Args}
+			}
+			hits = analyzeArgv(argv)
+		case "ADD", "COPY":
+			hits = scanLine(step.Args)
+			for _, f := range strings.Fields(step.Args) {
+				if m := rawIPURL.FindStringSubmatch(f); m != nil && isIPv4(m[1]) {
+					hits = append(hits, hit{rule: RuleRawIPDownload, evidence: clip(step.Instruction + " " + step.Args)})
+				}
+			}
+		default:
+			hits = scanLine(step.Args)
+		}
+		for _, ht := range hits {
+			add(ht.rule, ht.evidence)
+		}
+	}
+}
+
+// analyzeArgv treats an exec-form command as the container's main process.
+func analyzeArgv(argv []string) []hit {
+	if len(argv) == 0 {
+		return nil
+	}
+	c := command{argv: argv}
+	sc := script{cmds: []command{c}}
+	eff, _ := effective(argv)
+	if len(eff) > 0 && shellNames[progName(eff[0])] {
+		if inner := shellCArg(eff[1:]); inner != "" {
+			sub := parseShell(inner)
+			sc.cmds = append(sc.cmds, sub.cmds...)
+			sc.pipes = append(sc.pipes, sub.pipes...)
+		}
+	}
+	return analyzeScript(sc, true)
+}
+
+// scanConfig analyses the final config: the command the container runs
+// (ENTRYPOINT + CMD, and CMD alone since wrappers exec "$@") and the
+// environment.
+func (s *scan) scanConfig(cfg v1.Config) {
+	argv := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	where := "config:Cmd"
+	if len(cfg.Entrypoint) > 0 {
+		where = "config:Entrypoint"
+	}
+	for _, h := range analyzeArgv(argv) {
+		s.add(h.rule, detectors.NoLayer, where, "", nil, h.evidence)
+	}
+	if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
+		for _, h := range analyzeArgv(cfg.Cmd) {
+			s.add(h.rule, detectors.NoLayer, "config:Cmd", "", nil, h.evidence)
+		}
+	}
+	for _, kv := range cfg.Env {
+		for _, h := range scanLine(kv) {
+			s.add(h.rule, detectors.NoLayer, "config:Env", "", nil, h.evidence)
+		}
+		_, v, _ := strings.Cut(kv, "=")
+		if m := minerOptRe.FindString(strings.ToLower(" " + v)); m != "" {
+			s.add(RuleMinerOptions, detectors.NoLayer, "config:Env", "", nil, clip(kv))
+		}
+	}
+}
+
+const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// correlate ties findings across layers and config:
+//   - the program ENTRYPOINT/CMD starts was added in layer i and made
+//     executable in a later layer j (ADD + chmod in separate steps);
+//   - that program carries strong evidence of its own;
+//   - strong evidence sits in a file that a later layer deleted.
+func (s *scan) correlate(cfg v1.Config) {
+	strong := map[string][]string{} // path -> strong rules found in it
+	for _, p := range s.findings {
+		if p.entry != nil && p.f.Weight >= StrongWeight && !contains(strong[p.entry.Path], p.f.Rule) {
+			strong[p.entry.Path] = append(strong[p.entry.Path], p.f.Rule)
+		}
+	}
+	s.correlateEntrypoint(cfg, strong)
+
+	hidden := map[string]bool{}
+	for _, p := range s.findings {
+		e := p.entry
+		if e == nil || !e.Hidden || p.f.Weight < StrongWeight || hidden[e.Path+"@"+strconv.Itoa(e.Layer)] {
+			continue
+		}
+		hidden[e.Path+"@"+strconv.Itoa(e.Layer)] = true
+		s.add(RuleHiddenEvidence, e.Layer, e.Path, "", e,
+			fmt.Sprintf("%s (%s) added in layer %d, deleted by layer %d", e.Path, p.f.Rule, e.Layer, e.RemovedBy))
+	}
+}
+
+func (s *scan) correlateEntrypoint(cfg v1.Config, strong map[string][]string) {
+	argv := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	eff, _ := effective(argv)
+	if len(eff) == 0 {
+		return
+	}
+	prog := eff[0]
+	if shellNames[progName(prog)] && len(eff) > 1 {
+		if inner := shellCArg(eff[1:]); inner != "" {
+			f := strings.Fields(inner)
+			if len(f) == 0 {
+				return
+			}
+			prog = f[0]
+		} else if !strings.HasPrefix(eff[1], "-") {
+			prog = eff[1] // sh /start.sh
+		}
+	}
+	e := s.resolve(prog, cfg)
+	if e == nil {
+		return
+	}
+	started := "ENTRYPOINT"
+	if len(cfg.Entrypoint) == 0 {
+		started = "CMD"
+	}
+	if rs := strong[e.Path]; len(rs) > 0 {
+		sort.Strings(rs)
+		s.add(RuleStartedFlaggedFile, e.Layer, e.Path, "", e,
+			fmt.Sprintf("%s starts /%s, which carries %s", started, e.Path, strings.Join(rs, ", ")))
+	}
+	// Walk the path's live history (after its last deletion, if any).
+	vs := e.Versions()
+	for i := len(vs) - 1; i > 0; i-- {
+		if vs[i-1].Hidden {
+			vs = vs[i:]
+			break
+		}
+	}
+	added := vs[0]
+	for k := 1; k < len(vs); k++ {
+		v := vs[k]
+		if !v.Executable() || v.Layer <= added.Layer {
+			continue
+		}
+		step := s.layerStep(v.Layer)
+		if vs[k-1].Executable() && !strings.Contains(step.Args, "chmod") {
+			continue
+		}
+		s.add(RuleAddedChmodStarted, v.Layer, e.Path, "", v,
+			fmt.Sprintf("/%s added in layer %d (%s), made executable in layer %d (%s), started by %s",
+				e.Path, added.Layer, clip(s.layerCreatedBy(added.Layer)), v.Layer, clip(s.layerCreatedBy(v.Layer)), started))
+		return
+	}
+}
+
+func (s *scan) layerCreatedBy(i int) string {
+	if i >= 0 && i < len(s.res.Layers) {
+		return s.res.Layers[i].CreatedBy
+	}
+	return ""
+}
+
+func (s *scan) layerStep(i int) detectors.Step { return detectors.ParseCreatedBy(s.layerCreatedBy(i)) }
+
+// resolve finds the file a program word names: absolute, relative to
+// WorkingDir, or searched in PATH; symlinks in the view are resolved by
+// lookup (nothing is read), at most 16 hops.
+func (s *scan) resolve(prog string, cfg v1.Config) *detectors.Entry {
+	var candidates []string
+	switch {
+	case path.IsAbs(prog):
+		candidates = []string{prog}
+	case strings.Contains(prog, "/"):
+		wd := cfg.WorkingDir
+		if wd == "" {
+			wd = "/"
+		}
+		candidates = []string{path.Join(wd, prog)}
+	default:
+		pathVar := defaultPATH
+		for _, kv := range cfg.Env {
+			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+				pathVar = v
+			}
+		}
+		for _, d := range strings.Split(pathVar, ":") {
+			candidates = append(candidates, path.Join(d, prog))
+		}
+	}
+	for _, c := range candidates {
+		if e := s.lookup(c, 0); e != nil && e.Type == detectors.TypeFile && !e.Hidden {
+			return e
+		}
+	}
+	return nil
+}
+
+// lookup resolves symlinks in every component of p against the final view.
+func (s *scan) lookup(p string, hops int) *detectors.Entry {
+	if hops > 16 {
+		return nil
+	}
+	n, ok := detectors.NormalizePath(p)
+	if !ok || n == "" {
+		return nil
+	}
+	parts := strings.Split(n, "/")
+	cur := ""
+	for i, part := range parts {
+		cur = path.Join(cur, part)
+		e := s.res.Files[cur]
+		last := i == len(parts)-1
+		if e == nil || e.Hidden {
+			if last {
+				return nil
+			}
+			continue // implicit or re-created parent directory
+		}
+		if e.Type == detectors.TypeSymlink || e.Type == detectors.TypeHardlink {
+			target := e.Linkname
+			if e.Type == detectors.TypeSymlink && !path.IsAbs(target) {
+				target = path.Join("/", path.Dir(cur), target)
+			}
+			rest := strings.Join(parts[i+1:], "/")
+			return s.lookup(path.Join("/", target, rest), hops+1)
+		}
+		if last {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package hierarchical
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+//go:embed data/*.txt
+var dataFS embed.FS
+
+// Data lists, loaded once. Each file starts with a comment header naming its
+// public source; see data/.
+var (
+	minerBinaries = loadSet("data/miner_binaries.txt")
+	poolDomains   = loadList("data/pool_domains.txt")
+	minerRepos    = loadSet("data/miner_repos.txt")
+	minerPorts    = func() map[int]bool {
+		m := map[int]bool{}
+		for _, s := range loadList("data/miner_ports.txt") {
+			p, err := strconv.Atoi(s)
+			if err != nil {
+				panic(fmt.Sprintf("hierarchical: data/miner_ports.txt: %v", err))
+			}
+			m[p] = true
+		}
+		return m
+	}()
+)
+
+// loadList reads one lower-cased entry per line, skipping comments and blank
+// lines. The files are embedded, so a failure is a build defect: panic.
+func loadList(name string) []string {
+	f, err := dataFS.Open(name)
+	if err != nil {
+		panic(fmt.Sprintf("hierarchical: open %s: %v", name, err))
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, strings.ToLower(line))
+	}
+	if err := sc.Err(); err != nil {
+		panic(fmt.Sprintf("hierarchical: read %s: %v", name, err))
+	}
+	return out
+}
+
+func loadSet(name string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range loadList(name) {
+		m[s] = true
+	}
+	return m
+}
+
+// isMinerName reports whether a file or program base name is a known miner,
+// allowing a version suffix ("xmrig-6.21.0").
+func isMinerName(base string) bool {
+	b := strings.ToLower(base)
+	if minerBinaries[b] {
+		return true
+	}
+	for j := 1; j+1 < len(b); j++ {
+		if b[j] == '-' && b[j+1] >= '0' && b[j+1] <= '9' && minerBinaries[b[:j]] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,255 @@
+package hierarchical
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/strata-sec/strata/detectors"
+)
+
+const (
+	// Name and Version identify the detector in records.
+	Name    = "hierarchical"
+	Version = "0.1.0"
+
+	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
+	DefaultMaxScriptBytes int64 = 1 << 20
+	// maxFindingsPerRule bounds what a verdict carries per rule; the score
+	// is capped long before that, the rest only bloats records.
+	maxFindingsPerRule = 25
+)
+
+// Detector is the hierarchical detector. It holds only options, so one value
+// can scan many images concurrently.
+type Detector struct {
+	opts options
+}
+
+type options struct {
+	walk           []detectors.WalkOption
+	threshold      float64
+	maxScriptBytes int64
+}
+
+// Option configures a Detector.
+type Option func(*options)
+
+// WithWalkOptions passes limits to the image walker.
+func WithWalkOptions(opts ...detectors.WalkOption) Option {
+	return func(o *options) { o.walk = append(o.walk, opts...) }
+}
+
+// WithThreshold changes the score at which an image is Malicious.
+func WithThreshold(t float64) Option { return func(o *options) { o.threshold = t } }
+
+// WithMaxScriptBytes bounds the shell text parsed per script file; larger
+// scripts get a not-scanned finding.
+func WithMaxScriptBytes(n int64) Option { return func(o *options) { o.maxScriptBytes = n } }
+
+// New returns a hierarchical detector.
+func New(opts ...Option) *Detector {
+	o := options{threshold: Threshold, maxScriptBytes: DefaultMaxScriptBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Detector{opts: o}
+}
+
+var _ detectors.Detector = (*Detector)(nil)
+
+func (d *Detector) Name() string    { return Name }
+func (d *Detector) Version() string { return Version }
+
+// Scan walks img once and judges it: per-file analysis while streaming, then
+// history, config and cross-layer correlation on the final view.
+func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return detectors.Verdict{}, fmt.Errorf("hierarchical: read config: %w", err)
+	}
+	s := &scan{d: d, seen: map[string]bool{}}
+	res, err := detectors.Walk(ctx, img, s.visit, d.opts.walk...)
+	if err != nil {
+		return detectors.Verdict{}, fmt.Errorf("hierarchical: walk image: %w", err)
+	}
+	s.res = res
+	s.scanLinks()
+	s.scanHistory()
+	s.scanConfig(cf.Config)
+	s.correlate(cf.Config)
+	s.reportIssues()
+	return s.verdict(), nil
+}
+
+// scan is the state of one Scan call.
+type scan struct {
+	d        *Detector
+	res      *detectors.Result
+	findings []pending
+	seen     map[string]bool
+	warnings []string
+}
+
+// pending is a finding whose file may still be hidden by a later layer; the
+// entry pointer is resolved once the walk is over.
+type pending struct {
+	f     detectors.Finding
+	entry *detectors.Entry
+}
+
+func (s *scan) add(rule string, layer int, path, createdBy string, entry *detectors.Entry, evidence string) {
+	r, ok := ruleByID[rule]
+	if !ok {
+		panic("hierarchical: unknown rule " + rule)
+	}
+	key := strings.Join([]string{rule, strconv.Itoa(layer), path, evidence}, "\x00")
+	if s.seen[key] {
+		return
+	}
+	s.seen[key] = true
+	s.findings = append(s.findings, pending{
+		f: detectors.Finding{
+			Category: r.Category, Rule: rule, Weight: r.Weight, Evidence: evidence,
+			Layer: layer, CreatedBy: createdBy, Path: path,
+		},
+		entry: entry,
+	})
+}
+
+func (s *scan) reportIssues() {
+	var warnings []string
+	for _, is := range s.res.Issues {
+		switch {
+		case is.Limit():
+			s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
+		case is.Kind == detectors.IssuePathEscape:
+			s.add(RulePathEscape, is.Layer, is.Path, "", nil, is.Detail)
+		default:
+			warnings = append(warnings, string(is.Kind)+": "+is.Detail)
+		}
+	}
+	s.warnings = warnings
+}
+
+// verdict resolves provenance, scores and decides.
+func (s *scan) verdict() detectors.Verdict {
+	out := make([]detectors.Finding, 0, len(s.findings))
+	for _, p := range s.findings {
+		f := p.f
+		if f.Layer >= 0 && f.Layer < len(s.res.Layers) {
+			l := s.res.Layers[f.Layer]
+			f.DiffID = l.DiffID.String()
+			if f.CreatedBy == "" {
+				f.CreatedBy = l.CreatedBy
+			}
+		}
+		if p.entry != nil && p.entry.Hidden {
+			f.Hidden, f.RemovedBy = true, p.entry.RemovedBy
+		}
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Layer != b.Layer {
+			return a.Layer < b.Layer
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Evidence < b.Evidence
+	})
+
+	score, perLayer := Score(out)
+	v := detectors.Verdict{
+		Score:     score,
+		Threshold: s.d.opts.threshold,
+		Info: map[string]string{
+			"strong_weight": strconv.FormatFloat(StrongWeight, 'g', -1, 64),
+			"generic_cap":   strconv.FormatFloat(GenericCap, 'g', -1, 64),
+			"bytes_read":    strconv.FormatInt(s.res.Bytes, 10),
+			"layers":        strconv.Itoa(len(s.res.Layers)),
+		},
+	}
+	incomplete := false
+	kept := map[string]int{}
+	dropped := 0
+	for _, f := range out {
+		incomplete = incomplete || f.Category == detectors.CategoryNotScanned
+		if kept[f.Rule] >= maxFindingsPerRule {
+			dropped++
+			continue
+		}
+		kept[f.Rule]++
+		v.Findings = append(v.Findings, f)
+	}
+	if dropped > 0 {
+		v.Info["findings_dropped"] = strconv.Itoa(dropped)
+	}
+	if len(s.warnings) > 0 {
+		v.Info["warnings"] = strings.Join(s.warnings, "; ")
+	}
+	switch {
+	case score >= v.Threshold:
+		v.Decision = detectors.Malicious
+		for l, ls := range perLayer {
+			if ls >= StrongWeight {
+				v.BlamedLayers = append(v.BlamedLayers, l)
+			}
+		}
+		sort.Ints(v.BlamedLayers)
+	case incomplete:
+		v.Decision = detectors.Incomplete
+	default:
+		v.Decision = detectors.Clean
+	}
+	return v
+}
+
+// Score returns the image score and the same score per layer, which decides
+// blame. Each rule contributes the sum of its findings' weights capped at its
+// Cap; generic rules together contribute at most GenericCap. Findings of
+// unknown rules count with their own weight, uncapped, as non-generic.
+func Score(findings []detectors.Finding) (float64, map[int]float64) {
+	all := map[string]float64{}
+	perLayer := map[int]map[string]float64{}
+	for _, f := range findings {
+		all[f.Rule] += f.Weight
+		if f.Layer == detectors.NoLayer {
+			continue
+		}
+		if perLayer[f.Layer] == nil {
+			perLayer[f.Layer] = map[string]float64{}
+		}
+		perLayer[f.Layer][f.Rule] += f.Weight
+	}
+	layers := map[int]float64{}
+	for l, sums := range perLayer {
+		layers[l] = capped(sums)
+	}
+	return capped(all), layers
+}
+
+func capped(sums map[string]float64) float64 {
+	specific, generic := 0.0, 0.0
+	for rule, sum := range sums {
+		r, ok := ruleByID[rule]
+		switch {
+		case !ok:
+			specific += sum
+		case r.Generic:
+			generic += math.Min(sum, r.Cap)
+		default:
+			specific += math.Min(sum, r.Cap)
+		}
+	}
+	return specific + math.Min(generic, GenericCap)
+}

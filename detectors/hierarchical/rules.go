@@ -1,0 +1,210 @@
+package hierarchical
+
+import "github.com/strata-sec/strata/detectors"
+
+// Scoring. A rule contributes the sum of its findings' weights, capped at the
+// rule's Cap, so a thousand copies of one string count once. The image is
+// Malicious when the total reaches Threshold. Weights are set so that no
+// single rule reaches Threshold on its own (the largest Cap is 6): every
+// verdict needs two independent kinds of evidence, e.g. a miner binary and a
+// pool URL, or a miner repository clone and stratum client code.
+const (
+	// Threshold is the default score at which an image is Malicious.
+	Threshold = 10.0
+	// GenericCap bounds the summed contribution of the generic rules
+	// (Rule.Generic): curl|sh, base64, raw-IP downloads, chmod+exec, history
+	// wiping are attacker tradecraft but also appear in benign builds, and
+	// none of them says "miner". So at least Threshold-GenericCap = 4 points
+	// must come from mining-specific evidence.
+	GenericCap = 6.0
+	// StrongWeight is the "strong" level: a finding at or above it is
+	// evidence of a miner on its own (though not enough for a verdict), and a
+	// layer whose capped findings reach it is blamed.
+	StrongWeight = 5.0
+)
+
+// Rule is one kind of evidence.
+type Rule struct {
+	ID       string             `json:"id"`
+	Category detectors.Category `json:"category"`
+	Weight   float64            `json:"weight"`
+	Cap      float64            `json:"cap"`
+	// Generic rules are not mining-specific; together they count at most
+	// GenericCap.
+	Generic   bool   `json:"generic,omitempty"`
+	Rationale string `json:"rationale"`
+	// Source names the public description of the miner characteristic.
+	Source string `json:"source"`
+}
+
+// Rule IDs.
+const (
+	RuleMinerBinary        = "miner-binary"
+	RuleEntrypointMiner    = "entrypoint-miner"
+	RuleRunMiner           = "run-miner"
+	RuleMinerOptions       = "miner-options"
+	RuleExecAddedPath      = "exec-added-path"
+	RulePersistenceMiner   = "persistence-miner"
+	RulePersistenceFetch   = "persistence-download-exec"
+	RuleKillCompetitors    = "kill-competitors"
+	RuleDefenseEvasion     = "defense-evasion"
+	RulePathEscape         = "path-escape"
+	RuleStratumURL         = "stratum-url"
+	RulePoolDomain         = "pool-domain"
+	RuleMinerPort          = "miner-port"
+	RuleMinerRepo          = "miner-repo"
+	RuleRawIPDownload      = "raw-ip-download"
+	RuleDocMiningReference = "doc-mining-reference"
+	RuleDownloadPipeShell  = "download-pipe-shell"
+	RuleBase64Exec         = "base64-exec"
+	RuleBackgroundMiner    = "background-miner"
+	RuleHugepagesMSR       = "hugepages-msr"
+	RuleChmodExec          = "chmod-exec"
+	RuleDownloadChmodExec  = "download-chmod-exec"
+	RuleELFStratum         = "elf-stratum-methods"
+	RuleStratumSource      = "stratum-client-code"
+	RuleELFAlgorithms      = "elf-mining-algorithms"
+	RuleELFMinerAgent      = "elf-miner-agent"
+	RuleMoneroWallet       = "monero-wallet"
+	RuleAddedChmodStarted  = "hier-added-chmod-started"
+	RuleStartedFlaggedFile = "hier-started-flagged-file"
+	RuleHiddenEvidence     = "hier-hidden-evidence"
+	RuleNotScanned         = "not-scanned"
+	RuleScriptTooLarge     = "script-too-large"
+)
+
+const (
+	srcFalco     = "Falco rules (falcosecurity/rules falco-sandbox_rules.yaml), THREATS.md 2b/2c"
+	srcCpuminer  = "pooler/cpuminer, lucasjones|tpruvot/cpuminer-multi cpu-miner.c usage and util.c, THREATS.md 2a"
+	srcXMRig     = "xmrig/xmrig src/core/config/usage.h, src/config.json, scripts/*.sh, THREATS.md 2b"
+	srcPaper     = "Ryu & Lee, Table 3 (pumevnezdiroorg/drupal), THREATS.md 1a"
+	srcTricks    = "Trend Micro / Aqua / Sysdig miner write-ups summarised in THREATS.md 1g"
+	srcMonero    = "Monero address format (base58, 95/106 chars), public DetectXMRWallet YARA rules, THREATS.md 2d"
+	srcImageSpec = "OCI image spec layer changesets (whiteouts); tar-slip (CVE-2019-14271 class)"
+)
+
+var rules = []Rule{
+	// Behavior
+	{ID: RuleMinerBinary, Category: detectors.CategoryBehavior, Weight: 6, Cap: 6,
+		Rationale: "an executable (or ELF, or link) named like a known miner binary (xmrig, minerd, cpuminer, ...)",
+		Source:    srcFalco + "; data/miner_binaries.txt"},
+	{ID: RuleEntrypointMiner, Category: detectors.CategoryBehavior, Weight: 6, Cap: 6,
+		Rationale: "ENTRYPOINT/CMD starts a known miner binary",
+		Source:    srcPaper},
+	{ID: RuleRunMiner, Category: detectors.CategoryBehavior, Weight: 5, Cap: 5,
+		Rationale: "a script, RUN step or service command runs a known miner binary",
+		Source:    srcTricks},
+	{ID: RuleMinerOptions, Category: detectors.CategoryBehavior, Weight: 4, Cap: 4,
+		Rationale: "miner-only options: -a/--algo <mining algorithm>, --donate-level, --randomx-*, --max-cpu-usage, --cpu-priority with a pool, xmrig config keys",
+		Source:    srcCpuminer + "; " + srcXMRig},
+	{ID: RuleExecAddedPath, Category: detectors.CategoryBehavior, Weight: 1, Cap: 2, Generic: true,
+		Rationale: "executable copied by ADD/COPY into a PATH directory (weak: every tool install does this)",
+		Source:    srcPaper},
+	{ID: RulePersistenceMiner, Category: detectors.CategoryBehavior, Weight: 5, Cap: 5,
+		Rationale: "cron/systemd/rc.local/profile.d entry that runs a miner (miner binary, pool URL, miner options)",
+		Source:    srcTricks},
+	{ID: RulePersistenceFetch, Category: detectors.CategoryBehavior, Weight: 3, Cap: 3, Generic: true,
+		Rationale: "cron/systemd/rc.local/profile.d entry that downloads and executes code (curl|sh, wget+chmod+run, base64|sh)",
+		Source:    srcTricks},
+	{ID: RuleKillCompetitors, Category: detectors.CategoryBehavior, Weight: 4, Cap: 4,
+		Rationale: "pkill/killall/kill or grep|kill of other miners' process names",
+		Source:    srcTricks},
+	{ID: RuleDefenseEvasion, Category: detectors.CategoryBehavior, Weight: 2, Cap: 3, Generic: true,
+		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services",
+		Source:    srcTricks},
+	{ID: RulePathEscape, Category: detectors.CategoryBehavior, Weight: 2, Cap: 2, Generic: true,
+		Rationale: "tar entry whose path leaves the root (../): crafted layer",
+		Source:    srcImageSpec},
+
+	// Domain / IP
+	{ID: RuleStratumURL, Category: detectors.CategoryDomainIP, Weight: 5, Cap: 5,
+		Rationale: "stratum+tcp/ssl/tls or stratum2+tcp URL with a host: a mining pool endpoint",
+		Source:    srcFalco + " (rule: Detect crypto miners using the Stratum protocol)"},
+	{ID: RulePoolDomain, Category: detectors.CategoryDomainIP, Weight: 4, Cap: 4,
+		Rationale: "host name of a known mining pool",
+		Source:    srcFalco + " (miner_domains); data/pool_domains.txt"},
+	{ID: RuleMinerPort, Category: detectors.CategoryDomainIP, Weight: 1, Cap: 1,
+		Rationale: "miner URL argument on a common pool port (only counted in a miner context)",
+		Source:    srcFalco + " (miner_ports); data/miner_ports.txt"},
+	{ID: RuleMinerRepo, Category: detectors.CategoryDomainIP, Weight: 6, Cap: 6,
+		Rationale: "URL of a miner source repository (git clone, release download, .git/config)",
+		Source:    srcPaper + "; data/miner_repos.txt"},
+	{ID: RuleRawIPDownload, Category: detectors.CategoryDomainIP, Weight: 2, Cap: 2, Generic: true,
+		Rationale: "download from a raw IP address URL (weak: internal mirrors do this too)",
+		Source:    srcTricks},
+	{ID: RuleDocMiningReference, Category: detectors.CategoryDomainIP, Weight: 1, Cap: 1,
+		Rationale: "mining indicator (pool, stratum URL, miner repo, wallet) in documentation only",
+		Source:    "project choice: documentation of crypto software names pools and wallets"},
+
+	// Shell script
+	{ID: RuleDownloadPipeShell, Category: detectors.CategoryShell, Weight: 2, Cap: 2, Generic: true,
+		Rationale: "curl/wget output piped into a shell or interpreter (weak: rustup and many installers do this)",
+		Source:    srcTricks},
+	{ID: RuleBase64Exec, Category: detectors.CategoryShell, Weight: 4, Cap: 4, Generic: true,
+		Rationale: "base64-decoded text piped to or evaluated by a shell",
+		Source:    srcTricks},
+	{ID: RuleBackgroundMiner, Category: detectors.CategoryShell, Weight: 3, Cap: 3,
+		Rationale: "nohup/setsid/screen/& running a miner or a command with miner options",
+		Source:    srcCpuminer + " (-B/--background); " + srcTricks},
+	{ID: RuleHugepagesMSR, Category: detectors.CategoryShell, Weight: 3, Cap: 3,
+		Rationale: "vm.nr_hugepages / modprobe msr / wrmsr tuning as in XMRig's randomx_boost.sh (weak: databases use hugepages)",
+		Source:    srcXMRig},
+	{ID: RuleChmodExec, Category: detectors.CategoryShell, Weight: 1, Cap: 1, Generic: true,
+		Rationale: "chmod +x of a file that the same script then executes (weak: common in installers)",
+		Source:    srcTricks},
+	{ID: RuleDownloadChmodExec, Category: detectors.CategoryShell, Weight: 3, Cap: 3, Generic: true,
+		Rationale: "a file is downloaded, made executable and executed by the same script",
+		Source:    srcTricks},
+
+	// Binary
+	{ID: RuleELFStratum, Category: detectors.CategoryBinary, Weight: 6, Cap: 6,
+		Rationale: "ELF containing at least two stratum / miner JSON-RPC method strings (mining.subscribe, mining.authorize, mining.submit, login+getjob+keepalived)",
+		Source:    srcCpuminer + "; " + srcXMRig},
+	{ID: RuleStratumSource, Category: detectors.CategoryBinary, Weight: 4, Cap: 4,
+		Rationale: "source or script code containing at least two stratum mining method strings (a miner's client code)",
+		Source:    srcCpuminer},
+	{ID: RuleELFAlgorithms, Category: detectors.CategoryBinary, Weight: 3, Cap: 3,
+		Rationale: "ELF naming at least two mining algorithms (cryptonight, rx/0, cn/r, argon2/chukwa ...); weak: Monero's own daemon knows its PoW",
+		Source:    srcXMRig},
+	{ID: RuleELFMinerAgent, Category: detectors.CategoryBinary, Weight: 4, Cap: 4,
+		Rationale: "ELF with a miner user-agent string (XMRig/%s, cpuminer-multi/0.1, xmr-stak/...)",
+		Source:    srcCpuminer + "; " + srcXMRig},
+
+	// Wallet
+	{ID: RuleMoneroWallet, Category: detectors.CategoryWallet, Weight: 3, Cap: 3,
+		Rationale: "Monero address (4/8 + 94 base58 chars, or 106-char integrated address) outside documentation",
+		Source:    srcMonero},
+
+	// Hierarchy
+	{ID: RuleAddedChmodStarted, Category: detectors.CategoryHierarchy, Weight: 3, Cap: 3,
+		Rationale: "file added in one layer, made executable in a later layer and started by ENTRYPOINT/CMD",
+		Source:    srcPaper + " (ADD /bin/minerd, chmod 755, ENTRYPOINT)"},
+	{ID: RuleStartedFlaggedFile, Category: detectors.CategoryHierarchy, Weight: 3, Cap: 3,
+		Rationale: "ENTRYPOINT/CMD starts a file that carries strong evidence",
+		Source:    "project choice: ties config evidence to the layer that supplies the program"},
+	{ID: RuleHiddenEvidence, Category: detectors.CategoryHierarchy, Weight: 2, Cap: 2,
+		Rationale: "strong evidence in a file a later layer deleted (whiteout): cleanup to hide a payload",
+		Source:    srcImageSpec},
+
+	// Not scanned: never scored, always reported.
+	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Weight: 0, Cap: 0,
+		Rationale: "content skipped by a walker limit (file bytes, entries per layer, total bytes)",
+		Source:    "project rule: never pass silently"},
+	{ID: RuleScriptTooLarge, Category: detectors.CategoryNotScanned, Weight: 0, Cap: 0,
+		Rationale: "shell script larger than the script limit: structure analysed for its prefix only",
+		Source:    "project rule: never pass silently"},
+}
+
+var ruleByID = func() map[string]Rule {
+	m := make(map[string]Rule, len(rules))
+	for _, r := range rules {
+		if _, dup := m[r.ID]; dup {
+			panic("hierarchical: duplicate rule " + r.ID)
+		}
+		m[r.ID] = r
+	}
+	return m
+}()
+
+// Rules returns the rule table in its documented order (grouped by category).
+func Rules() []Rule { return append([]Rule(nil), rules...) }

@@ -1,0 +1,388 @@
+package hierarchical
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// hit is one rule match before provenance is attached.
+type hit struct {
+	rule     string
+	evidence string
+}
+
+var (
+	// stratumRe matches pool URLs with a host (lower-cased input). The bare
+	// scheme "stratum+tcp://" as a string constant in code is not a URL.
+	stratumRe = regexp.MustCompile(`stratum[12]?\+(?:tcp|ssl|tls)://[a-z0-9\[][a-z0-9._~%@:\-\[\]]*`)
+	// repoRe finds repository URLs; the name is checked against miner_repos.
+	repoRe = regexp.MustCompile(`(?:github\.com|gitlab\.com|bitbucket\.org)[/:]([a-z0-9_.\-]+)/([a-z0-9_.\-]+)`)
+	// minerOptRe: options only miners have (cpuminer/xmrig usage, xmrig
+	// config keys). -a/--algo counts only with a mining algorithm after it.
+	// It has no literal prefix, so on file content it only runs on small
+	// windows around the literals in minerOptHints (see findMinerOptions).
+	minerOptRe = regexp.MustCompile(`(?:^|[\s"'=])(?:-a|--algo)(?:\s+|=)["']?(?:cryptonight[a-z0-9/_-]*|cn(?:-lite|-heavy|-pico)?/[a-z0-9]+|rx/[a-z0-9]+|randomx[a-z0-9]*|argon2/[a-z]+|kawpow|ghostrider|astrobwt|yespower[a-z0-9]*|scrypt|sha256d|lyra2[a-z0-9]*|equihash[a-z0-9]*)(?:$|[\s"'])` +
+		`|--donate-level|"donate-level"|--donate-over-proxy|"donate-over-proxy"|--max-cpu-usage|"max-cpu-usage"|--randomx-(?:mode|1gb-pages|wrmsr|init|no-numa|no-rdmsr)|--cpu-max-threads-hint|"cpu-max-threads-hint"`)
+	minerOptHints = []string{"cryptonight", "cn/", "cn-heavy", "cn-lite", "cn-pico", "rx/", "randomx", "argon2/", "kawpow", "ghostrider", "astrobwt", "yespower",
+		"scrypt", "sha256d", "lyra2", "equihash", "donate-", "max-cpu-usage", "cpu-max-threads-hint"}
+	// agentRe: user agents miners send to pools.
+	agentRe    = regexp.MustCompile(`(?:xmrig|cpuminer(?:-multi|-opt)?|xmr-stak(?:-cpu|-rx)?|ccminer|minerd)/(?:%s|[0-9]+\.[0-9]+)`)
+	agentHints = []string{"xmrig/", "cpuminer", "xmr-stak", "ccminer/", "minerd/"}
+)
+
+// minerOptionsAround returns up to n minerOptRe matches in lower. The
+// regexp has no literal prefix, so it only runs on small windows around the
+// hint literals found by the literal pass (hints holds start,end pairs).
+func minerOptionsAround(lower []byte, hints []int, n int) [][2]int {
+	var out [][2]int
+	seen := map[[2]int]bool{}
+	for k := 0; k+1 < len(hints) && len(out) < n; k += 2 {
+		hs, he := hints[k], hints[k+1]
+		ws, we := max(0, hs-24), min(len(lower), he+48)
+		for _, m := range minerOptRe.FindAllIndex(lower[ws:we], -1) {
+			r := [2]int{ws + m[0], ws + m[1]}
+			// A match must cover its hint, else another window owns it.
+			if r[0] <= hs && r[1] >= he && !seen[r] && len(out) < n {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// stratumMethods are the Bitcoin-style stratum methods; rpcMarkers are
+// xmrig/cpuminer "RPC2" login protocol strings, counted as one method when all
+// of a login, a job id and a job request or keepalive are present.
+var stratumMethods = []string{"mining.subscribe", "mining.authorize", "mining.submit", "mining.notify", "mining.set_difficulty"}
+
+// miningAlgorithms are names only mining code uses (not generic primitives
+// such as sha256 or argon2id).
+var miningAlgorithms = []string{"cryptonight", "randomx", "rx/0", "rx/wow", "rx/arq", "cn/r", "cn/0", "cn/1", "cn/2", "cn/half",
+	"cn-lite", "cn-heavy", "cn-pico", "argon2/chukwa", "argon2/wrkz", "kawpow", "ghostrider", "astrobwt", "yespower"}
+
+// textScanner scans one file chunk by chunk and accumulates hits.
+type textScanner struct {
+	elf     bool
+	hits    []hit
+	seen    map[string]bool
+	methods map[string]bool
+	algos   map[string]bool
+	rpc     [4]bool // rpcMarkers seen
+	lower   []byte
+}
+
+func newTextScanner(elf bool) *textScanner {
+	return &textScanner{elf: elf, seen: map[string]bool{}, methods: map[string]bool{}, algos: map[string]bool{}}
+}
+
+func (t *textScanner) add(rule, ev string) {
+	key := rule + "\x00" + ev
+	if t.seen[key] {
+		return
+	}
+	t.seen[key] = true
+	t.hits = append(t.hits, hit{rule: rule, evidence: clip(ev)})
+}
+
+// maxHitsPerFile stops one huge file (a blocklist) from flooding findings.
+const maxHitsPerFile = 20
+
+// Literal kinds for the single-pass matcher.
+const (
+	litPool = iota
+	litOptHint
+	litAlgo
+	litMethod
+	litRPC
+	litAgent
+	litStratum
+	litRepoHost
+)
+
+var rpcMarkers = []string{"login", "job_id", "getjob", "keepalived"}
+
+// literals finds every rule's literals in one pass over a chunk, instead of
+// one bytes.Index pass per literal (there are about a hundred).
+var literals = func() *literalSet {
+	ls := &literalSet{byPrefix: map[uint16][]int{}}
+	groups := []struct {
+		kind int
+		list []string
+	}{
+		{litPool, poolDomains}, {litOptHint, minerOptHints}, {litAlgo, miningAlgorithms}, {litMethod, stratumMethods},
+		{litRPC, rpcMarkers}, {litAgent, agentHints}, {litStratum, []string{"stratum"}},
+		{litRepoHost, []string{"github.com", "gitlab.com", "bitbucket.org"}},
+	}
+	for _, g := range groups {
+		for i, l := range g.list {
+			ls.add(l, g.kind, i)
+		}
+	}
+	return ls
+}()
+
+type literal struct {
+	text  string
+	kind  int
+	index int // position in its list
+}
+
+// literalSet indexes literals by their first two bytes: scanning costs one
+// table lookup per input byte plus a prefix compare on the rare candidates.
+type literalSet struct {
+	lits     []literal
+	filter   [1 << 16]bool
+	byPrefix map[uint16][]int
+}
+
+func (ls *literalSet) add(text string, kind, index int) {
+	if len(text) < 2 {
+		panic("hierarchical: literal shorter than 2 bytes: " + text)
+	}
+	k := uint16(text[0])<<8 | uint16(text[1])
+	ls.filter[k] = true
+	ls.byPrefix[k] = append(ls.byPrefix[k], len(ls.lits))
+	ls.lits = append(ls.lits, literal{text: text, kind: kind, index: index})
+}
+
+// each calls fn for every occurrence of every literal in b.
+func (ls *literalSet) each(b []byte, fn func(l literal, pos int)) {
+	for i := 0; i+1 < len(b); i++ {
+		k := uint16(b[i])<<8 | uint16(b[i+1])
+		if !ls.filter[k] {
+			continue
+		}
+		for _, id := range ls.byPrefix[k] {
+			l := ls.lits[id]
+			if len(b)-i >= len(l.text) && string(b[i:i+len(l.text)]) == l.text {
+				fn(l, i)
+			}
+		}
+	}
+}
+
+// scan looks at one chunk. first/last say whether the chunk starts/ends the
+// file: a match touching an inner chunk edge may be cut and is left to the
+// neighbouring chunk, which overlaps this one.
+func (t *textScanner) scan(chunk []byte, first, last bool) {
+	if cap(t.lower) < len(chunk) {
+		t.lower = make([]byte, len(chunk))
+	}
+	lower := t.lower[:len(chunk)]
+	asciiLower(lower, chunk)
+	inner := func(s, e int) bool { return (s > 0 || first) && (e < len(chunk) || last) }
+	full := func() bool { return len(t.hits) >= maxHitsPerFile }
+
+	var hasStratum, hasRepoHost, hasAgent bool
+	var hints []int
+	literals.each(lower, func(l literal, pos int) {
+		switch l.kind {
+		case litPool:
+			e := pos + len(l.text)
+			if full() || !hostBoundary(lower, pos, e) {
+				return
+			}
+			if hs, he := expandHost(lower, pos, e); inner(hs, he) {
+				t.add(RulePoolDomain, string(chunk[hs:he]))
+			}
+		case litOptHint:
+			if len(hints) < 512 {
+				hints = append(hints, pos, pos+len(l.text))
+			}
+		case litAlgo:
+			if t.elf && isWordAt(lower, pos, pos+len(l.text)) {
+				t.algos[l.text] = true
+			}
+		case litMethod:
+			t.methods[l.text] = true
+		case litRPC:
+			t.rpc[l.index] = true
+		case litAgent:
+			hasAgent = true
+		case litStratum:
+			hasStratum = true
+		case litRepoHost:
+			hasRepoHost = true
+		}
+	})
+
+	if hasStratum {
+		for _, m := range stratumRe.FindAllIndex(lower, -1) {
+			if inner(m[0], m[1]) && !full() {
+				t.add(RuleStratumURL, string(chunk[m[0]:m[1]]))
+			}
+		}
+	}
+	if hasRepoHost {
+		for _, m := range repoRe.FindAllSubmatchIndex(lower, -1) {
+			name := strings.TrimSuffix(string(lower[m[4]:m[5]]), ".git")
+			if minerRepos[name] && inner(m[0], m[1]) && !full() {
+				t.add(RuleMinerRepo, string(chunk[m[0]:m[1]]))
+			}
+		}
+	}
+	for _, m := range minerOptionsAround(lower, hints, 3) {
+		if inner(m[0], m[1]) && !full() {
+			t.add(RuleMinerOptions, strings.TrimSpace(string(chunk[m[0]:m[1]])))
+		}
+	}
+	for _, w := range findWallets(chunk, first, last) {
+		if !full() {
+			t.add(RuleMoneroWallet, w)
+		}
+	}
+	if t.elf && hasAgent {
+		if m := agentRe.FindIndex(lower); m != nil && inner(m[0], m[1]) {
+			t.add(RuleELFMinerAgent, string(chunk[m[0]:m[1]]))
+		}
+	}
+}
+
+// finish returns all hits, including the file-level method/algorithm counts.
+func (t *textScanner) finish() []hit {
+	methods := make([]string, 0, len(t.methods)+1)
+	for m := range t.methods {
+		methods = append(methods, m)
+	}
+	sort.Strings(methods)
+	if t.rpc[0] && t.rpc[1] && (t.rpc[2] || t.rpc[3]) {
+		methods = append(methods, "json-rpc login/job_id/getjob|keepalived")
+	}
+	if len(methods) >= 2 {
+		rule := RuleStratumSource
+		if t.elf {
+			rule = RuleELFStratum
+		}
+		t.add(rule, strings.Join(methods, ", "))
+	}
+	if len(t.algos) >= 2 {
+		algos := make([]string, 0, len(t.algos))
+		for a := range t.algos {
+			algos = append(algos, a)
+		}
+		sort.Strings(algos)
+		t.add(RuleELFAlgorithms, strings.Join(algos, ", "))
+	}
+	return t.hits
+}
+
+// scanLine runs the text rules on one command line or config value.
+func scanLine(s string) []hit {
+	t := newTextScanner(false)
+	t.scan([]byte(s), true, true)
+	var out []hit
+	for _, h := range t.hits {
+		// Options are judged by the command analysis, which sees argv.
+		if h.rule != RuleMinerOptions {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+var lowerTable = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t[i] = c
+	}
+	return
+}()
+
+// asciiLower lower-cases ASCII only, so offsets in dst match src.
+func asciiLower(dst, src []byte) {
+	dst = dst[:len(src)]
+	for i, c := range src {
+		dst[i] = lowerTable[c]
+	}
+}
+
+func isHostByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+}
+
+// hostBoundary: the match is a whole host name or a parent domain of one
+// ("xmr.pool.minergate.com" for "pool.minergate.com"), not "notminexmr.com"
+// or "minexmr.com.example".
+func hostBoundary(b []byte, s, e int) bool {
+	if s > 0 && isHostByte(b[s-1]) {
+		return false
+	}
+	if e < len(b) && (isHostByte(b[e]) || (b[e] == '.' && e+1 < len(b) && isHostByte(b[e+1]))) {
+		return false
+	}
+	return true
+}
+
+// expandHost widens a domain match to the full host and port.
+func expandHost(b []byte, s, e int) (int, int) {
+	for s > 0 && (isHostByte(b[s-1]) || b[s-1] == '.') {
+		s--
+	}
+	if e < len(b) && b[e] == ':' {
+		e++
+		for e < len(b) && b[e] >= '0' && b[e] <= '9' {
+			e++
+		}
+	}
+	return s, e
+}
+
+// isWordAt: b[s:e] is not part of a longer alphanumeric word.
+func isWordAt(b []byte, s, e int) bool {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	return (s == 0 || !alnum(b[s-1])) && (e == len(b) || !alnum(b[e]))
+}
+
+const base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+var isBase58 = func() (t [256]bool) {
+	for i := 0; i < len(base58); i++ {
+		t[base58[i]] = true
+	}
+	return
+}()
+
+var tokenTable = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+	}
+	return
+}()
+
+func isTokenByte(c byte) bool { return tokenTable[c] }
+
+// findWallets returns Monero addresses: whole tokens (bounded by anything
+// that is not alphanumeric or base64 "+/") of 95 chars starting 4 or 8, or
+// 106 chars starting 4, second char 0-9/A/B, all base58. Requiring whole
+// tokens keeps base64 blobs from matching.
+func findWallets(b []byte, first, last bool) []string {
+	var out []string
+	for i := 0; i < len(b); {
+		if !isTokenByte(b[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && isTokenByte(b[j]) {
+			j++
+		}
+		n := j - i
+		if (n == 95 || n == 106) && (i > 0 || first) && (j < len(b) || last) {
+			tok := b[i:j]
+			ok := (tok[0] == '4' || (tok[0] == '8' && n == 95)) && (tok[1] >= '0' && tok[1] <= '9' || tok[1] == 'A' || tok[1] == 'B')
+			for k := 0; ok && k < n; k++ {
+				ok = isBase58[tok[k]]
+			}
+			if ok {
+				out = append(out, string(tok))
+			}
+		}
+		i = j
+	}
+	return out
+}

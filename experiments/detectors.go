@@ -1,0 +1,33 @@
+package experiments
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-sec/strata/baselines/digest"
+	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/detectors/hierarchical"
+)
+
+// Detectors returns every detector an experiment runs, sorted by name. The
+// signature baselines learn from firstSighting — the full, unmutated
+// malicious image, as a vendor would see it first — and what they learned is
+// saved beside the records (signatures.json) so a reader can check it.
+func Detectors(firstSighting Built, resultsDir string) ([]detectors.Detector, error) {
+	sigs, err := digest.Learn(firstSighting.Image, firstSighting.Truth.MaliciousLayers)
+	if err != nil {
+		return nil, fmt.Errorf("learn signatures from %s: %w", firstSighting.Name, err)
+	}
+	if err := os.MkdirAll(resultsDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := sigs.Save(filepath.Join(resultsDir, "signatures.json")); err != nil {
+		return nil, err
+	}
+	return []detectors.Detector{
+		digest.NewImage(sigs),
+		digest.NewLayer(sigs),
+		hierarchical.New(),
+	}, nil
+}

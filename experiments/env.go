@@ -1,0 +1,242 @@
+package experiments
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/strata-sec/strata/corpus/base"
+	"github.com/strata-sec/strata/corpus/debs"
+	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/internal/buildkit"
+	"github.com/strata-sec/strata/internal/loopback"
+	"github.com/strata-sec/strata/internal/store"
+)
+
+// DefaultEpoch is SOURCE_DATE_EPOCH for reproducible builds: every
+// timestamp in a built image is clamped to it.
+var DefaultEpoch = time.Unix(1700000000, 0).UTC()
+
+// Config is what a user chooses for a run; zero values mean the defaults.
+type Config struct {
+	// CacheDir holds the store, BuildKit's state and fetched packages;
+	// default: the user cache dir + "/strata".
+	CacheDir string
+	// StoreDir overrides CacheDir/store.
+	StoreDir string
+	// BuildkitAddr uses a running daemon instead of a private one.
+	BuildkitAddr string
+	// ResultsDir is the parent of results/<exp>; default "results".
+	ResultsDir string
+	// Seed drives every random choice.
+	Seed int64
+	// BuildTime disables SOURCE_DATE_EPOCH: images get build-time
+	// timestamps and digests change on every build.
+	BuildTime bool
+	// ServeAddr is the loopback file server address; default
+	// loopback.DefaultAddr (part of every digest: change it and digests change).
+	ServeAddr string
+	// Fresh discards earlier records of the experiment instead of resuming.
+	Fresh bool
+	// Log receives progress lines; nil means os.Stderr.
+	Log io.Writer
+}
+
+func (c *Config) defaults() error {
+	if c.CacheDir == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return fmt.Errorf("no cache dir: set --cache: %w", err)
+		}
+		c.CacheDir = filepath.Join(d, "strata")
+	}
+	if c.StoreDir == "" {
+		c.StoreDir = filepath.Join(c.CacheDir, "store")
+	}
+	if c.ResultsDir == "" {
+		c.ResultsDir = "results"
+	}
+	if c.ServeAddr == "" {
+		c.ServeAddr = loopback.DefaultAddr
+	}
+	if c.Log == nil {
+		c.Log = os.Stderr
+	}
+	return nil
+}
+
+// Env is a prepared environment for building the corpus: one per run.
+type Env struct {
+	Config  Config
+	Store   *store.Store
+	Builder *buildkit.Builder
+	// Debian is the base image descriptor, under base.DebianName.
+	Debian v1.Descriptor
+	// ContextDir is the drupal build context; ContextKey hashes its files.
+	ContextDir string
+	ContextKey string
+	Server     *loopback.Server
+	daemon     *buildkit.Daemon
+	tmp        string
+}
+
+// Prepare sets up everything a build needs, step by step with progress:
+// store, buildkitd, Debian base (debootstrap once), offline .deb packages,
+// the build context and the loopback server.
+func Prepare(ctx context.Context, cfg Config) (env *Env, err error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	e := &Env{Config: cfg}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+	step := func(name string, f func() error) error {
+		t0 := time.Now()
+		logf("prepare: %s ...", name)
+		if err := f(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		logf("prepare: %s done (%.1fs)", name, time.Since(t0).Seconds())
+		return nil
+	}
+	if e.Store, err = store.Open(cfg.StoreDir); err != nil {
+		return nil, err
+	}
+	if e.tmp, err = os.MkdirTemp("", "strata-run-"); err != nil {
+		return nil, err
+	}
+	addr := cfg.BuildkitAddr
+	if addr == "" {
+		if err := step("start buildkitd", func() error {
+			d, err := buildkit.StartDaemon(ctx, buildkit.DaemonConfig{StateDir: filepath.Join(cfg.CacheDir, "buildkit")})
+			if err != nil {
+				return err
+			}
+			e.daemon, addr = d, d.Addr
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if e.Builder, err = buildkit.NewBuilder(ctx, addr, e.Store); err != nil {
+		return nil, err
+	}
+	if err := step("Debian bookworm minbase (debootstrap on first run, about a minute)", func() error {
+		e.Debian, err = base.Debian(ctx, e.Store, base.DebianOptions{})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	debsDir := filepath.Join(cfg.CacheDir, "debs", e.Debian.Digest.Hex[:16])
+	if err := step("fetch .deb packages for the benign layers (apt, host configuration)", func() error {
+		img, err := e.Store.Image(e.Debian.Digest)
+		if err != nil {
+			return err
+		}
+		status, err := base.ReadFile(img, "var/lib/dpkg/status", 64<<20)
+		if err != nil {
+			return fmt.Errorf("read dpkg status of the base image: %w", err)
+		}
+		sf := filepath.Join(e.tmp, "dpkg-status")
+		if err := os.WriteFile(sf, status, 0o644); err != nil {
+			return err
+		}
+		return debs.Fetch(ctx, sf, debsDir, drupal.Packages())
+	}); err != nil {
+		return nil, err
+	}
+	if err := step("write build context and served files", func() error {
+		e.ContextDir = filepath.Join(e.tmp, "context")
+		if err := drupal.WriteContext(e.ContextDir, debsDir); err != nil {
+			return err
+		}
+		if e.ContextKey, err = hashTree(e.ContextDir); err != nil {
+			return err
+		}
+		served := filepath.Join(e.tmp, "served")
+		if err := drupal.WriteServed(served); err != nil {
+			return err
+		}
+		e.Server, err = loopback.Serve(served, cfg.ServeAddr)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Epoch is the SOURCE_DATE_EPOCH of builds, nil with BuildTime.
+func (e *Env) Epoch() *time.Time {
+	if e.Config.BuildTime {
+		return nil
+	}
+	t := DefaultEpoch
+	return &t
+}
+
+// Close stops the server and the private daemon and removes temp files.
+func (e *Env) Close() {
+	if e.Server != nil {
+		_ = e.Server.Close()
+	}
+	if e.Builder != nil {
+		_ = e.Builder.Close()
+	}
+	if e.daemon != nil {
+		_ = e.daemon.Stop()
+	}
+	if e.tmp != "" {
+		_ = os.RemoveAll(e.tmp)
+	}
+}
+
+// hashTree hashes a directory's paths, modes and contents, so a build can be
+// skipped when its inputs are unchanged.
+func hashTree(dir string) (string, error) {
+	h := sha256.New()
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s\x00%o\x00", rel, fi.Mode())
+		if fi.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return "", err
+			}
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return "", err
+			}
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}

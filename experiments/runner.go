@@ -1,0 +1,264 @@
+package experiments
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/strata-sec/strata/corpus"
+	"github.com/strata-sec/strata/corpus/base"
+	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/buildkit"
+	"github.com/strata-sec/strata/internal/store"
+)
+
+// Built is one image of an experiment with its ground truth.
+type Built struct {
+	Name            string
+	Case            string
+	Mutation        string
+	MutationVersion string
+	Seed            int64
+	Descriptor      v1.Descriptor
+	Image           v1.Image
+	Truth           corpus.Truth
+	// Cached is true when the store already held the image for the same
+	// inputs and BuildKit was not asked.
+	Cached bool
+}
+
+// Label is the ground-truth label.
+func (b Built) Label() string {
+	if b.Truth.Malicious() {
+		return LabelMalicious
+	}
+	return LabelBenign
+}
+
+// BuildSpec is one Dockerfile build of an experiment.
+type BuildSpec struct {
+	Name            string
+	Case            string
+	Mutation        string
+	MutationVersion string
+	Seed            int64
+	Dockerfile      []byte
+	Experiment      string
+}
+
+// Build builds spec with BuildKit into the store (or reuses the stored image
+// when its inputs are unchanged) and computes its ground truth.
+func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
+	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Debian.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	out := Built{Name: spec.Name, Case: spec.Case, Mutation: spec.Mutation, MutationVersion: spec.MutationVersion, Seed: spec.Seed}
+	if ent, err := e.Store.Lookup(spec.Name); err == nil && ent.Annotation(store.AnnInputs) == key && !e.Config.BuildTime {
+		out.Descriptor, out.Cached = ent.Descriptor, true
+	} else {
+		logPath := filepath.Join(e.Config.CacheDir, "logs", strings.ReplaceAll(spec.Name, "/", "_")+".log")
+		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+			return out, err
+		}
+		lf, err := os.Create(logPath)
+		if err != nil {
+			return out, err
+		}
+		res, err := e.Builder.Build(ctx, buildkit.Request{
+			ContextDir:  e.ContextDir,
+			Dockerfile:  spec.Dockerfile,
+			BaseImages:  map[string]v1.Hash{base.DebianName: e.Debian.Digest},
+			Epoch:       e.Epoch(),
+			Progress:    lf,
+			Name:        spec.Name,
+			Annotations: map[string]string{store.AnnExperiment: spec.Experiment},
+		})
+		lf.Close()
+		if err != nil {
+			return out, fmt.Errorf("build %s (BuildKit log: %s): %w", spec.Name, logPath, err)
+		}
+		out.Descriptor = res.Descriptor
+		// Annotations are written below, once ground truth is known;
+		// the inputs key last, so an interrupted run rebuilds.
+	}
+	img, err := e.Store.Image(out.Descriptor.Digest)
+	if err != nil {
+		return out, err
+	}
+	out.Image = img
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return out, err
+	}
+	baseImg, err := e.Store.Image(e.Debian.Digest)
+	if err != nil {
+		return out, err
+	}
+	bcf, err := baseImg.ConfigFile()
+	if err != nil {
+		return out, err
+	}
+	if out.Truth, err = corpus.GroundTruth(spec.Dockerfile, cf, len(bcf.History)); err != nil {
+		return out, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	ann := map[string]string{
+		store.AnnExperiment:      spec.Experiment,
+		store.AnnCase:            spec.Case,
+		store.AnnSeed:            strconv.FormatInt(spec.Seed, 10),
+		store.AnnLabel:           out.Label(),
+		store.AnnMaliciousLayers: joinInts(out.Truth.MaliciousLayers),
+		store.AnnMaliciousConfig: strings.Join(out.Truth.MaliciousConfig, "\n"),
+		store.AnnInputs:          key,
+	}
+	if spec.Mutation != "" {
+		ann[store.AnnMutation] = spec.Mutation
+		ann[store.AnnMutationVersion] = spec.MutationVersion
+	}
+	if err := e.Store.Register(out.Descriptor, spec.Name, ann); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// Scan runs one detector on one built image and makes its record.
+func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Record, error) {
+	r := Record{
+		Schema: RecordSchema, Experiment: exp, Image: b.Name,
+		ManifestDigest: b.Descriptor.Digest.String(),
+		Case:           b.Case, Mutation: b.Mutation, MutationVersion: b.MutationVersion, Seed: b.Seed,
+		Label: b.Label(), MaliciousLayers: nonNil(b.Truth.MaliciousLayers),
+		Detector: d.Name(), DetectorVersion: d.Version(),
+	}
+	if cd, err := b.Image.ConfigName(); err == nil {
+		r.ConfigDigest = cd.String()
+	}
+	if ls, err := b.Image.Layers(); err == nil {
+		for _, l := range ls {
+			if id, err := l.DiffID(); err == nil {
+				r.Layers = append(r.Layers, id.String())
+			}
+		}
+	}
+	t0 := time.Now()
+	v, err := d.Scan(ctx, b.Image)
+	r.ScanMillis = time.Since(t0).Milliseconds()
+	if err != nil {
+		r.Error = err.Error()
+		r.Decision = detectors.Incomplete
+		return r, nil
+	}
+	r.Decision, r.Score, r.Threshold = v.Decision, v.Score, v.Threshold
+	r.BlamedLayers = nonNil(v.BlamedLayers)
+	r.Findings = v.Findings
+	r.Info = v.Info
+	return r, nil
+}
+
+// RecordKey identifies a record for resuming: the same image scanned by the
+// same detector version is not scanned again.
+func RecordKey(r Record) string {
+	return r.Image + "|" + r.ManifestDigest + "|" + r.Detector + "|" + r.DetectorVersion
+}
+
+// Records is the append-only record file of one experiment.
+type Records struct {
+	path string
+	done map[string]bool
+}
+
+// OpenRecords opens results/<exp>/records.jsonl for appending, remembering
+// what it already holds; fresh truncates it.
+func OpenRecords(path string, fresh bool) (*Records, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	r := &Records{path: path, done: map[string]bool{}}
+	if fresh {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return r, nil
+	}
+	old, err := ReadRecords(path)
+	var partial *PartialLineError
+	switch {
+	case errors.As(err, &partial):
+		// An interrupted run left half a line: cut it so the next record
+		// starts on a line of its own.
+		fi, serr := os.Stat(path)
+		if serr != nil {
+			return nil, serr
+		}
+		if terr := os.Truncate(path, fi.Size()-int64(partial.Bytes)); terr != nil {
+			return nil, fmt.Errorf("drop partial last record: %w", terr)
+		}
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	for _, rec := range old {
+		r.done[RecordKey(rec)] = true
+	}
+	return r, nil
+}
+
+// Has reports whether an equivalent record exists.
+func (r *Records) Has(rec Record) bool { return r.done[RecordKey(rec)] }
+
+// Append writes one record as a JSON line and syncs it, so an interrupted
+// run loses at most the record being written.
+func (r *Records) Append(rec Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.Write(b)
+	w.WriteByte('\n')
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	r.done[RecordKey(rec)] = true
+	return f.Close()
+}
+
+func inputsKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func nonNil(xs []int) []int {
+	if xs == nil {
+		return []int{}
+	}
+	return xs
+}
