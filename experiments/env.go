@@ -20,6 +20,7 @@ import (
 	"github.com/strata-sec/strata/internal/buildkit"
 	"github.com/strata-sec/strata/internal/loopback"
 	"github.com/strata-sec/strata/internal/store"
+	"github.com/strata-sec/strata/mutations"
 )
 
 // DefaultEpoch is SOURCE_DATE_EPOCH for reproducible builds: every
@@ -168,6 +169,9 @@ func Prepare(ctx context.Context, cfg Config) (env *Env, err error) {
 		}
 		served := filepath.Join(e.tmp, "served")
 		if err := drupal.WriteServed(served); err != nil {
+			return err
+		}
+		if err := mutations.DummyNetworkFiles(served); err != nil {
 			return err
 		}
 		e.Server, err = loopback.Serve(served, cfg.ServeAddr)

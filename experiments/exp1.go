@@ -62,28 +62,9 @@ func RunExp1(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	recs, err := OpenRecords(filepath.Join(resDir, "records.jsonl"), cfg.Fresh)
-	if err != nil {
-		return err
-	}
-	// Records in case order, so the file reads naturally.
+	ordered := make([]Built, 0, len(cases))
 	for _, c := range cases {
-		b := built[c.Bits()]
-		for _, d := range dets {
-			probe := Record{Image: b.Name, ManifestDigest: b.Descriptor.Digest.String(), Detector: d.Name(), DetectorVersion: d.Version()}
-			if recs.Has(probe) {
-				logf("scan case %s with %s: already recorded", c.Bits(), d.Name())
-				continue
-			}
-			r, err := Scan(ctx, Exp1, b, d)
-			if err != nil {
-				return err
-			}
-			if err := recs.Append(r); err != nil {
-				return err
-			}
-			logf("scan case %s with %-13s %-10s score %5.1f blamed %v (%d ms)", c.Bits(), d.Name()+":", r.Decision, r.Score, r.BlamedLayers, r.ScanMillis)
-		}
+		ordered = append(ordered, built[c.Bits()])
 	}
-	return nil
+	return scanAll(ctx, cfg, Exp1, ordered, dets, filepath.Join(resDir, "records.jsonl"))
 }

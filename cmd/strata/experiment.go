@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register("experiment", command{
-		summary: "build an experiment's images with BuildKit, scan them with every detector, append records (exp1)",
+		summary: "build an experiment's images with BuildKit, scan them with every detector, append records (exp1, exp2)",
 		run:     runExperiment,
 	})
 }
@@ -25,10 +25,11 @@ func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) {
 	fs.BoolVar(&cfg.BuildTime, "build-time", false, "keep build-time timestamps (no SOURCE_DATE_EPOCH): digests change on every build")
 	fs.StringVar(&cfg.ServeAddr, "serve-addr", "", "loopback address of the harness file server (default 127.0.0.1:18473; part of every digest)")
 	fs.BoolVar(&cfg.Fresh, "fresh", false, "discard the experiment's earlier records instead of resuming")
+	fs.IntVar(&experiments.Concurrency, "jobs", experiments.Concurrency, "concurrent builds and scans")
 }
 
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("experiment", "exp1", stderr)
+	fs := newFlags("experiment", "exp1|exp2", stderr)
 	var cfg experiments.Config
 	experimentFlags(fs, &cfg)
 	pos, err := parseInterspersed(fs, args)
@@ -37,13 +38,15 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (exp1)")
+		return fmt.Errorf("name one experiment (exp1, exp2)")
 	}
 	cfg.Log = stderr
 	switch pos[0] {
 	case experiments.Exp1:
 		return experiments.RunExp1(ctx, cfg)
+	case experiments.Exp2:
+		return experiments.RunExp2(ctx, cfg)
 	default:
-		return fmt.Errorf("unknown experiment %q (known: exp1; exp2 arrives with the mutation engine)", pos[0])
+		return fmt.Errorf("unknown experiment %q (known: exp1, exp2)", pos[0])
 	}
 }

@@ -1,0 +1,280 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/strata-sec/strata/corpus"
+	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/progress"
+	"github.com/strata-sec/strata/internal/store"
+	"github.com/strata-sec/strata/mutations"
+)
+
+// Exp2 is the paper's experiment 2: every case x every mutation type x
+// SamplesPerType seeds, 400 images with the paper's 10 types.
+const Exp2 = "exp2"
+
+// SamplesPerType is the paper's "5 random samples" per (case, type).
+const SamplesPerType = 5
+
+// Exp2Seeds are the seeds of the samples of a run with base seed s: s*100+1
+// .. s*100+5, so runs with different --seed never share a sample.
+func Exp2Seeds(base int64) []int64 {
+	out := make([]int64, SamplesPerType)
+	for i := range out {
+		out[i] = base*100 + int64(i) + 1
+	}
+	return out
+}
+
+// Exp2Name is the store name of one variant.
+func Exp2Name(c drupal.Case, mutation string, seed int64) string {
+	return fmt.Sprintf("exp2/case-%s/%s/seed-%d", c.Bits(), mutation, seed)
+}
+
+// Concurrency bounds simultaneous BuildKit solves and scans. Two matches
+// the 2-core machines the experiments are sized for; BuildKit itself
+// parallelises inside a solve.
+var Concurrency = 2
+
+// RunExp2 builds the 400 variants (resuming where a previous run stopped),
+// then scans each with every detector and appends records.
+func RunExp2(ctx context.Context, cfg Config) error {
+	env, err := Prepare(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	cfg = env.Config
+	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+
+	// The unmutated cases: inputs of the image mutations and, for case
+	// 111, the first sighting the baselines learn from.
+	orig := map[string]Built{}
+	for _, c := range drupal.Cases() {
+		df, err := drupal.Dockerfile(c, drupal.Options{ServerURL: env.Server.URL})
+		if err != nil {
+			return err
+		}
+		b, err := env.Build(ctx, BuildSpec{Name: "exp1/case-" + c.Bits(), Case: c.Bits(), Seed: cfg.Seed, Dockerfile: df, Experiment: Exp1})
+		if err != nil {
+			return err
+		}
+		orig[c.Bits()] = b
+	}
+	logf("exp2: the 8 unmutated cases are in the store")
+
+	type job struct {
+		c    drupal.Case
+		m    mutations.Mutation
+		seed int64
+	}
+	var jobs []job
+	for _, c := range drupal.Cases() {
+		for _, m := range mutations.All() {
+			for _, s := range Exp2Seeds(cfg.Seed) {
+				jobs = append(jobs, job{c, m, s})
+			}
+		}
+	}
+	built := make([]Built, len(jobs))
+	bar := progress.New(cfg.Log, "exp2 build", len(jobs))
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(Concurrency)
+	for i, j := range jobs {
+		eg.Go(func() error {
+			b, err := env.buildVariant(gctx, orig[j.c.Bits()], j.c, j.m, j.seed)
+			if err != nil {
+				return err
+			}
+			built[i] = b
+			how := "built"
+			if b.Cached {
+				how = "cached"
+			}
+			bar.Step(fmt.Sprintf("%s %s (%s)", how, b.Name, b.Label()))
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+
+	resDir := filepath.Join(cfg.ResultsDir, Exp2)
+	dets, err := Detectors(orig["111"], resDir)
+	if err != nil {
+		return err
+	}
+	return scanAll(ctx, cfg, Exp2, built, dets, filepath.Join(resDir, "records.jsonl"))
+}
+
+// buildVariant makes one mutated image: a Dockerfile mutation is built by
+// BuildKit, an image mutation rewrites the stored unmutated case image.
+func (e *Env) buildVariant(ctx context.Context, orig Built, c drupal.Case, m mutations.Mutation, seed int64) (Built, error) {
+	name := Exp2Name(c, m.Name(), seed)
+	rng := mutations.NewRand(seed, m.Name())
+	switch mm := m.(type) {
+	case mutations.DockerfileMutation:
+		df, err := drupal.Dockerfile(c, drupal.Options{ServerURL: e.Server.URL})
+		if err != nil {
+			return Built{}, err
+		}
+		mdf, err := mm.MutateDockerfile(df, rng, mutations.Env{ServerURL: e.Server.URL})
+		if err != nil {
+			return Built{}, fmt.Errorf("%s: %w", name, err)
+		}
+		return e.Build(ctx, BuildSpec{
+			Name: name, Case: c.Bits(), Mutation: m.Name(), MutationVersion: m.Version(),
+			Seed: seed, Dockerfile: mdf, Experiment: Exp2,
+		})
+	case mutations.ImageMutation:
+		return e.mutateImage(orig, name, c, mm, seed)
+	}
+	return Built{}, fmt.Errorf("mutation %s is neither a Dockerfile nor an image mutation", m.Name())
+}
+
+var imageMutationMu sync.Mutex
+
+func (e *Env) mutateImage(orig Built, name string, c drupal.Case, m mutations.ImageMutation, seed int64) (Built, error) {
+	out := Built{Name: name, Case: c.Bits(), Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed}
+	key := inputsKey("image-mutation", orig.Descriptor.Digest.String(), m.Name(), m.Version(), strconv.FormatInt(seed, 10))
+	img, layerMap, err := m.MutateImage(orig.Image, mutations.NewRand(seed, m.Name()))
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", name, err)
+	}
+	out.Truth = mapTruth(orig.Truth, layerMap)
+	ann := map[string]string{
+		store.AnnExperiment:      Exp2,
+		store.AnnCase:            c.Bits(),
+		store.AnnSeed:            strconv.FormatInt(seed, 10),
+		store.AnnLabel:           out.Label(),
+		store.AnnMaliciousLayers: joinInts(out.Truth.MaliciousLayers),
+		store.AnnMutation:        m.Name(),
+		store.AnnMutationVersion: m.Version(),
+		store.AnnInputs:          key,
+	}
+	if ent, err := e.Store.Lookup(name); err == nil && ent.Annotation(store.AnnInputs) == key {
+		out.Descriptor, out.Cached = ent.Descriptor, true
+	} else {
+		// Writing a squashed layer compresses hundreds of MB: one at a
+		// time keeps memory and disk bandwidth predictable.
+		imageMutationMu.Lock()
+		out.Descriptor, err = e.Store.Put(img, name, ann)
+		imageMutationMu.Unlock()
+		if err != nil {
+			return out, err
+		}
+	}
+	if out.Image, err = e.Store.Image(out.Descriptor.Digest); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// mapTruth carries ground truth through an image mutation: a new layer is
+// malicious when any old layer that went into it was.
+func mapTruth(t corpus.Truth, layerMap []int) corpus.Truth {
+	out := corpus.Truth{MaliciousConfig: t.MaliciousConfig, Tags: map[int]string{}}
+	seen := map[int]bool{}
+	for _, l := range t.MaliciousLayers {
+		if l < 0 || l >= len(layerMap) || layerMap[l] < 0 || seen[layerMap[l]] {
+			continue
+		}
+		seen[layerMap[l]] = true
+		out.MaliciousLayers = append(out.MaliciousLayers, layerMap[l])
+		out.Tags[layerMap[l]] = t.Tags[l]
+	}
+	sort.Ints(out.MaliciousLayers)
+	return out
+}
+
+// scanAll scans every image with every detector (bounded concurrency),
+// skipping records that exist, and appends records in image order so the
+// file does not depend on scheduling.
+func scanAll(ctx context.Context, cfg Config, exp string, images []Built, dets []detectors.Detector, path string) error {
+	recs, err := OpenRecords(path, cfg.Fresh)
+	if err != nil {
+		return err
+	}
+	type slot struct {
+		rec  Record
+		skip bool
+		done chan struct{}
+	}
+	slots := make([]*slot, 0, len(images)*len(dets))
+	for _, b := range images {
+		for _, d := range dets {
+			s := &slot{done: make(chan struct{})}
+			probe := Record{Image: b.Name, ManifestDigest: b.Descriptor.Digest.String(), Detector: d.Name(), DetectorVersion: d.Version()}
+			s.skip = recs.Has(probe)
+			slots = append(slots, s)
+		}
+	}
+	bar := progress.New(cfg.Log, exp+" scan", len(slots))
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(Concurrency)
+	go func() {
+		i := 0
+		for _, b := range images {
+			for _, d := range dets {
+				s := slots[i]
+				i++
+				if s.skip {
+					close(s.done)
+					continue
+				}
+				eg.Go(func() error {
+					defer close(s.done)
+					r, err := Scan(gctx, exp, b, d)
+					if err != nil {
+						return err
+					}
+					s.rec = r
+					return nil
+				})
+			}
+		}
+	}()
+	// Append in order as results arrive.
+	i := 0
+	for _, b := range images {
+		for _, d := range dets {
+			s := slots[i]
+			i++
+			select {
+			case <-s.done:
+			case <-gctx.Done():
+				return firstErr(eg.Wait(), gctx.Err())
+			}
+			if s.skip {
+				bar.Step(fmt.Sprintf("%s %s: already recorded", b.Name, d.Name()))
+				continue
+			}
+			if s.rec.Detector == "" { // the scan failed; eg.Wait has the error
+				return firstErr(eg.Wait(), fmt.Errorf("scan %s with %s failed", b.Name, d.Name()))
+			}
+			if err := recs.Append(s.rec); err != nil {
+				return err
+			}
+			bar.Step(fmt.Sprintf("%s %s: %s", b.Name, d.Name(), s.rec.Decision))
+		}
+	}
+	return eg.Wait()
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

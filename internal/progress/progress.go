@@ -1,0 +1,79 @@
+package progress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// Tracker counts finished steps out of a known total. It is safe for
+// concurrent use by worker goroutines.
+type Tracker struct {
+	mu    sync.Mutex
+	w     io.Writer
+	label string
+	total int
+	done  int
+	start time.Time
+	bar   *progressbar.ProgressBar
+	now   func() time.Time
+}
+
+// New starts tracking total steps; output goes to w.
+func New(w io.Writer, label string, total int) *Tracker {
+	t := &Tracker{w: w, label: label, total: total, start: time.Now(), now: time.Now}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		t.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(label),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+		)
+	}
+	return t
+}
+
+// Step marks one step done; detail says what it was.
+func (t *Tracker) Step(detail string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done++
+	if t.bar != nil {
+		t.bar.Describe(t.label + " " + detail)
+		_ = t.bar.Add(1)
+		if t.done == t.total {
+			fmt.Fprintln(t.w)
+		}
+		return
+	}
+	fmt.Fprintf(t.w, "%s [%d/%d] %s (elapsed %s, ETA %s)\n", t.label, t.done, t.total, detail,
+		fmtDur(t.now().Sub(t.start)), t.etaLocked())
+}
+
+// ETA estimates the remaining time from the mean step time so far.
+func (t *Tracker) etaLocked() string {
+	if t.done == 0 || t.done >= t.total {
+		return "0s"
+	}
+	per := t.now().Sub(t.start) / time.Duration(t.done)
+	return fmtDur(per * time.Duration(t.total-t.done))
+}
+
+func fmtDur(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d >= time.Hour {
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	if d >= time.Minute {
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%ds", int(d.Seconds()))
+}

@@ -1,0 +1,42 @@
+package progress
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLineMode(t *testing.T) {
+	var buf bytes.Buffer
+	tr := New(&buf, "build", 4)
+	clock := tr.start
+	tr.now = func() time.Time { return clock }
+	clock = clock.Add(10 * time.Second)
+	tr.Step("a")
+	clock = clock.Add(10 * time.Second)
+	tr.Step("b")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		"build [1/4] a (elapsed 10s, ETA 30s)",
+		"build [2/4] b (elapsed 20s, ETA 20s)",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %q", lines)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %q, want %q", i, lines[i], want[i])
+		}
+	}
+}
+
+func TestFmtDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Second: "5s", 90 * time.Second: "1m30s", 2*time.Hour + 5*time.Minute: "2h05m",
+	} {
+		if got := fmtDur(d); got != want {
+			t.Errorf("fmtDur(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
