@@ -48,6 +48,8 @@ type Config struct {
 	ServeAddr string
 	// Fresh discards earlier records of the experiment instead of resuming.
 	Fresh bool
+	// BuildOnly builds (or checks) the images and records nothing.
+	BuildOnly bool
 	// Log receives progress lines; nil means os.Stderr.
 	Log io.Writer
 }

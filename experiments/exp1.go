@@ -58,10 +58,11 @@ func RunExp1(ctx context.Context, cfg Config) error {
 	}
 
 	resDir := filepath.Join(cfg.ResultsDir, Exp1)
-	dets, err := Detectors(built["111"], resDir)
+	dets, closeDets, err := Detectors(cfg, built["111"], resDir)
 	if err != nil {
 		return err
 	}
+	defer closeDets()
 	ordered := make([]Built, 0, len(cases))
 	for _, c := range cases {
 		ordered = append(ordered, built[c.Bits()])

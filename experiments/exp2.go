@@ -108,11 +108,16 @@ func RunExp2(ctx context.Context, cfg Config) error {
 		return err
 	}
 
+	if cfg.BuildOnly {
+		logf("exp2: %d images in the store; --build-only, nothing scanned", len(built))
+		return nil
+	}
 	resDir := filepath.Join(cfg.ResultsDir, Exp2)
-	dets, err := Detectors(orig["111"], resDir)
+	dets, closeDets, err := Detectors(cfg, orig["111"], resDir)
 	if err != nil {
 		return err
 	}
+	defer closeDets()
 	return scanAll(ctx, cfg, Exp2, built, dets, filepath.Join(resDir, "records.jsonl"))
 }
 

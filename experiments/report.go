@@ -11,16 +11,19 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/strata-sec/strata/internal/plot"
 	"github.com/strata-sec/strata/internal/table"
 )
 
-// Report is a set of tables derived from records, plus every non-fatal
-// problem met while deriving them. Reports carry no timestamps and iterate
-// nothing in map order, so the same records always give byte-identical
-// output and committed results diff cleanly.
+// Report is a set of tables and figures derived from records, plus every
+// non-fatal problem met while deriving them. Reports carry no timestamps and
+// iterate nothing in map order, so the same records always give
+// byte-identical output (pixel-identical PNGs) and committed results diff
+// cleanly.
 type Report struct {
 	Title    string
 	Tables   []NamedTable
+	Figures  []NamedFigure
 	Warnings []string
 }
 
@@ -34,11 +37,22 @@ type NamedTable struct {
 	Table *table.Table
 }
 
+// NamedFigure is one figure of a report. Name is the file stem of its
+// images (WriteDir writes <name>.png and <name>.svg), Title its heading and
+// alt text, and Note says how to read it.
+type NamedFigure struct {
+	Name   string
+	Title  string
+	Note   string
+	Figure *plot.Figure
+}
+
 // ReportMarkdown is the file WriteDir puts the Markdown report in.
 const ReportMarkdown = "report.md"
 
 // WriteDir writes the report into dir (created if needed): all tables, their
-// notes and the warnings in ReportMarkdown, and one <name>.csv per table.
+// notes, links to the figures and the warnings in ReportMarkdown, one
+// <name>.csv per table and a <name>.png and <name>.svg per figure.
 func (r *Report) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create report dir: %w", err)
@@ -59,22 +73,52 @@ func (r *Report) WriteDir(dir string) error {
 			return fmt.Errorf("write table %s: %w", nt.Name, err)
 		}
 	}
+	for _, nf := range r.Figures {
+		for _, f := range []struct {
+			ext   string
+			write func(io.Writer) error
+		}{{".png", nf.Figure.WritePNG}, {".svg", nf.Figure.WriteSVG}} {
+			var b bytes.Buffer
+			if err := f.write(&b); err != nil {
+				return fmt.Errorf("figure %s: %w", nf.Name, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, nf.Name+f.ext), b.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("write figure %s: %w", nf.Name, err)
+			}
+		}
+	}
 	return nil
 }
 
-// checkNames rejects table names that are not plain, unique file stems, so
-// WriteDir can neither escape dir nor overwrite one table with another.
+// checkNames rejects table and figure names that are not plain, unique file
+// stems, so WriteDir can neither escape dir nor overwrite one output with
+// another.
 func (r *Report) checkNames() error {
+	plain := func(name string) bool {
+		return name != "" && !strings.ContainsAny(name, `/\`) && name != "." && name != ".."
+	}
 	seen := map[string]bool{}
 	for _, nt := range r.Tables {
-		if nt.Name == "" || strings.ContainsAny(nt.Name, `/\`) || nt.Name == "." || nt.Name == ".." ||
-			nt.Name+".csv" == ReportMarkdown {
+		if !plain(nt.Name) || nt.Name+".csv" == ReportMarkdown {
 			return fmt.Errorf("report table name %q is not a plain file stem", nt.Name)
 		}
 		if seen[nt.Name] {
 			return fmt.Errorf("report has two tables named %q", nt.Name)
 		}
 		seen[nt.Name] = true
+	}
+	seen = map[string]bool{}
+	for _, nf := range r.Figures {
+		if !plain(nf.Name) {
+			return fmt.Errorf("report figure name %q is not a plain file stem", nf.Name)
+		}
+		if seen[nf.Name] {
+			return fmt.Errorf("report has two figures named %q", nf.Name)
+		}
+		if nf.Figure == nil {
+			return fmt.Errorf("report figure %q has nothing to draw", nf.Name)
+		}
+		seen[nf.Name] = true
 	}
 	return nil
 }
@@ -93,6 +137,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		if nt.Note != "" {
 			fmt.Fprintf(&b, "\n%s\n", nt.Note)
+		}
+	}
+	if len(r.Figures) > 0 {
+		b.WriteString("\n## Figures\n")
+	}
+	for _, nf := range r.Figures {
+		// Relative links: report.md sits next to the images WriteDir writes.
+		fmt.Fprintf(&b, "\n### %s\n\n![%s](%s.svg)\n\nPNG: [%s.png](%s.png)\n", nf.Title, mdAltText(nf.Title), nf.Name, nf.Name, nf.Name)
+		if nf.Note != "" {
+			fmt.Fprintf(&b, "\n%s\n", nf.Note)
 		}
 	}
 	b.WriteString("\n## Warnings\n\n")
@@ -126,6 +180,12 @@ func (r *Report) Print(w io.Writer) error {
 			b.WriteString(wrapText(nt.Note, table.TextWidth, ""))
 		}
 	}
+	if len(r.Figures) > 0 {
+		b.WriteString("\nFigures (PNG and SVG, written next to report.md):\n")
+		for _, nf := range r.Figures {
+			b.WriteString(wrapText(fmt.Sprintf("- %s.png, %s.svg: %s", nf.Name, nf.Name, nf.Title), table.TextWidth, "  "))
+		}
+	}
 	if len(r.Warnings) == 0 {
 		b.WriteString("\nWarnings: none.\n")
 	} else {
@@ -138,6 +198,11 @@ func (r *Report) Print(w io.Writer) error {
 		return fmt.Errorf("print report: %w", err)
 	}
 	return nil
+}
+
+// mdAltText keeps a title from ending an image's alt text early.
+func mdAltText(s string) string {
+	return strings.NewReplacer("[", "(", "]", ")").Replace(s)
 }
 
 // wrapText breaks s at spaces into lines of at most width runes (longer

@@ -25,6 +25,7 @@ func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) {
 	fs.BoolVar(&cfg.BuildTime, "build-time", false, "keep build-time timestamps (no SOURCE_DATE_EPOCH): digests change on every build")
 	fs.StringVar(&cfg.ServeAddr, "serve-addr", "", "loopback address of the harness file server (default 127.0.0.1:18473; part of every digest)")
 	fs.BoolVar(&cfg.Fresh, "fresh", false, "discard the experiment's earlier records instead of resuming")
+	fs.BoolVar(&cfg.BuildOnly, "build-only", false, "build the images into the store, scan nothing")
 	fs.IntVar(&experiments.Concurrency, "jobs", experiments.Concurrency, "concurrent builds and scans")
 }
 

@@ -7,17 +7,18 @@ import (
 	"path/filepath"
 
 	"github.com/strata-sec/strata/experiments"
+	"github.com/strata-sec/strata/mutations"
 )
 
 func init() {
 	register("report", command{
-		summary: "derive tables (terminal, Markdown, CSV) from an experiment's committed records",
+		summary: "derive tables (terminal, Markdown, CSV) and figures (PNG, SVG) from an experiment's committed records",
 		run:     runReport,
 	})
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "exp1", stderr)
+	fs := newFlags("report", "exp1|exp2", stderr)
 	results := fs.String("results", "results", "results dir holding <exp>/records.jsonl")
 	quiet := fs.Bool("quiet", false, "write the files only, print nothing")
 	pos, err := parseInterspersed(fs, args)
@@ -26,15 +27,21 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (exp1)")
+		return fmt.Errorf("name one experiment (exp1, exp2)")
 	}
 	dir := filepath.Join(*results, pos[0])
 	var rep *experiments.Report
 	switch pos[0] {
 	case experiments.Exp1:
 		rep, err = experiments.Exp1ReportFile(filepath.Join(dir, "records.jsonl"))
+	case experiments.Exp2:
+		var names []string
+		for _, m := range mutations.All() {
+			names = append(names, m.Name())
+		}
+		rep, err = experiments.Exp2ReportFile(filepath.Join(dir, "records.jsonl"), experiments.WithMutations(names))
 	default:
-		return fmt.Errorf("no report for %q (known: exp1)", pos[0])
+		return fmt.Errorf("no report for %q (known: exp1, exp2)", pos[0])
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,146 @@
+package mutations
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Mutation is one polymorphic mutation type. Every type also implements
+// DockerfileMutation or ImageMutation.
+type Mutation interface {
+	// Name is the registry key, e.g. "dummy-echo".
+	Name() string
+	// Version changes whenever the output for a given input and seed
+	// changes, so records and cached builds keyed by it are not reused.
+	Version() string
+	// Description says in one sentence what the mutation does.
+	Description() string
+	// PaperRef names the paper's table entry the type reproduces, e.g.
+	// "Table 4: execute dummy command", or "" for types the paper lacks.
+	PaperRef() string
+}
+
+// Env is what a Dockerfile mutation may need from the harness.
+type Env struct {
+	// ServerURL is the harness's loopback HTTP server (no trailing slash
+	// needed), which serves DummyNetworkFiles. Only dummy-network uses it.
+	ServerURL string
+}
+
+// DockerfileMutation edits Dockerfile text. It returns a new slice and never
+// modifies src.
+type DockerfileMutation interface {
+	Mutation
+	MutateDockerfile(src []byte, rng *rand.Rand, env Env) ([]byte, error)
+}
+
+// ImageMutation rewrites a built image. layerMap[i] is the new index of old
+// layer i, -1 if the layer was dropped; several old layers map to the same
+// new index when they were squashed together.
+type ImageMutation interface {
+	Mutation
+	MutateImage(img v1.Image, rng *rand.Rand) (out v1.Image, layerMap []int, err error)
+}
+
+// ErrUnknown is returned by Get for a name that is not registered.
+var ErrUnknown = errors.New("unknown mutation type")
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Mutation{}
+)
+
+// Register adds m to the registry. It panics on an empty or duplicate name
+// or on a type that is neither a Dockerfile nor an image mutation: both are
+// programming errors found at init time.
+func Register(m Mutation) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	name := m.Name()
+	if name == "" {
+		panic("mutations: Register with an empty name")
+	}
+	if _, dup := registry[name]; dup {
+		panic(fmt.Sprintf("mutations: duplicate mutation type %q", name))
+	}
+	if Kind(m) == "" {
+		panic(fmt.Sprintf("mutations: %q implements neither DockerfileMutation nor ImageMutation", name))
+	}
+	registry[name] = m
+}
+
+// All returns every registered mutation sorted by name, so runs iterate in
+// the same order everywhere.
+func All() []Mutation {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]Mutation, 0, len(registry))
+	for _, m := range registry {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Get returns the mutation registered under name.
+func Get(name string) (Mutation, error) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	m, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("mutation %q: %w", name, ErrUnknown)
+	}
+	return m, nil
+}
+
+// Kind is "dockerfile" or "image" by the interface m implements ("" for
+// neither).
+func Kind(m Mutation) string {
+	switch m.(type) {
+	case DockerfileMutation:
+		return "dockerfile"
+	case ImageMutation:
+		return "image"
+	}
+	return ""
+}
+
+// NewRand returns the random stream of one mutation type for one seed. The
+// stream is derived from SHA-256 of (seed, name), so two types applied with
+// the same seed do not share random choices, and adding a type or drawing
+// more numbers in one type never shifts another type's samples.
+func NewRand(seed int64, name string) *rand.Rand {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(seed))
+	h.Write([]byte("strata/mutations\x00"))
+	h.Write(b[:])
+	h.Write([]byte(name))
+	sum := h.Sum(nil)
+	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])))
+}
+
+// ApplyDockerfile applies m to src with the stream NewRand(seed, m.Name()).
+func ApplyDockerfile(m DockerfileMutation, src []byte, seed int64, env Env) ([]byte, error) {
+	out, err := m.MutateDockerfile(src, NewRand(seed, m.Name()), env)
+	if err != nil {
+		return nil, fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
+	}
+	return out, nil
+}
+
+// ApplyImage applies m to img with the stream NewRand(seed, m.Name()).
+func ApplyImage(m ImageMutation, img v1.Image, seed int64) (v1.Image, []int, error) {
+	out, lm, err := m.MutateImage(img, NewRand(seed, m.Name()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
+	}
+	return out, lm, nil
+}
