@@ -105,6 +105,9 @@ type LayerInfo struct {
 	Bytes   int64 `json:"bytes"`
 	// Complete is false when a limit stopped the walk in or before this layer.
 	Complete bool `json:"complete"`
+	// Cached is true when the layer was replayed from a LayerCache record
+	// instead of being read; Entries and Bytes are the recorded ones.
+	Cached bool `json:"cached,omitempty"`
 }
 
 // Step parses the layer's created_by.
@@ -165,7 +168,8 @@ type Result struct {
 	// that was deleted. Earlier versions hang off Entry.Previous.
 	Files  map[string]*Entry `json:"-"`
 	Issues []Issue           `json:"issues,omitempty"`
-	// Bytes is the number of uncompressed layer bytes read.
+	// Bytes is the number of uncompressed layer bytes read, or replayed from
+	// a LayerCache record (the bytes the record's walk read).
 	Bytes int64 `json:"bytes"`
 }
 
@@ -207,6 +211,35 @@ func (r *Result) NotScanned() []Issue {
 // reading is not a limit hit. A returned error aborts the walk.
 type VisitFunc func(layer *LayerInfo, e *Entry, content io.Reader) error
 
+// FileAnalyzer analyses regular files like a VisitFunc, but hands each file's
+// result back to the walker as bytes. The walker keeps the results with the
+// layer's record in a LayerCache (WithLayerCache) and, when a later walk
+// replays the layer from the cache, calls ReplayFile with them instead of
+// AnalyzeFile with the content. So AnalyzeFile's result must depend only on
+// the layer's own content and the entry (path, type, mode, size) — anything
+// that depends on other layers, history or config is derived in ReplayFile
+// or after the walk, never stored.
+type FileAnalyzer interface {
+	// AnalyzeFile reads content (bounded as for VisitFunc) and returns the
+	// file's result, nil if there is nothing to remember.
+	AnalyzeFile(layer *LayerInfo, e *Entry, content io.Reader) ([]byte, error)
+	// ReplayFile gets what AnalyzeFile returned for the same file of a layer
+	// with the same diffID, in the same order. It wraps ErrCacheRecord when
+	// it cannot use the result.
+	ReplayFile(layer *LayerInfo, e *Entry, result []byte) error
+}
+
+// visitAnalyzer adapts a VisitFunc; it has no result to replay.
+type visitAnalyzer VisitFunc
+
+func (v visitAnalyzer) AnalyzeFile(l *LayerInfo, e *Entry, r io.Reader) ([]byte, error) {
+	return nil, v(l, e, r)
+}
+
+func (v visitAnalyzer) ReplayFile(*LayerInfo, *Entry, []byte) error {
+	return errors.New("a VisitFunc cannot be replayed")
+}
+
 // WalkOption configures Walk.
 type WalkOption func(*walkOptions)
 
@@ -214,6 +247,8 @@ type walkOptions struct {
 	maxFileBytes  int64
 	maxEntries    int
 	maxTotalBytes int64
+	cache         *LayerCache
+	analyzerKey   string
 }
 
 // WithMaxFileBytes bounds the bytes of one file a visitor can read; n <= 0
@@ -228,6 +263,15 @@ func WithMaxEntries(n int) WalkOption { return func(o *walkOptions) { o.maxEntri
 // n <= 0 removes the bound.
 func WithMaxTotalBytes(n int64) WalkOption { return func(o *walkOptions) { o.maxTotalBytes = n } }
 
+// WithLayerCache makes WalkAnalyzer replay layers recorded in c instead of
+// reading them, and record the layers it reads. analyzerKey must name the
+// analyzer, its version and every option and data set that changes its
+// per-file results; the walker adds the diffID and its own options. Walk with
+// a non-nil VisitFunc refuses a cache (a VisitFunc has no results to replay).
+func WithLayerCache(c *LayerCache, analyzerKey string) WalkOption {
+	return func(o *walkOptions) { o.cache, o.analyzerKey = c, analyzerKey }
+}
+
 // errTotalLimit is returned by the counting reader once MaxTotalBytes is
 // exceeded; it surfaces through tar.Reader and visitors.
 var errTotalLimit = errors.New("total uncompressed byte limit exceeded")
@@ -236,6 +280,21 @@ var errTotalLimit = errors.New("total uncompressed byte limit exceeded")
 // and calls visit (which may be nil) for every regular file. Layers are read
 // once, as uncompressed tar streams, never held in memory or written to disk.
 func Walk(ctx context.Context, img v1.Image, visit VisitFunc, opts ...WalkOption) (*Result, error) {
+	var a FileAnalyzer
+	if visit != nil {
+		a = visitAnalyzer(visit)
+	}
+	return walk(ctx, img, a, visit != nil, opts)
+}
+
+// WalkAnalyzer is Walk for a FileAnalyzer; with WithLayerCache, layers whose
+// record is cached are replayed without opening their blobs, and the Result
+// and the analyzer calls are the same as for a walk that reads them.
+func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...WalkOption) (*Result, error) {
+	return walk(ctx, img, a, false, opts)
+}
+
+func walk(ctx context.Context, img v1.Image, a FileAnalyzer, noReplay bool, opts []WalkOption) (*Result, error) {
 	o := walkOptions{
 		maxFileBytes:  DefaultMaxFileBytes,
 		maxEntries:    DefaultMaxEntries,
@@ -243,6 +302,9 @@ func Walk(ctx context.Context, img v1.Image, visit VisitFunc, opts ...WalkOption
 	}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.cache != nil && noReplay {
+		return nil, errors.New("walk: a layer cache needs a FileAnalyzer (WalkAnalyzer), not a VisitFunc")
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -254,17 +316,12 @@ func Walk(ctx context.Context, img v1.Image, visit VisitFunc, opts ...WalkOption
 	}
 	w := &walker{
 		opts:     o,
-		visit:    visit,
+		an:       a,
 		children: map[string]map[string]struct{}{},
 		res:      &Result{Files: map[string]*Entry{}},
 	}
-	w.res.Layers = make([]LayerInfo, len(layers))
-	for i, l := range layers {
-		li, err := describeLayer(i, l)
-		if err != nil {
-			return nil, err
-		}
-		w.res.Layers[i] = li
+	if w.res.Layers, err = describeLayers(img, cf, layers); err != nil {
+		return nil, err
 	}
 	w.alignHistory(cf)
 
@@ -285,29 +342,57 @@ func Walk(ctx context.Context, img v1.Image, visit VisitFunc, opts ...WalkOption
 	return w.res, nil
 }
 
-func describeLayer(i int, l v1.Layer) (LayerInfo, error) {
-	li := LayerInfo{Index: i, HistoryIndex: NoLayer}
-	var err error
-	if li.DiffID, err = l.DiffID(); err != nil {
-		return li, fmt.Errorf("layer %d diffID: %w", i, err)
+// describeLayers takes digests, sizes and media types from the manifest and
+// diffIDs from the config, as a runtime does. Asking the layer for its diffID
+// would decompress and hash the whole blob for layers of OCI layouts, whose
+// blobs do not know it; only when manifest or config disagree with the layer
+// list are the layers asked.
+func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]LayerInfo, error) {
+	out := make([]LayerInfo, len(layers))
+	var descs []v1.Descriptor
+	if m, err := img.Manifest(); err == nil && len(m.Layers) == len(layers) {
+		descs = m.Layers
 	}
-	if li.Digest, err = l.Digest(); err != nil {
-		return li, fmt.Errorf("layer %d digest: %w", i, err)
+	diffIDs := cf.RootFS.DiffIDs
+	if len(diffIDs) != len(layers) {
+		diffIDs = nil
 	}
-	if li.Size, err = l.Size(); err != nil {
-		return li, fmt.Errorf("layer %d size: %w", i, err)
+	for i, l := range layers {
+		li := LayerInfo{Index: i, HistoryIndex: NoLayer}
+		var err error
+		if diffIDs != nil {
+			li.DiffID = diffIDs[i]
+		} else if li.DiffID, err = l.DiffID(); err != nil {
+			return nil, fmt.Errorf("layer %d diffID: %w", i, err)
+		}
+		if descs != nil {
+			li.Digest, li.Size, li.MediaType = descs[i].Digest, descs[i].Size, descs[i].MediaType
+		} else {
+			if li.Digest, err = l.Digest(); err != nil {
+				return nil, fmt.Errorf("layer %d digest: %w", i, err)
+			}
+			if li.Size, err = l.Size(); err != nil {
+				return nil, fmt.Errorf("layer %d size: %w", i, err)
+			}
+			// Media type is informational; some in-memory layers do not know it.
+			if mt, err := l.MediaType(); err == nil {
+				li.MediaType = mt
+			}
+		}
+		out[i] = li
 	}
-	// Media type is informational; some in-memory layers do not know it.
-	if mt, err := l.MediaType(); err == nil {
-		li.MediaType = mt
-	}
-	return li, nil
+	return out, nil
 }
 
 type walker struct {
-	opts  walkOptions
-	visit VisitFunc
-	res   *Result
+	opts walkOptions
+	an   FileAnalyzer
+	res  *Result
+	// replay is the record being replayed, rec the one being recorded (nil
+	// when not caching); file is what happened to the current entry's file.
+	replay *recordSource
+	rec    *recorder
+	file   fileState
 	// children indexes every path ever added by its parent directory so a
 	// whiteout or opaque directory touches only its own subtree.
 	children map[string]map[string]struct{}
@@ -371,14 +456,81 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// fileState is what the walker did with the current entry's file, for the
+// record.
+type fileState struct {
+	visited, truncated bool
+	result             []byte
+}
+
+// walkLayer applies one layer: replayed from the cache when it has the
+// layer's record and the record fits in what is left of MaxTotalBytes (so the
+// limit would not have cut it), streamed from the blob otherwise.
 func (w *walker) walkLayer(ctx context.Context, i int, l v1.Layer) error {
 	li := &w.res.Layers[i]
-	rc, err := l.Uncompressed()
+	key := ""
+	if w.opts.cache != nil {
+		key = cacheKey(w.opts.analyzerKey, li.DiffID.String(), w.opts)
+		if rec, ok := w.opts.cache.get(key); ok {
+			src, err := newRecordSource(rec)
+			if err != nil {
+				w.opts.cache.drop(key)
+			} else if max := w.opts.maxTotalBytes; max <= 0 || w.total+src.bytes < max {
+				err := w.replayLayer(ctx, li, src)
+				if errors.Is(err, ErrCacheRecord) {
+					w.opts.cache.drop(key)
+				}
+				return err
+			}
+		}
+	}
+	return w.streamLayer(ctx, li, l, key)
+}
+
+func (w *walker) replayLayer(ctx context.Context, li *LayerInfo, src *recordSource) error {
+	w.replay = src
+	defer func() { w.replay = nil }()
+	li.Cached = true
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("replay layer %d (%s): %w", li.Index, li.DiffID, err)
+		}
+		if w.opts.maxEntries > 0 && li.Entries >= w.opts.maxEntries {
+			return fmt.Errorf("replay layer %d (%s): %w", li.Index, li.DiffID, errRecord("more entries than the limit"))
+		}
+		li.Entries++
+		if err := w.apply(li, hdr, nil); err != nil {
+			return fmt.Errorf("replay layer %d (%s) %s: %w", li.Index, li.DiffID, hdr.Name, err)
+		}
+		if src.flags&recVisited != 0 && !src.used {
+			return fmt.Errorf("replay layer %d (%s) %s: %w", li.Index, li.DiffID, hdr.Name, errRecord("file result for a non-file"))
+		}
+	}
+	li.Complete = true
+	li.Bytes = src.bytes
+	w.total += src.bytes
+	return nil
+}
+
+func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, key string) error {
+	i := li.Index
+	rs, err := openLayer(l, key != "")
 	if err != nil {
 		return fmt.Errorf("open layer %d (%s): %w", i, li.DiffID, err)
 	}
-	defer rc.Close()
-	tr := tar.NewReader(countingReader{r: rc, w: w, n: &li.Bytes})
+	defer rs.Close()
+	if key != "" {
+		w.rec = newRecorder(w.opts.cache.recordLimit())
+		defer func() { w.rec = nil }()
+	}
+	tr := tar.NewReader(countingReader{r: rs, w: w, n: &li.Bytes})
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -386,6 +538,11 @@ func (w *walker) walkLayer(ctx context.Context, i int, l v1.Layer) error {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			li.Complete = true
+			if w.rec != nil {
+				if rec := w.rec.finish(li.Bytes); rec != nil && rs.verify(li.DiffID) {
+					w.opts.cache.put(key, rec)
+				}
+			}
 			return nil
 		}
 		if errors.Is(err, errTotalLimit) {
@@ -401,12 +558,19 @@ func (w *walker) walkLayer(ctx context.Context, i int, l v1.Layer) error {
 			return nil
 		}
 		li.Entries++
+		if w.rec != nil {
+			w.rec.header(hdr)
+		}
+		w.file = fileState{}
 		if err := w.apply(li, hdr, tr); err != nil {
 			if errors.Is(err, errTotalLimit) {
 				w.stopTotal(i)
 				return nil
 			}
 			return fmt.Errorf("layer %d (%s) %s: %w", i, li.DiffID, hdr.Name, err)
+		}
+		if w.rec != nil {
+			w.rec.done(w.file.visited, w.file.truncated, w.file.result)
 		}
 	}
 }
@@ -519,19 +683,50 @@ func (w *walker) apply(li *LayerInfo, hdr *tar.Header, content io.Reader) error 
 	w.res.Files[name] = e
 	w.link(name)
 
-	if e.Type != TypeFile || w.visit == nil {
+	if e.Type != TypeFile {
+		return nil
+	}
+	if w.replay != nil {
+		return w.replayFile(li, e)
+	}
+	w.file.visited = true
+	if w.an == nil {
 		return nil
 	}
 	cr := &contentReader{r: content, limit: w.opts.maxFileBytes, size: hdr.Size}
-	err := w.visit(li, e, cr)
+	result, err := w.an.AnalyzeFile(li, e, cr)
 	if cr.truncated {
-		w.issue(Issue{Kind: IssueFileLimit, Layer: li.Index, Path: name,
-			Detail: fmt.Sprintf("only the first %d of %d bytes were scanned", w.opts.maxFileBytes, hdr.Size)})
+		w.file.truncated = true
+		w.fileLimit(li, e)
 	}
 	if err != nil {
 		return fmt.Errorf("visit: %w", err)
 	}
+	w.file.result = result
 	return nil
+}
+
+// replayFile hands the recorded result of the current file to the analyzer.
+func (w *walker) replayFile(li *LayerInfo, e *Entry) error {
+	src := w.replay
+	if src.flags&recVisited == 0 || src.used {
+		return errRecord("no file result for %s", e.Path)
+	}
+	src.used = true
+	if w.an != nil {
+		if err := w.an.ReplayFile(li, e, src.result); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+	}
+	if src.flags&recTruncated != 0 {
+		w.fileLimit(li, e)
+	}
+	return nil
+}
+
+func (w *walker) fileLimit(li *LayerInfo, e *Entry) {
+	w.issue(Issue{Kind: IssueFileLimit, Layer: li.Index, Path: e.Path,
+		Detail: fmt.Sprintf("only the first %d of %d bytes were scanned", w.opts.maxFileBytes, e.Size)})
 }
 
 // hide marks one version deleted by layer, unless that layer wrote it: a

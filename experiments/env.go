@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -84,6 +86,14 @@ type Env struct {
 	Builder *buildkit.Builder
 	// Debian is the base image descriptor, under base.DebianName.
 	Debian v1.Descriptor
+	// Web is the drupal web-app image every sample is built FROM (the base
+	// and the 7 benign layers), under drupal.DefaultWebImage.
+	Web v1.Descriptor
+	// webHistory is the number of history entries of Web: ground truth
+	// counts the sample's instructions from there.
+	webHistory int
+	// webWorkdir is Web's WorkingDir, which the samples inherit.
+	webWorkdir string
 	// ContextDir is the drupal build context; ContextKey hashes its files.
 	ContextDir string
 	ContextKey string
@@ -181,7 +191,75 @@ func Prepare(ctx context.Context, cfg Config) (env *Env, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := step("drupal web-app image (base + 7 benign layers; BuildKit)", func() error {
+		return e.buildWeb(ctx)
+	}); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// buildWeb builds the web-app image once per set of inputs; the samples are
+// built FROM it, so its layers are immutable base layers to BuildKit.
+func (e *Env) buildWeb(ctx context.Context) error {
+	df, err := drupal.WebDockerfile(drupal.Options{ServerURL: e.Server.URL})
+	if err != nil {
+		return err
+	}
+	name := "base/" + drupal.DefaultWebImage
+	key := inputsKey(string(df), e.ContextKey, e.Debian.Digest.String(), strconv.FormatBool(e.Config.BuildTime))
+	if ent, err := e.Store.Lookup(name); err == nil && ent.Annotation(store.AnnInputs) == key && !e.Config.BuildTime {
+		e.Web = ent.Descriptor
+	} else {
+		lf, err := e.buildLog(name)
+		if err != nil {
+			return err
+		}
+		res, err := e.Builder.Build(ctx, buildkit.Request{
+			ContextDir: e.ContextDir,
+			Dockerfile: df,
+			BaseImages: map[string]v1.Hash{base.DebianName: e.Debian.Digest},
+			Epoch:      e.Epoch(),
+			Progress:   lf,
+			Name:       name,
+			Annotations: map[string]string{
+				store.AnnInputs: key,
+				store.AnnLabel:  LabelBenign,
+			},
+		})
+		lf.Close()
+		if err != nil {
+			return fmt.Errorf("build %s (BuildKit log: %s): %w", name, lf.Name(), err)
+		}
+		e.Web = res.Descriptor
+	}
+	img, err := e.Store.Image(e.Web.Digest)
+	if err != nil {
+		return err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	e.webHistory = len(cf.History)
+	e.webWorkdir = cf.Config.WorkingDir
+	return nil
+}
+
+// buildLog opens the file BuildKit's progress for one image goes to.
+func (e *Env) buildLog(name string) (*os.File, error) {
+	p := filepath.Join(e.Config.CacheDir, "logs", strings.ReplaceAll(name, "/", "_")+".log")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(p)
+}
+
+// baseImages are the named contexts every sample build gets: the web-app
+// image it is built FROM, and the Debian base (mutations may add stages
+// FROM it).
+func (e *Env) baseImages() map[string]v1.Hash {
+	return map[string]v1.Hash{base.DebianName: e.Debian.Digest, drupal.DefaultWebImage: e.Web.Digest}
 }
 
 // Epoch is the SOURCE_DATE_EPOCH of builds, nil with BuildTime.

@@ -71,8 +71,8 @@ func TestExp1EndToEnd(t *testing.T) {
 				t.Errorf("case %s: finding %s on layer %d lacks diffID or created_by", c.Bits(), f.Rule, f.Layer)
 			}
 		}
-		if len(h.Layers) < 9 {
-			t.Errorf("case %s: %d layers recorded", c.Bits(), len(h.Layers))
+		if want := 8 + len(c.MaliciousLayers()); len(h.Layers) != want {
+			t.Errorf("case %s: %d layers recorded, want %d (base + 7 benign + malicious)", c.Bits(), len(h.Layers), want)
 		}
 	}
 	// Resuming scans nothing again and builds nothing again.

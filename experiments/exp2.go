@@ -132,7 +132,7 @@ func (e *Env) buildVariant(ctx context.Context, orig Built, c drupal.Case, m mut
 		if err != nil {
 			return Built{}, err
 		}
-		mdf, err := mm.MutateDockerfile(df, rng, mutations.Env{ServerURL: e.Server.URL})
+		mdf, err := mm.MutateDockerfile(df, rng, mutations.Env{ServerURL: e.Server.URL, BaseWorkdir: e.webWorkdir})
 		if err != nil {
 			return Built{}, fmt.Errorf("%s: %w", name, err)
 		}

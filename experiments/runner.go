@@ -17,7 +17,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/corpus"
-	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/internal/buildkit"
 	"github.com/strata-sec/strata/internal/store"
@@ -60,23 +59,20 @@ type BuildSpec struct {
 // Build builds spec with BuildKit into the store (or reuses the stored image
 // when its inputs are unchanged) and computes its ground truth.
 func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
-	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Debian.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Web.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
 	out := Built{Name: spec.Name, Case: spec.Case, Mutation: spec.Mutation, MutationVersion: spec.MutationVersion, Seed: spec.Seed}
 	if ent, err := e.Store.Lookup(spec.Name); err == nil && ent.Annotation(store.AnnInputs) == key && !e.Config.BuildTime {
 		out.Descriptor, out.Cached = ent.Descriptor, true
 	} else {
-		logPath := filepath.Join(e.Config.CacheDir, "logs", strings.ReplaceAll(spec.Name, "/", "_")+".log")
-		if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-			return out, err
-		}
-		lf, err := os.Create(logPath)
+		lf, err := e.buildLog(spec.Name)
 		if err != nil {
 			return out, err
 		}
+		logPath := lf.Name()
 		res, err := e.Builder.Build(ctx, buildkit.Request{
 			ContextDir:  e.ContextDir,
 			Dockerfile:  spec.Dockerfile,
-			BaseImages:  map[string]v1.Hash{base.DebianName: e.Debian.Digest},
+			BaseImages:  e.baseImages(),
 			Epoch:       e.Epoch(),
 			Progress:    lf,
 			Name:        spec.Name,
@@ -99,15 +95,7 @@ func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
 	if err != nil {
 		return out, err
 	}
-	baseImg, err := e.Store.Image(e.Debian.Digest)
-	if err != nil {
-		return out, err
-	}
-	bcf, err := baseImg.ConfigFile()
-	if err != nil {
-		return out, err
-	}
-	if out.Truth, err = corpus.GroundTruth(spec.Dockerfile, cf, len(bcf.History)); err != nil {
+	if out.Truth, err = corpus.GroundTruth(spec.Dockerfile, cf, e.webHistory); err != nil {
 		return out, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	ann := map[string]string{

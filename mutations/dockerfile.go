@@ -164,8 +164,11 @@ func (d *dockerfile) stageNameFree(name string) bool {
 // working directory is unknown from the text and "/" (the default, and the
 // paper's choice) is returned. Values are taken literally: a WORKDIR with
 // variables is restored with the same text, which BuildKit expands again.
-func (d *dockerfile) workdirAt(p point) string {
+func (d *dockerfile) workdirAt(p point, base string) string {
 	wd := "/"
+	if path.IsAbs(base) {
+		wd = path.Clean(base)
+	}
 	visit := func(nodes []*parser.Node) {
 		for _, n := range nodes {
 			if !strings.EqualFold(n.Value, "workdir") || n.Next == nil {

@@ -57,7 +57,7 @@ func TestDockerfileGolden(t *testing.T) {
 			for _, seed := range []int64{1, 2} {
 				name := filepath.Join("testdata", m.Name(), "case-"+bits+"-seed-"+string(rune('0'+seed))+".Dockerfile.golden")
 				t.Run(m.Name()+"/"+bits+"/"+string(rune('0'+seed)), func(t *testing.T) {
-					got, err := ApplyDockerfile(m, src, seed, Env{ServerURL: testServerURL})
+					got, err := ApplyDockerfile(m, src, seed, Env{ServerURL: testServerURL, BaseWorkdir: "/opt/drupal"})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -228,6 +228,7 @@ func TestWorkdirAt(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
+		base string
 		want []string // per insertion point
 	}{
 		{name: "no workdir", src: "FROM busybox\nRUN a\n", want: []string{"/", "/"}},
@@ -235,6 +236,7 @@ func TestWorkdirAt(t *testing.T) {
 		{name: "unrelated stage ignored", src: "FROM debian AS other\nWORKDIR /x\nFROM debian\nRUN a\n", want: []string{"/", "/"}},
 		{name: "relative and in the final stage", src: "FROM debian AS app\nWORKDIR /opt\nFROM app\nWORKDIR app\nRUN a\nWORKDIR /srv\n", want: []string{"/opt", "/opt/app", "/opt/app", "/srv"}},
 		{name: "variable kept literally", src: "FROM debian\nWORKDIR $HOME\nRUN a\n", want: []string{"/", "$HOME", "$HOME"}},
+		{name: "inherited from the base image", src: "FROM drupal\nRUN a\nWORKDIR sub\n", base: "/opt/drupal", want: []string{"/opt/drupal", "/opt/drupal", "/opt/drupal/sub"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,7 +246,7 @@ func TestWorkdirAt(t *testing.T) {
 			}
 			var got []string
 			for _, p := range d.points() {
-				got = append(got, d.workdirAt(p))
+				got = append(got, d.workdirAt(p, tt.base))
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("workdirs %q, want %q", got, tt.want)
@@ -256,7 +258,7 @@ func TestWorkdirAt(t *testing.T) {
 func TestVariableWorkdirRestoresDrupalWorkdir(t *testing.T) {
 	m, _ := Get("variable-workdir")
 	for seed := int64(1); seed <= 5; seed++ {
-		got, err := ApplyDockerfile(m.(DockerfileMutation), caseDockerfile(t, "111"), seed, Env{})
+		got, err := ApplyDockerfile(m.(DockerfileMutation), caseDockerfile(t, "111"), seed, Env{BaseWorkdir: "/opt/drupal"})
 		if err != nil {
 			t.Fatal(err)
 		}

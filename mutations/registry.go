@@ -32,6 +32,11 @@ type Env struct {
 	// ServerURL is the harness's loopback HTTP server (no trailing slash
 	// needed), which serves DummyNetworkFiles. Only dummy-network uses it.
 	ServerURL string
+	// BaseWorkdir is the working directory the final stage inherits from
+	// its external base image (image config WorkingDir; "" means "/"). The
+	// Dockerfile text cannot tell it, so the harness reads it from the
+	// stored base image. Only variable-workdir uses it.
+	BaseWorkdir string
 }
 
 // DockerfileMutation edits Dockerfile text. It returns a new slice and never

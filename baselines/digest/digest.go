@@ -57,9 +57,9 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 	if err != nil {
 		return Signatures{}, fmt.Errorf("learn: config digest: %w", err)
 	}
-	layers, err := img.Layers()
+	digests, diffIDs, err := layerHashes(img)
 	if err != nil {
-		return Signatures{}, fmt.Errorf("learn: layers: %w", err)
+		return Signatures{}, fmt.Errorf("learn: %w", err)
 	}
 	s := Signatures{Images: []ImageSignature{{ManifestDigest: md.String(), ConfigDigest: cd.String()}}}
 	idx := append([]int(nil), maliciousLayers...)
@@ -68,18 +68,10 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 		if k > 0 && idx[k-1] == i {
 			continue
 		}
-		if i < 0 || i >= len(layers) {
-			return Signatures{}, fmt.Errorf("learn: malicious layer %d out of range (image has %d layers)", i, len(layers))
+		if i < 0 || i >= len(digests) {
+			return Signatures{}, fmt.Errorf("learn: malicious layer %d out of range (image has %d layers)", i, len(digests))
 		}
-		d, err := layers[i].Digest()
-		if err != nil {
-			return Signatures{}, fmt.Errorf("learn: layer %d digest: %w", i, err)
-		}
-		di, err := layers[i].DiffID()
-		if err != nil {
-			return Signatures{}, fmt.Errorf("learn: layer %d diffID: %w", i, err)
-		}
-		s.Layers = append(s.Layers, LayerSignature{Index: i, Digest: d.String(), DiffID: di.String(), Image: md.String()})
+		s.Layers = append(s.Layers, LayerSignature{Index: i, Digest: digests[i].String(), DiffID: diffIDs[i].String(), Image: md.String()})
 	}
 	return s, nil
 }
@@ -207,26 +199,21 @@ func (d *LayerDetector) Name() string    { return LayerName }
 func (d *LayerDetector) Version() string { return Version }
 
 // Scan compares every layer's compressed digest and diffID with the database.
-// Only hashes are compared: layer content is never read.
+// Only hashes are compared and layer content is never read: digests come from
+// the manifest, diffIDs from the config (v1.Layer.DiffID would decompress and
+// hash the whole blob for OCI-layout layers).
 func (d *LayerDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
-	layers, err := img.Layers()
+	if err := ctx.Err(); err != nil {
+		return detectors.Verdict{}, err
+	}
+	digests, diffIDs, err := layerHashes(img)
 	if err != nil {
-		return detectors.Verdict{}, fmt.Errorf("%s: layers: %w", LayerName, err)
+		return detectors.Verdict{}, fmt.Errorf("%s: %w", LayerName, err)
 	}
 	var fs []detectors.Finding
 	var blamed []int
-	for i, l := range layers {
-		if err := ctx.Err(); err != nil {
-			return detectors.Verdict{}, err
-		}
-		dg, err := l.Digest()
-		if err != nil {
-			return detectors.Verdict{}, fmt.Errorf("%s: layer %d digest: %w", LayerName, i, err)
-		}
-		di, err := l.DiffID()
-		if err != nil {
-			return detectors.Verdict{}, fmt.Errorf("%s: layer %d diffID: %w", LayerName, i, err)
-		}
+	for i, dg := range digests {
+		di := diffIDs[i]
 		hit := false
 		if s, ok := d.byDigest[dg.String()]; ok {
 			hit = true
@@ -241,6 +228,28 @@ func (d *LayerDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdi
 		}
 	}
 	return verdict(fs, blamed, d.sigs.info()), nil
+}
+
+// layerHashes returns the layers' compressed digests (manifest) and diffIDs
+// (config rootfs), bottom first. An image whose manifest and config disagree
+// on the number of layers is an error: there is no sound pairing.
+func layerHashes(img v1.Image) ([]v1.Hash, []v1.Hash, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("manifest: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: %w", err)
+	}
+	if len(cf.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, nil, fmt.Errorf("manifest has %d layers, config %d diffIDs", len(m.Layers), len(cf.RootFS.DiffIDs))
+	}
+	digests := make([]v1.Hash, len(m.Layers))
+	for i, l := range m.Layers {
+		digests[i] = l.Digest
+	}
+	return digests, cf.RootFS.DiffIDs, nil
 }
 
 func layerFinding(rule string, i int, diffID v1.Hash, ev string) detectors.Finding {

@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/strata-sec/strata/baselines/digest"
 	"github.com/strata-sec/strata/detectors"
+	dt "github.com/strata-sec/strata/detectors/detectortest"
 )
 
 // must keeps fixture construction on one line; fixtures cannot fail.
@@ -137,5 +139,54 @@ func TestSaveLoadMerge(t *testing.T) {
 	d1, d2 := digest.NewImage(m), digest.NewLayer(m)
 	if d1.Name() != "digest-image" || d2.Name() != "digest-layer" || d1.Version() != "1.0.0" || d2.Version() != "1.0.0" {
 		t.Errorf("identities: %s %s %s %s", d1.Name(), d1.Version(), d2.Name(), d2.Version())
+	}
+}
+
+// TestLayerDetectorReadsNoBlobs: digest-layer compares hashes from the
+// manifest and config only; it never opens a layer nor asks a layer for its
+// diffID (which decompresses and hashes the blob for OCI-layout images).
+func TestLayerDetectorReadsNoBlobs(t *testing.T) {
+	layers := []v1.Layer{
+		dt.GzipLayer(t, must(dt.Tar(dt.Text("etc/os-release", "ID=debian\n"))), 6),
+		dt.GzipLayer(t, must(dt.Tar(dt.Exec("usr/bin/minerd", "ELF"))), 6),
+	}
+	img := dt.LayoutImage(t, t.TempDir(), v1.Config{}, layers, []string{"ADD rootfs /", "COPY minerd /usr/bin/"})
+	counted, reads := dt.CountReads(img)
+	sigs, err := digest.Learn(counted, []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := digest.NewLayer(sigs).Scan(context.Background(), counted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Flagged() || !reflect.DeepEqual(v.BlamedLayers, []int{1}) || len(v.Findings) != 2 {
+		t.Errorf("verdict %+v, want layer 1 blamed by digest and diffID", v)
+	}
+	want := must(layers[1].DiffID()).String()
+	if v.Findings[1].DiffID != want {
+		t.Errorf("diffID %s, want %s", v.Findings[1].DiffID, want)
+	}
+	if u, c, d := reads.Uncompressed.Load(), reads.Compressed.Load(), reads.DiffID.Load(); u+c+d != 0 {
+		t.Errorf("layer content touched: Uncompressed %d, Compressed %d, DiffID %d", u, c, d)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dt.RemoveLargeImage()
+	os.Exit(code)
+}
+
+// BenchmarkLayerDetectorLarge scans dt.LargeImage (an OCI layout with a
+// ~270 MB-uncompressed layer): the cost must not depend on layer size.
+func BenchmarkLayerDetectorLarge(b *testing.B) {
+	img, _ := dt.LargeImage(b)
+	d := digest.NewLayer(must(digest.Learn(img, []int{1})))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := d.Scan(context.Background(), img); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -101,6 +101,12 @@ func TestContextMatchesDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	web, err := WebDockerfile(Options{ServerURL: testServerURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both are built from the same context.
+	df = append(append(web, '\n'), df...)
 	res, err := parser.Parse(bytes.NewReader(df))
 	if err != nil {
 		t.Fatal(err)

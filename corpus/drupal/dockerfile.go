@@ -65,9 +65,17 @@ func Cases() []Case {
 	return cs
 }
 
-// DefaultBaseImage is the FROM line's image; the harness resolves it to a
-// local debootstrap minbase image through a BuildKit named context.
+// DefaultBaseImage is the web-app image's FROM; the harness resolves it to
+// a local debootstrap minbase image through a BuildKit named context.
 const DefaultBaseImage = "debian:bookworm"
+
+// DefaultWebImage is the sample's FROM: the drupal web-app image built from
+// WebDockerfile, resolved by the harness through a named context. Building
+// it once as an image of its own (rather than as a stage of every sample)
+// mirrors how the sample was made — an attacker's Dockerfile on top of a
+// drupal image — and lets BuildKit treat its layers as immutable base layers
+// that rewrite-timestamp never has to re-read.
+const DefaultWebImage = "drupal"
 
 // Options fill the Dockerfile's templated parts.
 type Options struct {
@@ -78,6 +86,8 @@ type Options struct {
 	ServerURL string
 	// BaseImage defaults to DefaultBaseImage.
 	BaseImage string
+	// WebImage defaults to DefaultWebImage.
+	WebImage string
 }
 
 // SourceDate is the fixed time of everything this package writes: the mtime
@@ -98,11 +108,9 @@ type fragment struct {
 
 func always(Case) bool { return true }
 
-// fragments is the Dockerfile in order. One file per layer-producing step
-// (L01..L10); base, config and stage carry no layer. The ENTRYPOINT is its
-// own file but belongs to layer 9: it starts the binary layer 9 adds, and an
-// image without /bin/minerd would not run with it.
-var fragments = []fragment{
+// webFragments is the web-app image's Dockerfile in order: one file per
+// layer-producing step (L01..L07); base and config carry no layer.
+var webFragments = []fragment{
 	{"base.Dockerfile", always},
 	{"L01-packages.Dockerfile", always},
 	{"L02-apache.Dockerfile", always},
@@ -112,7 +120,14 @@ var fragments = []fragment{
 	{"L06-app.Dockerfile", always},
 	{"L07-permissions.Dockerfile", always},
 	{"config.Dockerfile", always},
-	{"stage.Dockerfile", always},
+}
+
+// fragments is the sample's Dockerfile in order: FROM the web-app image,
+// then the malicious layers present in a case. The ENTRYPOINT is its own
+// file but belongs to layer 9: it starts the binary layer 9 adds, and an
+// image without /bin/minerd would not run with it.
+var fragments = []fragment{
+	{"sample.Dockerfile", always},
 	{"L08-clone.Dockerfile", func(c Case) bool { return c.L8 }},
 	{"L09-minerd.Dockerfile", func(c Case) bool { return c.L9 }},
 	{"L10-script.Dockerfile", func(c Case) bool { return c.L10 }},
@@ -126,36 +141,59 @@ var fragments = []fragment{
 // corpus.GroundTruth looks for the same prefix (corpus.MarkerPrefix).
 const Marker = "strata:malicious="
 
-// Dockerfile assembles the Dockerfile of case c. The result depends only on
-// c and o.
+// Dockerfile assembles the Dockerfile of case c: FROM the web-app image
+// (WebDockerfile), plus the malicious layers present in c. The result
+// depends only on c and o.
 func Dockerfile(c Case, o Options) ([]byte, error) {
+	out, err := render(fragments, c, o)
+	if err != nil {
+		return nil, fmt.Errorf("dockerfile for case %s: %w", c.Bits(), err)
+	}
+	return out, nil
+}
+
+// WebDockerfile assembles the Dockerfile of the drupal web-app image the
+// sample is built FROM: the base and the 7 benign layers.
+func WebDockerfile(o Options) ([]byte, error) {
+	out, err := render(webFragments, Case{}, o)
+	if err != nil {
+		return nil, fmt.Errorf("web-app dockerfile: %w", err)
+	}
+	return out, nil
+}
+
+func render(frags []fragment, c Case, o Options) ([]byte, error) {
 	if o.BaseImage == "" {
 		o.BaseImage = DefaultBaseImage
 	}
+	if o.WebImage == "" {
+		o.WebImage = DefaultWebImage
+	}
 	u, err := url.Parse(o.ServerURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("dockerfile for case %s: ServerURL %q must be an http(s) URL of the harness's loopback server", c.Bits(), o.ServerURL)
+		return nil, fmt.Errorf("ServerURL %q must be an http(s) URL of the harness's loopback server", o.ServerURL)
 	}
+	o.ServerURL = strings.TrimRight(o.ServerURL, "/")
 	data := struct {
 		Options
 		Bits string
-	}{Options{ServerURL: strings.TrimRight(o.ServerURL, "/"), BaseImage: o.BaseImage}, c.Bits()}
+	}{o, c.Bits()}
 
 	var out bytes.Buffer
-	for _, f := range fragments {
+	for _, f := range frags {
 		if !f.in(c) {
 			continue
 		}
 		src, err := fragmentFS.ReadFile("dockerfile/" + f.file)
 		if err != nil {
-			return nil, fmt.Errorf("dockerfile for case %s: %w", c.Bits(), err)
+			return nil, err
 		}
 		t, err := template.New(f.file).Option("missingkey=error").Parse(string(src))
 		if err != nil {
-			return nil, fmt.Errorf("dockerfile for case %s: parse fragment %s: %w", c.Bits(), f.file, err)
+			return nil, fmt.Errorf("parse fragment %s: %w", f.file, err)
 		}
 		if err := t.Execute(&out, data); err != nil {
-			return nil, fmt.Errorf("dockerfile for case %s: fragment %s: %w", c.Bits(), f.file, err)
+			return nil, fmt.Errorf("fragment %s: %w", f.file, err)
 		}
 	}
 	return out.Bytes(), nil

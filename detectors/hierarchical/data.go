@@ -2,7 +2,9 @@ package hierarchical
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -75,3 +77,25 @@ func isMinerName(base string) bool {
 	}
 	return false
 }
+
+// dataDigest identifies the embedded data lists and the rule table; it is part
+// of the layer cache key.
+var dataDigest = func() string {
+	h := sha256.New()
+	entries, err := dataFS.ReadDir("data")
+	if err != nil {
+		panic(fmt.Sprintf("hierarchical: read data: %v", err))
+	}
+	for _, e := range entries {
+		b, err := dataFS.ReadFile("data/" + e.Name())
+		if err != nil {
+			panic(fmt.Sprintf("hierarchical: read data/%s: %v", e.Name(), err))
+		}
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	for _, r := range rules {
+		fmt.Fprintf(h, "%s %s\n", r.ID, r.Category)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}()

@@ -2,6 +2,7 @@ package hierarchical
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -35,6 +36,7 @@ type options struct {
 	walk           []detectors.WalkOption
 	threshold      float64
 	maxScriptBytes int64
+	cache          *detectors.LayerCache
 }
 
 // Option configures a Detector.
@@ -52,9 +54,22 @@ func WithThreshold(t float64) Option { return func(o *options) { o.threshold = t
 // scripts get a not-scanned finding.
 func WithMaxScriptBytes(n int64) Option { return func(o *options) { o.maxScriptBytes = n } }
 
+// WithLayerCache sets the cache of per-layer results (nil: no cache). The
+// default is a private in-memory cache with the detectors.NewLayerCache
+// defaults; pass one cache to several detectors or processes' scans to share
+// it. Cached layers are replayed without opening their blobs; verdicts are
+// identical to uncached scans.
+func WithLayerCache(c *detectors.LayerCache) Option { return func(o *options) { o.cache = c } }
+
+// WithCacheDir is WithLayerCache with a new cache that also keeps its records
+// in dir, so later processes skip layers this one analysed.
+func WithCacheDir(dir string) Option {
+	return func(o *options) { o.cache = detectors.NewLayerCache(detectors.CacheDir(dir)) }
+}
+
 // New returns a hierarchical detector.
 func New(opts ...Option) *Detector {
-	o := options{threshold: Threshold, maxScriptBytes: DefaultMaxScriptBytes}
+	o := options{threshold: Threshold, maxScriptBytes: DefaultMaxScriptBytes, cache: detectors.NewLayerCache()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -66,6 +81,23 @@ var _ detectors.Detector = (*Detector)(nil)
 func (d *Detector) Name() string    { return Name }
 func (d *Detector) Version() string { return Version }
 
+// Cache returns the detector's layer cache (nil if disabled), e.g. for its
+// Stats.
+func (d *Detector) Cache() *detectors.LayerCache { return d.opts.cache }
+
+// fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
+// is encoded. Bump it with any change to the per-file analysis that Version
+// does not record, or cached layers would replay the old results.
+const fileAnalysisVersion = 1
+
+// analyzerKey names everything that changes a layer's cached file results:
+// detector version, file analysis version, the script limit and the data
+// lists and rule table (so an edited list never meets stale records).
+func (d *Detector) analyzerKey() string {
+	return fmt.Sprintf("%s/%s/files-%d/max-script-bytes=%d/data=%s",
+		Name, Version, fileAnalysisVersion, d.opts.maxScriptBytes, dataDigest)
+}
+
 // Scan walks img once and judges it: per-file analysis while streaming, then
 // history, config and cross-layer correlation on the final view.
 func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
@@ -73,18 +105,35 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	if err != nil {
 		return detectors.Verdict{}, fmt.Errorf("hierarchical: read config: %w", err)
 	}
-	s := &scan{d: d, seen: map[string]bool{}}
-	res, err := detectors.Walk(ctx, img, s.visit, d.opts.walk...)
+	s, err := d.walk(ctx, img)
+	if errors.Is(err, detectors.ErrCacheRecord) {
+		// The walker dropped the bad record; this walk reads the layer.
+		s, err = d.walk(ctx, img)
+	}
 	if err != nil {
 		return detectors.Verdict{}, fmt.Errorf("hierarchical: walk image: %w", err)
 	}
-	s.res = res
 	s.scanLinks()
 	s.scanHistory()
 	s.scanConfig(cf.Config)
 	s.correlate(cf.Config)
 	s.reportIssues()
 	return s.verdict(), nil
+}
+
+// walk runs stage 1: the walk with per-file analysis, replaying cached layers.
+func (d *Detector) walk(ctx context.Context, img v1.Image) (*scan, error) {
+	s := &scan{d: d, seen: map[string]bool{}}
+	opts := d.opts.walk
+	if d.opts.cache != nil {
+		opts = append(append([]detectors.WalkOption{}, opts...), detectors.WithLayerCache(d.opts.cache, d.analyzerKey()))
+	}
+	res, err := detectors.WalkAnalyzer(ctx, img, s, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.res = res
+	return s, nil
 }
 
 // scan is the state of one Scan call.

@@ -35,25 +35,43 @@ var pathDirs = map[string]bool{
 	"bin": true, "sbin": true, "usr/bin": true, "usr/sbin": true, "usr/local/bin": true, "usr/local/sbin": true,
 }
 
-// visit analyses one regular file while its layer streams by.
-func (s *scan) visit(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
-	buf := make([]byte, headSize, chunkSize+overlap)
-	n, err := io.ReadFull(r, buf)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("read %s: %w", e.Path, err)
-	}
-	buf = buf[:n]
-	eof := n < headSize
-	kind := classify(e.Path, buf)
-	desc := ""
-	if kind == kindELF {
-		desc = " [" + elfDesc(buf) + "]"
-	}
-	base := path.Base(e.Path)
-	add := func(rule, ev string) { s.add(rule, l.Index, e.Path, "", e, ev) }
+// fileResult is what a file's own bytes say: it depends only on the layer's
+// content, the entry (path, type, mode, size) and the script limit, so it is
+// cached with the layer (see cache.go). minerBinary is the evidence of a
+// miner-binary hit ("" if none); hits are final (rule, evidence) pairs.
+type fileResult struct {
+	minerBinary string
+	hits        []hit
+}
 
-	if isMinerName(base) && (e.Executable() || kind == kindELF) {
-		add(RuleMinerBinary, fmt.Sprintf("%s (mode %v, %d bytes)", e.Path, e.Mode.Perm(), e.Size))
+// AnalyzeFile analyses one regular file while its layer streams by
+// (detectors.FileAnalyzer).
+func (s *scan) AnalyzeFile(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) ([]byte, error) {
+	fr, err := analyzeFile(e, r, s.d.opts.maxScriptBytes)
+	if err != nil {
+		return nil, err
+	}
+	s.addFile(l, e, fr)
+	return fr.encode(), nil
+}
+
+// ReplayFile adds the findings of a file of a cached layer.
+func (s *scan) ReplayFile(l *detectors.LayerInfo, e *detectors.Entry, result []byte) error {
+	fr, err := decodeFileResult(result)
+	if err != nil {
+		return err
+	}
+	s.addFile(l, e, fr)
+	return nil
+}
+
+// addFile turns a file's result into findings, adding what depends on the
+// layer's history step (exec-added-path) here rather than in the cached
+// result: the same layer can be added by different steps in other images.
+func (s *scan) addFile(l *detectors.LayerInfo, e *detectors.Entry, fr fileResult) {
+	add := func(rule, ev string) { s.add(rule, l.Index, e.Path, "", e, ev) }
+	if fr.minerBinary != "" {
+		add(RuleMinerBinary, fr.minerBinary)
 	}
 	if e.Executable() && pathDirs[path.Dir(e.Path)] {
 		// A base image's rootfs tarball (ADD file:... in /) is not "adding an
@@ -62,8 +80,31 @@ func (s *scan) visit(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) er
 			add(RuleExecAddedPath, fmt.Sprintf("%s added by %s %s", e.Path, st.Instruction, clip(st.Args)))
 		}
 	}
+	for _, h := range fr.hits {
+		add(h.rule, h.evidence)
+	}
+}
+
+// analyzeFile reads one file and returns what its content shows.
+func analyzeFile(e *detectors.Entry, r io.Reader, maxScriptBytes int64) (fileResult, error) {
+	var fr fileResult
+	buf := make([]byte, headSize, chunkSize+overlap)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fr, fmt.Errorf("read %s: %w", e.Path, err)
+	}
+	buf = buf[:n]
+	eof := n < headSize
+	kind := classify(e.Path, buf)
+	desc := ""
+	if kind == kindELF {
+		desc = " [" + elfDesc(buf) + "]"
+	}
+	if isMinerName(path.Base(e.Path)) && (e.Executable() || kind == kindELF) {
+		fr.minerBinary = fmt.Sprintf("%s (mode %v, %d bytes)", e.Path, e.Mode.Perm(), e.Size)
+	}
 	if kind == kindOther || n == 0 {
-		return nil
+		return fr, nil
 	}
 
 	pk := persistenceKindOf(e.Path)
@@ -80,13 +121,13 @@ func (s *scan) visit(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) er
 			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 				eof = true
 			case err != nil:
-				return fmt.Errorf("read %s: %w", e.Path, err)
+				return fr, fmt.Errorf("read %s: %w", e.Path, err)
 			}
 		}
 		ts.scan(buf, first, eof)
 		if keep {
 			fresh := buf[kept:]
-			if room := int(s.d.opts.maxScriptBytes) - len(text); len(fresh) > room {
+			if room := int(maxScriptBytes) - len(text); len(fresh) > room {
 				fresh, scriptCut = fresh[:max(room, 0)], true
 			}
 			text = append(text, fresh...)
@@ -108,17 +149,87 @@ func (s *scan) visit(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) er
 			hits = append(hits, persistenceHits(pk, "/"+e.Path, string(text))...)
 		}
 		if scriptCut {
-			add(RuleScriptTooLarge, fmt.Sprintf("only the first %d bytes of the script were parsed", s.d.opts.maxScriptBytes))
+			fr.hits = append(fr.hits, hit{RuleScriptTooLarge, fmt.Sprintf("only the first %d bytes of the script were parsed", maxScriptBytes)})
 		}
 	}
 	for _, h := range hits {
 		if kind == kindDoc {
-			add(RuleDocMiningReference, h.rule+": "+h.evidence)
+			fr.hits = append(fr.hits, hit{RuleDocMiningReference, h.rule + ": " + h.evidence})
 			continue
 		}
-		add(h.rule, h.evidence+desc)
+		fr.hits = append(fr.hits, hit{h.rule, h.evidence + desc})
 	}
-	return nil
+	return fr, nil
+}
+
+// encode: uvarint count of strings, then each as uvarint length + bytes:
+// minerBinary, then rule and evidence of every hit. Nothing to say is nil.
+func (fr fileResult) encode() []byte {
+	if fr.minerBinary == "" && len(fr.hits) == 0 {
+		return nil
+	}
+	b := binary.AppendUvarint(nil, uint64(1+2*len(fr.hits)))
+	put := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	put(fr.minerBinary)
+	for _, h := range fr.hits {
+		put(h.rule)
+		put(h.evidence)
+	}
+	return b
+}
+
+func decodeFileResult(b []byte) (fileResult, error) {
+	var fr fileResult
+	if len(b) == 0 {
+		return fr, nil
+	}
+	bad := func(why string) (fileResult, error) {
+		return fileResult{}, fmt.Errorf("%w: hierarchical file result: %s", detectors.ErrCacheRecord, why)
+	}
+	next := func() (uint64, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return v, true
+	}
+	str := func() (string, bool) {
+		n, ok := next()
+		if !ok || n > uint64(len(b)) {
+			return "", false
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s, true
+	}
+	count, ok := next()
+	if !ok || count == 0 || count%2 != 1 || count > uint64(len(b)) {
+		return bad("count")
+	}
+	if fr.minerBinary, ok = str(); !ok {
+		return bad("truncated")
+	}
+	for k := uint64(1); k < count; k += 2 {
+		var h hit
+		if h.rule, ok = str(); !ok {
+			return bad("truncated")
+		}
+		if _, known := ruleByID[h.rule]; !known {
+			return bad("unknown rule " + h.rule)
+		}
+		if h.evidence, ok = str(); !ok {
+			return bad("truncated")
+		}
+		fr.hits = append(fr.hits, h)
+	}
+	if len(b) != 0 {
+		return bad("trailing bytes")
+	}
+	return fr, nil
 }
 
 // classify looks at the path and the first bytes.

@@ -29,7 +29,40 @@ var (
 	// agentRe: user agents miners send to pools.
 	agentRe    = regexp.MustCompile(`(?:xmrig|cpuminer(?:-multi|-opt)?|xmr-stak(?:-cpu|-rx)?|ccminer|minerd)/(?:%s|[0-9]+\.[0-9]+)`)
 	agentHints = []string{"xmrig/", "cpuminer", "xmr-stak", "ccminer/", "minerd/"}
+
+	// Anchored forms of the regexps that start with a literal: on file
+	// content they run only at that literal's occurrences (found by the
+	// literal pass), so a binary full of "github.com" strings is not
+	// searched end to end once per chunk. allAt reproduces FindAll exactly.
+	stratumAt = regexp.MustCompile(`^(?:` + stratumRe.String() + `)`)
+	repoAt    = regexp.MustCompile(`^(?:` + repoRe.String() + `)`)
 )
+
+// allAt returns what re.FindAllSubmatchIndex(b, -1) returns, for a regexp
+// whose every match starts at one of the ascending positions pos; at is re
+// anchored with ^. The leftmost match is the anchored match at the first
+// position that has one, and the next search starts where it ended.
+func allAt(at *regexp.Regexp, b []byte, pos []int) [][]int {
+	var out [][]int
+	end := 0
+	for _, p := range pos {
+		if p < end {
+			continue
+		}
+		m := at.FindSubmatchIndex(b[p:])
+		if m == nil {
+			continue
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += p
+			}
+		}
+		out = append(out, m)
+		end = m[1]
+	}
+	return out
+}
 
 // minerOptionsAround returns up to n minerOptRe matches in lower. The
 // regexp has no literal prefix, so it only runs on small windows around the
@@ -175,8 +208,8 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 	inner := func(s, e int) bool { return (s > 0 || first) && (e < len(chunk) || last) }
 	full := func() bool { return len(t.hits) >= maxHitsPerFile }
 
-	var hasStratum, hasRepoHost, hasAgent bool
-	var hints []int
+	var hasAgent bool
+	var hints, stratumPos, repoPos []int
 	literals.each(lower, func(l literal, pos int) {
 		switch l.kind {
 		case litPool:
@@ -202,25 +235,21 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 		case litAgent:
 			hasAgent = true
 		case litStratum:
-			hasStratum = true
+			stratumPos = append(stratumPos, pos)
 		case litRepoHost:
-			hasRepoHost = true
+			repoPos = append(repoPos, pos)
 		}
 	})
 
-	if hasStratum {
-		for _, m := range stratumRe.FindAllIndex(lower, -1) {
-			if inner(m[0], m[1]) && !full() {
-				t.add(RuleStratumURL, string(chunk[m[0]:m[1]]))
-			}
+	for _, m := range allAt(stratumAt, lower, stratumPos) {
+		if inner(m[0], m[1]) && !full() {
+			t.add(RuleStratumURL, string(chunk[m[0]:m[1]]))
 		}
 	}
-	if hasRepoHost {
-		for _, m := range repoRe.FindAllSubmatchIndex(lower, -1) {
-			name := strings.TrimSuffix(string(lower[m[4]:m[5]]), ".git")
-			if minerRepos[name] && inner(m[0], m[1]) && !full() {
-				t.add(RuleMinerRepo, string(chunk[m[0]:m[1]]))
-			}
+	for _, m := range allAt(repoAt, lower, repoPos) {
+		name := strings.TrimSuffix(string(lower[m[4]:m[5]]), ".git")
+		if minerRepos[name] && inner(m[0], m[1]) && !full() {
+			t.add(RuleMinerRepo, string(chunk[m[0]:m[1]]))
 		}
 	}
 	for _, m := range minerOptionsAround(lower, hints, 3) {
@@ -360,14 +389,27 @@ func isTokenByte(c byte) bool { return tokenTable[c] }
 // that is not alphanumeric or base64 "+/") of 95 chars starting 4 or 8, or
 // 106 chars starting 4, second char 0-9/A/B, all base58. Requiring whole
 // tokens keeps base64 blobs from matching.
+//
+// Only tokens of at least 95 bytes matter, so the scan skips: from a token
+// start i it looks at b[i+94] and backwards for a non-token byte; finding one
+// at k means no long token starts before k+1. On binaries and prose that
+// skips most bytes unread.
 func findWallets(b []byte, first, last bool) []string {
+	const minLen = 95
 	var out []string
-	for i := 0; i < len(b); {
-		if !isTokenByte(b[i]) {
-			i++
+	i := 0
+	for i+minLen <= len(b) {
+		k := i + minLen - 1
+		for k >= i && isTokenByte(b[k]) {
+			k--
+		}
+		if k >= i {
+			i = k + 1
 			continue
 		}
-		j := i
+		// b[i:i+95] are all token bytes; i is a token start (b[i-1] is not a
+		// token byte or i == 0), so the run from i is maximal on the left.
+		j := i + minLen
 		for j < len(b) && isTokenByte(b[j]) {
 			j++
 		}

@@ -1,0 +1,300 @@
+package detectors
+
+import (
+	"bytes"
+	"container/list"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+)
+
+// LayerCache keeps layer records (see record.go) by content: the key is the
+// layer's diffID, the walk options that change what a layer yields
+// (MaxFileBytes, MaxEntries) and the analyzer's own key (name, version,
+// options, data). It holds records in memory, least recently used first out,
+// bounded by bytes and by count, and optionally in a directory, one file per
+// key. It is safe for concurrent use and meant to be shared by every scan of
+// a process (and, through the directory, across processes).
+//
+// A record is only stored after the walk read the layer completely within
+// the limits and the uncompressed stream hashed to the diffID the config
+// claims, so an image cannot plant a record under another layer's diffID.
+type LayerCache struct {
+	opts cacheOptions
+
+	mu    sync.Mutex
+	lru   *list.List // of *cacheItem, front = most recent
+	items map[string]*list.Element
+	bytes int64
+	stats CacheStats
+}
+
+type cacheItem struct {
+	key    string
+	record []byte
+}
+
+// CacheStats counts what a LayerCache did; DiskErrors are not fatal (a record
+// that cannot be written is recomputed next time), LastDiskError says why.
+type CacheStats struct {
+	Hits          int64  `json:"hits"`
+	DiskHits      int64  `json:"disk_hits"`
+	Misses        int64  `json:"misses"`
+	Stores        int64  `json:"stores"`
+	Evictions     int64  `json:"evictions"`
+	Rejected      int64  `json:"rejected"` // corrupt or unusable records dropped
+	DiskErrors    int64  `json:"disk_errors"`
+	LastDiskError string `json:"last_disk_error,omitempty"`
+	Entries       int    `json:"entries"`
+	Bytes         int64  `json:"bytes"`
+}
+
+type cacheOptions struct {
+	maxBytes   int64
+	maxEntries int
+	dir        string
+}
+
+// CacheOption configures a LayerCache.
+type CacheOption func(*cacheOptions)
+
+// Default memory bounds of a LayerCache. A record costs about 40 bytes per
+// tar entry: a Debian base layer (~10,000 entries) is ~0.5 MB.
+const (
+	DefaultCacheMaxBytes   int64 = 128 << 20
+	DefaultCacheMaxEntries       = 4096
+)
+
+// CacheMaxBytes bounds the memory held by records; a record larger than a
+// quarter of it is kept on disk only (if there is a directory).
+func CacheMaxBytes(n int64) CacheOption { return func(o *cacheOptions) { o.maxBytes = n } }
+
+// CacheMaxEntries bounds the number of records held in memory.
+func CacheMaxEntries(n int) CacheOption { return func(o *cacheOptions) { o.maxEntries = n } }
+
+// CacheDir also keeps records in dir (created on first write). Files are
+// written atomically (temporary file + rename), carry a format version, the
+// full key and a sha256; anything else found there is ignored and recomputed.
+func CacheDir(dir string) CacheOption { return func(o *cacheOptions) { o.dir = dir } }
+
+// NewLayerCache returns an empty cache.
+func NewLayerCache(opts ...CacheOption) *LayerCache {
+	o := cacheOptions{maxBytes: DefaultCacheMaxBytes, maxEntries: DefaultCacheMaxEntries}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &LayerCache{opts: o, lru: list.New(), items: map[string]*list.Element{}}
+}
+
+// Stats returns a snapshot of the counters.
+func (c *LayerCache) Stats() CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Entries, s.Bytes = c.lru.Len(), c.bytes
+	return s
+}
+
+// recordFormat versions the record encoding and the key layout; bump it when
+// either changes so old files are ignored.
+const recordFormat = 1
+
+// cacheKey names one layer's record. Everything that changes what replaying
+// the layer must yield is in it.
+func cacheKey(analyzer string, diffID string, o walkOptions) string {
+	return "strata-layer-record/" + strconv.Itoa(recordFormat) +
+		"\x00analyzer=" + analyzer +
+		"\x00max-file-bytes=" + strconv.FormatInt(o.maxFileBytes, 10) +
+		"\x00max-entries=" + strconv.Itoa(o.maxEntries) +
+		"\x00diff-id=" + diffID
+}
+
+// recordLimit is the largest record worth building while a layer streams.
+func (c *LayerCache) recordLimit() int {
+	if c.opts.dir != "" {
+		return 1 << 30
+	}
+	return int(c.opts.maxBytes / 4)
+}
+
+func (c *LayerCache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	if el, ok := c.items[key]; ok {
+		c.lru.MoveToFront(el)
+		c.stats.Hits++
+		rec := el.Value.(*cacheItem).record
+		c.mu.Unlock()
+		return rec, true
+	}
+	c.mu.Unlock()
+	if rec, ok := c.readDisk(key); ok {
+		c.mu.Lock()
+		c.stats.DiskHits++
+		c.mu.Unlock()
+		c.putMemory(key, rec)
+		return rec, true
+	}
+	c.mu.Lock()
+	c.stats.Misses++
+	c.mu.Unlock()
+	return nil, false
+}
+
+func (c *LayerCache) put(key string, rec []byte) {
+	c.mu.Lock()
+	c.stats.Stores++
+	c.mu.Unlock()
+	c.putMemory(key, rec)
+	c.writeDisk(key, rec)
+}
+
+func (c *LayerCache) putMemory(key string, rec []byte) {
+	size := int64(len(rec) + len(key))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		c.bytes -= int64(len(el.Value.(*cacheItem).record) + len(key))
+		c.lru.Remove(el)
+		delete(c.items, key)
+	}
+	if c.opts.maxEntries <= 0 || c.opts.maxBytes <= 0 || size > c.opts.maxBytes/4 {
+		return
+	}
+	c.items[key] = c.lru.PushFront(&cacheItem{key: key, record: rec})
+	c.bytes += size
+	for c.bytes > c.opts.maxBytes || c.lru.Len() > c.opts.maxEntries {
+		el := c.lru.Back()
+		it := el.Value.(*cacheItem)
+		c.lru.Remove(el)
+		delete(c.items, it.key)
+		c.bytes -= int64(len(it.record) + len(it.key))
+		c.stats.Evictions++
+	}
+}
+
+// drop forgets a record that could not be replayed, in memory and on disk.
+func (c *LayerCache) drop(key string) {
+	c.mu.Lock()
+	if el, ok := c.items[key]; ok {
+		c.bytes -= int64(len(el.Value.(*cacheItem).record) + len(key))
+		c.lru.Remove(el)
+		delete(c.items, key)
+	}
+	c.stats.Rejected++
+	c.mu.Unlock()
+	if c.opts.dir != "" {
+		os.Remove(c.path(key))
+	}
+}
+
+// On-disk format: fileMagic, uvarint recordFormat, uvarint len + key,
+// uvarint len + record, then the sha256 of everything before it.
+var fileMagic = []byte("strata layer record\n")
+
+func (c *LayerCache) path(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(c.opts.dir, hex.EncodeToString(sum[:])+".rec")
+}
+
+func encodeFile(key string, rec []byte) []byte {
+	b := make([]byte, 0, len(fileMagic)+len(key)+len(rec)+64)
+	b = append(b, fileMagic...)
+	b = binary.AppendUvarint(b, recordFormat)
+	b = appendString(b, key)
+	b = binary.AppendUvarint(b, uint64(len(rec)))
+	b = append(b, rec...)
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...)
+}
+
+// decodeFile returns the record of a cache file if it is intact, of this
+// format, for this key, and structurally valid.
+func decodeFile(b []byte, key string) ([]byte, error) {
+	if len(b) < len(fileMagic)+sha256.Size || !bytes.HasPrefix(b, fileMagic) {
+		return nil, errors.New("not a layer record file")
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if want := sha256.Sum256(body); !bytes.Equal(sum, want[:]) {
+		return nil, errors.New("checksum mismatch")
+	}
+	s := &recordSource{b: body[len(fileMagic):]}
+	v, err := s.uvarint()
+	if err != nil || v != recordFormat {
+		return nil, fmt.Errorf("format %d, want %d", v, recordFormat)
+	}
+	k, err := s.bytesN()
+	if err != nil || string(k) != key {
+		return nil, errors.New("key mismatch")
+	}
+	rec, err := s.bytesN()
+	if err != nil || len(s.b) != 0 {
+		return nil, errors.New("bad record length")
+	}
+	if err := validateRecord(rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (c *LayerCache) readDisk(key string) ([]byte, bool) {
+	if c.opts.dir == "" {
+		return nil, false
+	}
+	p := c.path(key)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.diskError(err)
+		}
+		return nil, false
+	}
+	rec, err := decodeFile(b, key)
+	if err != nil {
+		c.mu.Lock()
+		c.stats.Rejected++
+		c.mu.Unlock()
+		os.Remove(p) // recomputed and rewritten by this scan
+		return nil, false
+	}
+	return rec, true
+}
+
+func (c *LayerCache) writeDisk(key string, rec []byte) {
+	if c.opts.dir == "" {
+		return
+	}
+	if err := os.MkdirAll(c.opts.dir, 0o755); err != nil {
+		c.diskError(err)
+		return
+	}
+	f, err := os.CreateTemp(c.opts.dir, ".tmp-*")
+	if err != nil {
+		c.diskError(err)
+		return
+	}
+	_, err = f.Write(encodeFile(key, rec))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), c.path(key))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		c.diskError(err)
+	}
+}
+
+func (c *LayerCache) diskError(err error) {
+	c.mu.Lock()
+	c.stats.DiskErrors++
+	c.stats.LastDiskError = err.Error()
+	c.mu.Unlock()
+}
