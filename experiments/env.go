@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -100,6 +101,9 @@ type Env struct {
 	Server     *loopback.Server
 	daemon     *buildkit.Daemon
 	tmp        string
+
+	keyMu    sync.Mutex
+	keyLocks map[string]*sync.Mutex
 }
 
 // Prepare sets up everything a build needs, step by step with progress:

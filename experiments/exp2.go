@@ -91,6 +91,9 @@ func RunExp2(ctx context.Context, cfg Config) error {
 	eg.SetLimit(Concurrency)
 	for i, j := range jobs {
 		eg.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err // another build failed: do not start new ones
+			}
 			b, err := env.buildVariant(gctx, orig[j.c.Bits()], j.c, j.m, j.seed)
 			if err != nil {
 				return err
@@ -238,6 +241,9 @@ func scanAll(ctx context.Context, cfg Config, exp string, images []Built, dets [
 				}
 				eg.Go(func() error {
 					defer close(s.done)
+					if err := gctx.Err(); err != nil {
+						return err // interrupted or another scan failed: start no more
+					}
 					r, err := Scan(gctx, exp, b, d)
 					if err != nil {
 						return err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -57,9 +58,35 @@ type BuildSpec struct {
 }
 
 // Build builds spec with BuildKit into the store (or reuses the stored image
-// when its inputs are unchanged) and computes its ground truth.
+// when its inputs are unchanged) and computes its ground truth. Concurrent
+// builds of identical inputs (a conditional-layer sample that kept the
+// Dockerfile unchanged, say) run one at a time: BuildKit would otherwise
+// export the same manifest into the store twice at once, and the content
+// store refuses the second writer.
 func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
 	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Web.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	unlock := e.lockKey(key)
+	defer unlock()
+	return e.build(ctx, spec, key)
+}
+
+// lockKey serialises work on one inputs key.
+func (e *Env) lockKey(key string) func() {
+	e.keyMu.Lock()
+	if e.keyLocks == nil {
+		e.keyLocks = map[string]*sync.Mutex{}
+	}
+	m, ok := e.keyLocks[key]
+	if !ok {
+		m = &sync.Mutex{}
+		e.keyLocks[key] = m
+	}
+	e.keyMu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, error) {
 	out := Built{Name: spec.Name, Case: spec.Case, Mutation: spec.Mutation, MutationVersion: spec.MutationVersion, Seed: spec.Seed}
 	if ent, err := e.Store.Lookup(spec.Name); err == nil && ent.Annotation(store.AnnInputs) == key && !e.Config.BuildTime {
 		out.Descriptor, out.Cached = ent.Descriptor, true
@@ -69,7 +96,7 @@ func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
 			return out, err
 		}
 		logPath := lf.Name()
-		res, err := e.Builder.Build(ctx, buildkit.Request{
+		res, err := e.Builder.BuildRetry(ctx, buildkit.Request{
 			ContextDir:  e.ContextDir,
 			Dockerfile:  spec.Dockerfile,
 			BaseImages:  e.baseImages(),
@@ -129,11 +156,11 @@ func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Recor
 	if cd, err := b.Image.ConfigName(); err == nil {
 		r.ConfigDigest = cd.String()
 	}
-	if ls, err := b.Image.Layers(); err == nil {
-		for _, l := range ls {
-			if id, err := l.DiffID(); err == nil {
-				r.Layers = append(r.Layers, id.String())
-			}
+	// DiffIDs from the config: asking an OCI-layout layer for its DiffID
+	// decompresses and hashes the whole blob.
+	if cf, err := b.Image.ConfigFile(); err == nil {
+		for _, id := range cf.RootFS.DiffIDs {
+			r.Layers = append(r.Layers, id.String())
 		}
 	}
 	t0 := time.Now()

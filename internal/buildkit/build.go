@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -165,7 +166,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Result, error) {
 		_, err = d.UpdateFrom(context.WithoutCancel(gctx), ch)
 		return err
 	})
-	if err := eg.Wait(); err != nil {
+	if err := waitOrAbandon(ctx, eg.Wait, 15*time.Second); err != nil {
 		return nil, fmt.Errorf("buildkit solve: %w", err)
 	}
 	desc, err := exportedDescriptor(resp.ExporterResponse)
@@ -208,4 +209,46 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// waitOrAbandon waits for wait to return. Once ctx is cancelled it waits at
+// most grace more: BuildKit's client can keep retrying its session stream
+// after a cancellation, and an interrupted run must stop promptly (the
+// daemon cancels the orphaned solve when the session goes away).
+func waitOrAbandon(ctx context.Context, wait func() error, grace time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(grace):
+		return fmt.Errorf("abandoned after cancellation: %w", context.Cause(ctx))
+	}
+}
+
+// BuildRetry is Build, retried (up to 3 attempts, with a short pause) when
+// the store's content store refused a concurrent writer of the same blob
+// ("ref ... locked ... unavailable"): two different images can share a new
+// blob, and containerd's local store admits one writer at a time.
+func (b *Builder) BuildRetry(ctx context.Context, req Request) (*Result, error) {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var res *Result
+		res, err = b.Build(ctx, req)
+		if err == nil || !isLockConflict(err) || ctx.Err() != nil {
+			return res, err
+		}
+		time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+	}
+	return nil, err
+}
+
+func isLockConflict(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "locked for") || (strings.Contains(s, "Unavailable") && strings.Contains(s, "locked"))
 }

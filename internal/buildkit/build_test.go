@@ -110,3 +110,18 @@ func TestBuildFromStoreBase(t *testing.T) {
 		t.Errorf("rebuild without cache: digest %s, want %s", again.Descriptor.Digest, res.Descriptor.Digest)
 	}
 }
+
+func TestWaitOrAbandon(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	block := make(chan struct{})
+	defer close(block)
+	start := time.Now()
+	err := buildkit.WaitOrAbandonForTest(ctx, func() error { <-block; return nil }, 50*time.Millisecond)
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("err = %v after %v, want an abandonment error soon after cancel", err, time.Since(start))
+	}
+	if err := buildkit.WaitOrAbandonForTest(context.Background(), func() error { return nil }, time.Second); err != nil {
+		t.Fatalf("uncancelled wait: %v", err)
+	}
+}

@@ -113,7 +113,7 @@ func StartDaemon(ctx context.Context, cfg DaemonConfig) (*Daemon, error) {
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("buildkitd state dir %s is in use by another strata process: wait for it, use another --buildkit-state, or share its daemon with --buildkit-addr", root)
+		return nil, fmt.Errorf("buildkitd state dir %s is in use by another strata process: wait for it, use another --cache dir, or share one daemon (`strata buildkit serve`) with --buildkit-addr", root)
 	}
 	sock := filepath.Join(root, "buildkitd.sock")
 	if len(sock) > 100 {

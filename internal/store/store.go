@@ -136,6 +136,10 @@ func (s *Store) Lookup(name string) (Entry, error) {
 
 // Image opens the image with the given manifest digest.
 func (s *Store) Image(h v1.Hash) (v1.Image, error) {
+	// layout.Path.Image reads index.json, which Register rewrites in place:
+	// read it under the same lock.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	img, err := s.path.Image(h)
 	if err != nil {
 		return nil, fmt.Errorf("open image %s from store: %w", h, err)
