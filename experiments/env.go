@@ -53,6 +53,12 @@ type Config struct {
 	Fresh bool
 	// BuildOnly builds (or checks) the images and records nothing.
 	BuildOnly bool
+	// Cases restricts experiment 2 to these case bits (e.g. "000", "111");
+	// empty means all 8. Samples is the number of seeds per (case, type);
+	// 0 means SamplesPerType. Smaller matrices are for quick checks; the
+	// committed results use the full one.
+	Cases   []string
+	Samples int
 	// Log receives progress lines; nil means os.Stderr.
 	Log io.Writer
 }

@@ -77,10 +77,18 @@ func RunExp2(ctx context.Context, cfg Config) error {
 		m    mutations.Mutation
 		seed int64
 	}
+	cases, err := selectCases(cfg.Cases)
+	if err != nil {
+		return err
+	}
+	seeds := Exp2Seeds(cfg.Seed)
+	if cfg.Samples > 0 && cfg.Samples < len(seeds) {
+		seeds = seeds[:cfg.Samples]
+	}
 	var jobs []job
-	for _, c := range drupal.Cases() {
+	for _, c := range cases {
 		for _, m := range mutations.All() {
-			for _, s := range Exp2Seeds(cfg.Seed) {
+			for _, s := range seeds {
 				jobs = append(jobs, job{c, m, s})
 			}
 		}
@@ -288,4 +296,26 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// selectCases returns the cases named by bits, in bit order; none means all.
+func selectCases(bits []string) ([]drupal.Case, error) {
+	if len(bits) == 0 {
+		return drupal.Cases(), nil
+	}
+	want := map[string]bool{}
+	for _, b := range bits {
+		c, err := drupal.ParseCase(b)
+		if err != nil {
+			return nil, err
+		}
+		want[c.Bits()] = true
+	}
+	var out []drupal.Case
+	for _, c := range drupal.Cases() {
+		if want[c.Bits()] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/strata-sec/strata/experiments"
 )
@@ -16,7 +17,7 @@ func init() {
 	})
 }
 
-func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) {
+func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) (cases *string) {
 	fs.StringVar(&cfg.CacheDir, "cache", "", "cache dir for store, BuildKit state and packages (default: user cache dir/strata)")
 	fs.StringVar(&cfg.StoreDir, "store", "", "OCI layout store (default: <cache>/store)")
 	fs.StringVar(&cfg.BuildkitAddr, "buildkit-addr", "", "use this running buildkitd (e.g. unix:///run/buildkit/buildkitd.sock) instead of a private one")
@@ -26,13 +27,16 @@ func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) {
 	fs.StringVar(&cfg.ServeAddr, "serve-addr", "", "loopback address of the harness file server (default 127.0.0.1:18473; part of every digest)")
 	fs.BoolVar(&cfg.Fresh, "fresh", false, "discard the experiment's earlier records instead of resuming")
 	fs.BoolVar(&cfg.BuildOnly, "build-only", false, "build the images into the store, scan nothing")
+	cases = fs.String("cases", "", "exp2: only these cases, comma-separated bits (e.g. 000,111); default all 8")
+	fs.IntVar(&cfg.Samples, "samples", 0, "exp2: seeds per (case, type); default 5, the paper's")
 	fs.IntVar(&experiments.Concurrency, "jobs", experiments.Concurrency, "concurrent builds and scans")
+	return cases
 }
 
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("experiment", "exp1|exp2", stderr)
 	var cfg experiments.Config
-	experimentFlags(fs, &cfg)
+	cases := experimentFlags(fs, &cfg)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -42,6 +46,9 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("name one experiment (exp1, exp2)")
 	}
 	cfg.Log = stderr
+	if *cases != "" {
+		cfg.Cases = strings.Split(*cases, ",")
+	}
 	switch pos[0] {
 	case experiments.Exp1:
 		return experiments.RunExp1(ctx, cfg)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-sec/strata/internal/plot"
 )
 
 func TestRun(t *testing.T) {
@@ -52,23 +54,28 @@ func TestRun(t *testing.T) {
 // committed records and checks it is what is committed: results are
 // records, tables are projections of them.
 func TestReportCommittedExp1(t *testing.T) {
-	src := filepath.Join("..", "..", "results", "exp1")
+	checkCommittedReport(t, "exp1")
+}
+
+func checkCommittedReport(t *testing.T, exp string) {
+	t.Helper()
+	src := filepath.Join("..", "..", "results", exp)
 	recs, err := os.ReadFile(filepath.Join(src, "records.jsonl"))
 	if err != nil {
-		t.Skipf("no committed exp1 records yet: %v", err)
+		t.Fatalf("no committed %s records: %v", exp, err)
 	}
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "exp1"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, exp), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "exp1", "records.jsonl"), recs, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, exp, "records.jsonl"), recs, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"report", "exp1", "--results", dir}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"report", exp, "--quiet", "--results", dir}, &out, &errb); err != nil {
 		t.Fatalf("report: %v\n%s", err, errb.String())
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, "exp1"))
+	entries, err := os.ReadDir(filepath.Join(dir, exp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,14 +83,27 @@ func TestReportCommittedExp1(t *testing.T) {
 		if e.Name() == "records.jsonl" {
 			continue
 		}
-		got, _ := os.ReadFile(filepath.Join(dir, "exp1", e.Name()))
+		got, _ := os.ReadFile(filepath.Join(dir, exp, e.Name()))
 		want, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Errorf("%s is derived from the records but not committed: run `make figures`", e.Name())
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".png") {
+			if diff, err := plot.DiffPNG(got, want); err != nil || diff != "" {
+				t.Errorf("committed %s differs from the one derived from records.jsonl (%s %v): run `make figures`", e.Name(), diff, err)
+			}
 			continue
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("committed %s differs from the one derived from records.jsonl: run `make figures`", e.Name())
 		}
 	}
+}
+
+// TestReportCommittedExp2 does for experiment 2 what TestReportCommittedExp1
+// does: the committed tables and figures must be exactly what the committed
+// records give (PNG compared pixel by pixel).
+func TestReportCommittedExp2(t *testing.T) {
+	checkCommittedReport(t, "exp2")
 }

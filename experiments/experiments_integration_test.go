@@ -12,18 +12,25 @@ import (
 	"github.com/strata-sec/strata/corpus/drupal"
 )
 
-// TestExp1EndToEnd runs experiment 1 for real: debootstrap base, offline
-// packages, 8 BuildKit builds, every detector, records, report. It is the
+// TestExperimentsEndToEnd runs experiment 1 and a slice of experiment 2 for
+// real, sharing one cache: debootstrap base, offline packages, the web-app
+// image, BuildKit builds of the 8 cases and of every mutation type on two
+// cases, every detector (real ClamAV and YARA), records, reports. It is the
 // slowest test of the suite (a few minutes) and the one that shows the
 // product works.
-func TestExp1EndToEnd(t *testing.T) {
+func TestExperimentsEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("integration test: debootstrap + buildkitd + 8 builds (run without -short; `make test` does)")
+		t.Skip("integration test: debootstrap + buildkitd + BuildKit builds (run without -short; `make test` does)")
 	}
 	cache := os.Getenv("STRATA_TEST_CACHE")
 	if cache == "" {
 		cache = t.TempDir()
 	}
+	t.Run("exp1", func(t *testing.T) { testExp1(t, cache) })
+	t.Run("exp2-subset", func(t *testing.T) { testExp2Subset(t, cache) })
+}
+
+func testExp1(t *testing.T, cache string) {
 	results := t.TempDir()
 	var log bytes.Buffer
 	// A fixed port: the server URL is part of every build input, so a
@@ -92,5 +99,57 @@ func TestExp1EndToEnd(t *testing.T) {
 	}
 	if err := rep.WriteDir(filepath.Join(results, Exp1)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testExp2Subset builds every mutation type on the benign case and the full
+// sample, one seed each, and checks labels, ground truth through the
+// mutations, and that the hierarchical detector flags every malicious
+// variant and no benign one.
+func testExp2Subset(t *testing.T, cache string) {
+	results := t.TempDir()
+	var log bytes.Buffer
+	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
+		Cases: []string{"000", "111"}, Samples: 1}
+	if err := RunExp2(context.Background(), cfg); err != nil {
+		t.Fatalf("RunExp2: %v\n%s", err, log.String())
+	}
+	recs, err := ReadRecords(filepath.Join(results, Exp2, "records.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for _, r := range recs {
+		types[r.Mutation] = true
+		if r.Detector != "hierarchical" {
+			continue
+		}
+		if want := r.Case != "000"; r.Malicious() != want {
+			t.Errorf("%s: label %s", r.Image, r.Label)
+		}
+		if r.Flagged() != r.Malicious() {
+			t.Errorf("%s: hierarchical %s (score %.1f), label %s", r.Image, r.Decision, r.Score, r.Label)
+		}
+		if r.Case == "111" && len(r.MaliciousLayers) == 0 {
+			t.Errorf("%s: no malicious layers in ground truth", r.Image)
+		}
+	}
+	if len(types) != 10 {
+		t.Errorf("records cover %d mutation types, want 10: %v", len(types), types)
+	}
+	if n := len(recs); n != 2*10*4 {
+		t.Errorf("%d records, want %d (2 cases x 10 types x 1 seed x 4 detectors)", n, 2*10*4)
+	}
+	rep, err := Exp2ReportFile(filepath.Join(results, Exp2, "records.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteDir(filepath.Join(results, Exp2)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.md", "detection_by_type.png", "detection_by_type.svg"} {
+		if _, err := os.Stat(filepath.Join(results, Exp2, f)); err != nil {
+			t.Errorf("report output: %v", err)
+		}
 	}
 }
