@@ -27,7 +27,9 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "strata:", err)
+		if err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "strata:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }

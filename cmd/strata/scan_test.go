@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	dt "github.com/strata-sec/strata/detectors/detectortest"
+)
+
+// update rewrites testdata/scan.golden.json: go test ./cmd/strata/ -run TestScanJSONGolden -update
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const minerCreatedBy = "ADD xmrig /usr/bin/xmrig"
+
+func withPlatform(t *testing.T, img v1.Image, arch string) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", arch
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func cleanImage(t *testing.T) v1.Image {
+	t.Helper()
+	return withPlatform(t, dt.Image(t, v1.Config{Cmd: []string{"/usr/local/bin/app"}},
+		dt.Step{CreatedBy: "ADD rootfs.tar /", Files: []dt.File{dt.Text("etc/os-release", "ID=debian\n")}},
+		dt.Run("echo hello > /etc/motd", dt.Text("etc/motd", "hello\n")),
+		dt.Step{CreatedBy: "COPY app /usr/local/bin/app", Files: []dt.File{dt.Exec("usr/local/bin/app", "#!/bin/sh\necho serving\n")}},
+	), "amd64")
+}
+
+// minerImage's ENTRYPOINT runs a miner binary with a stratum+tcp pool URL.
+func minerImage(t *testing.T) v1.Image {
+	t.Helper()
+	return withPlatform(t, dt.Image(t, v1.Config{Entrypoint: []string{"/usr/bin/xmrig", "-o", "stratum+tcp://pool.supportxmr.com:3333", "-u", "wallet", "--donate-level", "1"}},
+		dt.Step{CreatedBy: "ADD rootfs.tar /", Files: []dt.File{dt.Text("etc/os-release", "ID=debian\n")}},
+		dt.Step{CreatedBy: minerCreatedBy, Files: []dt.File{dt.Exec("usr/bin/xmrig",
+			"\x7fELF XMRig 6.21.0 mining.subscribe mining.authorize mining.submit stratum+tcp:// randomx cryptonight --donate-level")}},
+		dt.Meta(`ENTRYPOINT ["/usr/bin/xmrig" "-o" "stratum+tcp://pool.supportxmr.com:3333" "-u" "wallet" "--donate-level" "1"]`),
+	), "amd64")
+}
+
+func writeLayout(t *testing.T, dir string, imgs map[string]v1.Image) {
+	t.Helper()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, img := range imgs {
+		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": n})); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func scan(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"scan"}, args...), &out, &errb)
+	if err != nil {
+		code = exitCode(err)
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestScan(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "layout")
+	writeLayout(t, dir, map[string]v1.Image{"clean": cleanImage(t), "miner": minerImage(t)})
+	archive := filepath.Join(tmp, "miner.tar")
+	if err := tarball.WriteToFile(archive, name.MustParseReference("miner:1").(name.Tag), minerImage(t)); err != nil {
+		t.Fatal(err)
+	}
+	multi := filepath.Join(tmp, "multi")
+	p, err := layout.Write(multi, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: cleanImage(t), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: withPlatform(t, minerImage(t), "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+	)
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "multi"})); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ref, err := name.ParseReference(host + "/repo:miner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, minerImage(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string // in this order
+		wantErr  string
+	}{
+		{name: "clean", args: []string{dir + ":clean"}, wantOut: []string{"decision   CLEAN", "RUN echo hello > /etc/motd"}},
+		{name: "miner", args: []string{dir + ":miner"}, wantCode: 1,
+			wantOut: []string{"decision   MALICIOUS", "1      ", minerCreatedBy, "usr/bin/xmrig", "config", "config:Entrypoint"},
+			wantErr: dir + ":miner (linux/amd64) is malicious"},
+		{name: "quiet", args: []string{"--quiet", dir + ":miner"}, wantCode: 1},
+		{name: "fail-on incomplete, clean", args: []string{"--fail-on", "incomplete", dir + ":clean"}},
+		{name: "ambiguous layout", args: []string{dir}, wantCode: 2, wantErr: "names: clean, miner"},
+		{name: "docker archive", args: []string{archive}, wantCode: 1, wantOut: []string{"miner.tar:miner:1"}},
+		{name: "multi-platform", args: []string{multi}, wantCode: 1,
+			wantOut: []string{"(linux/amd64)", "CLEAN", "(linux/arm64)", "MALICIOUS", "2 targets: 1 malicious, 0 incomplete, 1 clean"}},
+		{name: "multi-platform one", args: []string{"--platform", "linux/amd64", multi}, wantOut: []string{"(linux/amd64)", "CLEAN"}},
+		{name: "registry", args: []string{"--insecure", host + "/repo:miner"}, wantCode: 1, wantOut: []string{host + "/repo:miner", "MALICIOUS"}},
+		{name: "sarif later", args: []string{"--format", "sarif", dir}, wantCode: 2, wantErr: "not implemented yet"},
+		{name: "bad fail-on", args: []string{"--fail-on", "clean", dir}, wantCode: 2, wantErr: "unknown --fail-on"},
+		{name: "no ref", args: nil, wantCode: 2, wantErr: "name one image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := scan(t, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr/error lacks %q:\n%s", tt.wantErr, errOut)
+			}
+			if tt.name == "quiet" && out != "" {
+				t.Errorf("--quiet printed:\n%s", out)
+			}
+			rest := out
+			for _, w := range tt.wantOut {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("stdout lacks %q after the earlier wants:\n%s", w, out)
+				}
+				rest = rest[i+len(w):]
+			}
+		})
+	}
+}
+
+// TestScanTableFindingUnderLayer checks the per-layer view: the miner
+// binary's findings come after its layer's line and before the config.
+func TestScanTableFindingUnderLayer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	writeLayout(t, dir, map[string]v1.Image{"miner": minerImage(t)})
+	out, _, _ := scan(t, dir)
+	layer := strings.Index(out, "  1      ")
+	finding := strings.Index(out, "! behavior/miner-binary")
+	cfg := strings.Index(out, "  config ")
+	if layer < 0 || finding < layer || cfg < finding || !strings.Contains(out[layer:finding], minerCreatedBy) {
+		t.Errorf("want layer 1 (%s), then its miner-binary finding, then config:\n%s", minerCreatedBy, out)
+	}
+}
+
+func TestScanJSONGolden(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	writeLayout(t, dir, map[string]v1.Image{"miner": minerImage(t)})
+	out, errOut, code := scan(t, "--format", "json", dir+":miner")
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1: %s", code, errOut)
+	}
+	var rep scanReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if rep.Schema != ScanSchema || len(rep.Targets) != 1 || rep.Targets[0].Decision != "malicious" {
+		t.Fatalf("report = %+v", rep)
+	}
+	got := []byte(strings.ReplaceAll(out, dir, "LAYOUT"))
+	golden := filepath.Join("testdata", "scan.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/strata/ -run TestScanJSONGolden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("JSON differs from %s (a deliberate change: rerun with -update and review the diff):\n%s", golden, got)
+	}
+}

@@ -1,0 +1,56 @@
+package imageref
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// openRemote reads an image or index from a registry. Layers are fetched
+// when the detector reads them.
+func openRemote(ctx context.Context, s string, want *v1.Platform, opts Options) ([]Target, error) {
+	var nopts []name.Option
+	if opts.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	ref, err := name.ParseReference(s, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an image reference: %w", s, err)
+	}
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
+	if opts.Insecure {
+		tr := remote.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
+		ropts = append(ropts, remote.WithTransport(tr))
+	}
+	ropts = append(ropts, opts.RemoteOptions...)
+	desc, err := remote.Get(ref, ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w (private registry: log in with `docker login`; plain-HTTP or self-signed registry: add --insecure)", ref, err)
+	}
+	switch {
+	case desc.MediaType.IsIndex():
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
+		return expandIndex(ctx, ref.String(), idx, want, 1)
+	case desc.MediaType.IsImage():
+		img, err := desc.Image()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
+		return single(ref.String(), img, desc.Platform, want)
+	}
+	return nil, fmt.Errorf("%s is a %q, not an image or an index", ref, desc.MediaType)
+}
