@@ -24,38 +24,11 @@ func RunExp1(ctx context.Context, cfg Config) error {
 	}
 	defer env.Close()
 	cfg = env.Config
-	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
-
-	cases := drupal.Cases()
-	// Build the first sighting first: the baselines learn from it.
-	order := append([]drupal.Case{{L8: true, L9: true, L10: true}}, cases...)
-	built := map[string]Built{}
-	var images []Built
-	for _, c := range order {
-		if _, ok := built[c.Bits()]; ok {
-			continue
-		}
-		df, err := drupal.Dockerfile(c, drupal.Options{ServerURL: env.Server.URL})
-		if err != nil {
-			return err
-		}
-		t0 := time.Now()
-		b, err := env.Build(ctx, BuildSpec{
-			Name: "exp1/case-" + c.Bits(), Case: c.Bits(), Seed: cfg.Seed,
-			Dockerfile: df, Experiment: Exp1,
-		})
-		if err != nil {
-			return err
-		}
-		how := "built"
-		if b.Cached {
-			how = "cached"
-		}
-		logf("[%d/%d] %s case %s %s in %.1fs: %s, malicious layers %v",
-			len(built)+1, len(cases), how, c.Bits(), b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds(), b.Label(), b.Truth.MaliciousLayers)
-		built[c.Bits()] = b
-		images = append(images, b)
+	built, err := env.BuildCases(ctx)
+	if err != nil {
+		return err
 	}
+	cases := drupal.Cases()
 
 	resDir := filepath.Join(cfg.ResultsDir, Exp1)
 	dets, closeDets, err := Detectors(cfg, built["111"], resDir)
@@ -68,4 +41,38 @@ func RunExp1(ctx context.Context, cfg Config) error {
 		ordered = append(ordered, built[c.Bits()])
 	}
 	return scanAll(ctx, cfg, Exp1, ordered, dets, filepath.Join(resDir, "records.jsonl"))
+}
+
+// BuildCases builds (or finds in the store) the 8 unmutated cases, the first
+// sighting (case 111) first, and returns them by case bits. Experiment 1
+// scans them; experiment 2 mutates them and learns its baselines from 111.
+func (e *Env) BuildCases(ctx context.Context) (map[string]Built, error) {
+	cases := drupal.Cases()
+	order := append([]drupal.Case{{L8: true, L9: true, L10: true}}, cases...)
+	built := map[string]Built{}
+	for _, c := range order {
+		if _, ok := built[c.Bits()]; ok {
+			continue
+		}
+		df, err := drupal.Dockerfile(c, drupal.Options{ServerURL: e.Server.URL})
+		if err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		b, err := e.Build(ctx, BuildSpec{
+			Name: "exp1/case-" + c.Bits(), Case: c.Bits(), Seed: e.Config.Seed,
+			Dockerfile: df, Experiment: Exp1,
+		})
+		if err != nil {
+			return nil, err
+		}
+		how := "built"
+		if b.Cached {
+			how = "cached"
+		}
+		fmt.Fprintf(e.Config.Log, "[%d/%d] %s case %s %s in %.1fs: %s, malicious layers %v\n",
+			len(built)+1, len(cases), how, c.Bits(), b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds(), b.Label(), b.Truth.MaliciousLayers)
+		built[c.Bits()] = b
+	}
+	return built, nil
 }

@@ -58,17 +58,9 @@ func RunExp2(ctx context.Context, cfg Config) error {
 
 	// The unmutated cases: inputs of the image mutations and, for case
 	// 111, the first sighting the baselines learn from.
-	orig := map[string]Built{}
-	for _, c := range drupal.Cases() {
-		df, err := drupal.Dockerfile(c, drupal.Options{ServerURL: env.Server.URL})
-		if err != nil {
-			return err
-		}
-		b, err := env.Build(ctx, BuildSpec{Name: "exp1/case-" + c.Bits(), Case: c.Bits(), Seed: cfg.Seed, Dockerfile: df, Experiment: Exp1})
-		if err != nil {
-			return err
-		}
-		orig[c.Bits()] = b
+	orig, err := env.BuildCases(ctx)
+	if err != nil {
+		return err
 	}
 	logf("exp2: the 8 unmutated cases are in the store")
 
