@@ -11,8 +11,9 @@ export PATH := $(BIN):$(PATH)
 
 # Debian packages the project needs: BuildKit's OCI worker (runc with
 # seccomp), the base-image builder, the baselines' engines, the busybox base
-# for fast tests, and git (the loopback git server and the corpus repo).
-APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates
+# for fast tests, git (the loopback git server and the corpus repo), and
+# docker-registry (the loopback registry that `strata scan` tests push to).
+APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates docker-registry
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
 

@@ -40,7 +40,7 @@ REF is one of:
 A multi-platform index is scanned platform by platform (--platform picks one).
 
 Exit codes: 0 nothing flagged, 1 flagged (see --fail-on), 2 error.
-SARIF output is planned; today --format is table or json.
+--format sarif writes SARIF 2.1.0 (e.g. for GitHub code scanning; see README.md).
 `
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,7 +50,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		usage()
 		fmt.Fprint(stderr, scanRefHelp)
 	}
-	format := fs.String("format", "table", "output format: table or json (SARIF is not available yet)")
+	format := fs.String("format", "table", "output format: table, json or sarif (SARIF 2.1.0)")
 	failOn := fs.String("fail-on", "malicious", "exit 1 when a target is malicious; incomplete: also when one could not be fully scanned")
 	quiet := fs.Bool("quiet", false, "print nothing; report through the exit code only")
 	cacheDir := fs.String("cache", "", "keep per-layer results in this directory, so later scans skip layers already seen (default: no cache)")
@@ -65,11 +65,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("name one image to scan, e.g. strata scan ./layout:myapp or strata scan registry:alpine:3.20")
 	}
 	switch *format {
-	case "table", "json":
-	case "sarif":
-		return fmt.Errorf("--format sarif is not implemented yet; use --format json")
+	case "table", "json", "sarif":
 	default:
-		return fmt.Errorf("unknown --format %q (table, json)", *format)
+		return fmt.Errorf("unknown --format %q (table, json, sarif)", *format)
 	}
 	if *failOn != "malicious" && *failOn != "incomplete" {
 		return fmt.Errorf("unknown --fail-on %q (malicious, incomplete)", *failOn)
@@ -99,6 +97,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	if !*quiet {
 		switch *format {
+		case "sarif":
+			if err := writeScanSARIF(stdout, rep); err != nil {
+				return err
+			}
 		case "json":
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")

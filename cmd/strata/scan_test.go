@@ -139,7 +139,7 @@ func TestScan(t *testing.T) {
 			wantOut: []string{"(linux/amd64)", "CLEAN", "(linux/arm64)", "MALICIOUS", "2 targets: 1 malicious, 0 incomplete, 1 clean"}},
 		{name: "multi-platform one", args: []string{"--platform", "linux/amd64", multi}, wantOut: []string{"(linux/amd64)", "CLEAN"}},
 		{name: "registry", args: []string{"--insecure", host + "/repo:miner"}, wantCode: 1, wantOut: []string{host + "/repo:miner", "MALICIOUS"}},
-		{name: "sarif later", args: []string{"--format", "sarif", dir}, wantCode: 2, wantErr: "not implemented yet"},
+		{name: "bad format", args: []string{"--format", "xml", dir + ":clean"}, wantCode: 2, wantErr: "unknown --format"},
 		{name: "bad fail-on", args: []string{"--fail-on", "clean", dir}, wantCode: 2, wantErr: "unknown --fail-on"},
 		{name: "no ref", args: nil, wantCode: 2, wantErr: "name one image"},
 	}
