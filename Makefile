@@ -56,7 +56,7 @@ experiment2: setup
 
 # Every table and figure, re-derived from the committed records; builds nothing.
 figures: $(BIN)/strata
-	@for e in exp1 exp2; do \
+	@for e in exp1 exp2 benign; do \
 	  if [ -f results/$$e/records.jsonl ]; then $(BIN)/strata report --quiet $$e || exit 1; fi; \
 	done
 
@@ -64,6 +64,9 @@ figures: $(BIN)/strata
 # debootstrap-free busybox base). Never -short in CI.
 test: setup
 	$(GO) vet ./...
+	@# The fuzz targets, briefly (their seed corpora also run in the suite).
+	$(GO) test ./detectors -run '^$$' -fuzz '^FuzzWalkLayer$$' -fuzztime 20s
+	$(GO) test ./detectors -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 20s
 	$(GO) test -count=1 -timeout 40m ./...
 
 # Unit tests only: skips everything that needs buildkitd or external engines.

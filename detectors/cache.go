@@ -104,7 +104,7 @@ func (c *LayerCache) Stats() CacheStats {
 
 // recordFormat versions the record encoding and the key layout; bump it when
 // either changes so old files are ignored.
-const recordFormat = 1
+const recordFormat = 2
 
 // cacheKey names one layer's record. Everything that changes what replaying
 // the layer must yield is in it.
@@ -113,6 +113,8 @@ func cacheKey(analyzer string, diffID string, o walkOptions) string {
 		"\x00analyzer=" + analyzer +
 		"\x00max-file-bytes=" + strconv.FormatInt(o.maxFileBytes, 10) +
 		"\x00max-entries=" + strconv.Itoa(o.maxEntries) +
+		"\x00max-path-bytes=" + strconv.Itoa(o.maxPathBytes) +
+		"\x00max-path-depth=" + strconv.Itoa(o.maxPathDepth) +
 		"\x00diff-id=" + diffID
 }
 

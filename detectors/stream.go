@@ -9,7 +9,9 @@ import (
 	"hash"
 	"io"
 	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
@@ -26,7 +28,7 @@ const (
 	readAheadChunk  = 1 << 20
 	readAheadChunks = 4
 	// maxTrailer bounds the bytes after the end-of-archive marker that are
-	// hashed to verify a diffID; a layer with more is not cached.
+	// hashed to verify digests; a layer with more is reported unverified.
 	maxTrailer = 1 << 20
 )
 
@@ -41,8 +43,9 @@ func blobBacked(l v1.Layer) bool {
 }
 
 // layerStream is one layer's uncompressed bytes, read ahead in a goroutine.
-// If hashing, it also computes the sha256 of everything it decompressed, so
-// the caller can check the config's diffID claim (see verify).
+// It hashes everything it decompressed (and, for blobs, the compressed
+// bytes), so the walker can check the config's diffID and the manifest's
+// digest (see verify).
 type layerStream struct {
 	chunks chan []byte
 	free   chan []byte
@@ -54,25 +57,68 @@ type layerStream struct {
 	h      hash.Hash
 	closer func() error
 	once   sync.Once
+	// blob is true when the stream decompresses the stored blob; then
+	// compressed counts and ch hashes the blob bytes read.
+	blob       bool
+	compressed atomic.Int64
+	ch         hash.Hash
+	br         *blobReader
 }
 
-// openLayer opens l's uncompressed stream; hashing enables verify.
-func openLayer(l v1.Layer, hashing bool) (*layerStream, error) {
-	var (
-		src    io.Reader
-		closer func() error
-	)
+// blobReader counts and hashes the compressed bytes of a blob and cuts the
+// blob at max bytes.
+type blobReader struct {
+	r   io.Reader
+	s   *layerStream
+	max int64
+	err error // sticky limit error
+}
+
+func (b *blobReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n0 := b.s.compressed.Load()
+	if b.max > 0 {
+		// Allow one byte past the bound to tell "exactly max" from "more".
+		if left := b.max + 1 - n0; int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err := b.r.Read(p)
+	b.s.ch.Write(p[:n])
+	b.s.compressed.Store(n0 + int64(n))
+	if b.max > 0 && n0+int64(n) > b.max {
+		b.err = &limitError{kind: IssueLayerSizeLimit,
+			detail: fmt.Sprintf("layer blob has more than %d compressed bytes; the rest of the layer was not scanned", b.max)}
+		return n, b.err
+	}
+	return n, err
+}
+
+// openLayer opens l's uncompressed stream; a blob is cut after maxBlob
+// compressed bytes (<= 0: no bound).
+func openLayer(l v1.Layer, maxBlob int64) (*layerStream, error) {
+	s := &layerStream{
+		chunks: make(chan []byte, readAheadChunks),
+		free:   make(chan []byte, readAheadChunks+2),
+		done:   make(chan struct{}),
+		h:      sha256.New(),
+	}
+	var src io.Reader
 	if blobBacked(l) {
 		rc, err := l.Compressed()
 		if err != nil {
 			return nil, err
 		}
-		r, err := decompress(rc)
+		s.blob, s.ch = true, sha256.New()
+		s.br = &blobReader{r: rc, s: s, max: maxBlob}
+		r, err := decompress(s.br)
 		if err != nil {
 			rc.Close()
 			return nil, err
 		}
-		src, closer = r, func() error {
+		src, s.closer = r, func() error {
 			if c, ok := r.(io.Closer); ok {
 				c.Close()
 			}
@@ -83,16 +129,7 @@ func openLayer(l v1.Layer, hashing bool) (*layerStream, error) {
 		if err != nil {
 			return nil, err
 		}
-		src, closer = rc, rc.Close
-	}
-	s := &layerStream{
-		chunks: make(chan []byte, readAheadChunks),
-		free:   make(chan []byte, readAheadChunks+2),
-		done:   make(chan struct{}),
-		closer: closer,
-	}
-	if hashing {
-		s.h = sha256.New()
+		src, s.closer = rc, rc.Close
 	}
 	s.wg.Add(1)
 	go s.produce(src)
@@ -138,11 +175,18 @@ func (s *layerStream) produce(src io.Reader) {
 		default:
 			buf = make([]byte, readAheadChunk)
 		}
-		n, err := io.ReadFull(src, buf[:cap(buf)])
+		// Fill the chunk; only a clean io.EOF ends the stream. A decompressor's
+		// io.ErrUnexpectedEOF (truncated gzip or zstd) is an error.
+		buf = buf[:cap(buf)]
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var m int
+			m, err = src.Read(buf[n:])
+			n += m
+		}
 		if n > 0 {
-			if s.h != nil {
-				s.h.Write(buf[:n])
-			}
+			s.h.Write(buf[:n])
 			select {
 			case s.chunks <- buf[:n]:
 			case <-s.done:
@@ -150,7 +194,9 @@ func (s *layerStream) produce(src io.Reader) {
 			}
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			if s.br != nil && s.br.err != nil {
+				s.err = s.br.err // the limit, however the decompressor wrapped it
+			} else if err != io.EOF {
 				s.err = err
 			}
 			return
@@ -182,17 +228,42 @@ func (s *layerStream) Read(p []byte) (int, error) {
 }
 
 // verify reads what is left of the stream (the tar trailer's padding, at most
-// maxTrailer bytes) and reports whether the whole stream hashes to diffID.
-// A layer whose content does not match its claimed diffID is never cached
-// under that diffID.
-func (s *layerStream) verify(diffID v1.Hash) bool {
-	if s.h == nil || diffID.Algorithm != "sha256" {
-		return false
+// maxTrailer bytes) and checks the whole uncompressed stream against diffID
+// and, for blobs, the compressed bytes against digest and size. diffOK is
+// what the cache needs: a layer whose content does not match its claimed
+// diffID is never cached under that diffID. why explains a failure.
+func (s *layerStream) verify(diffID, digest v1.Hash, size int64) (diffOK, digestOK bool, why string) {
+	n, err := io.CopyN(io.Discard, s, maxTrailer+1)
+	if n > maxTrailer {
+		return false, false, fmt.Sprintf("more than %d bytes after the end of the tar archive: digests not verified", maxTrailer)
 	}
-	if n, err := io.CopyN(io.Discard, s, maxTrailer+1); n > maxTrailer || (err != nil && !errors.Is(err, io.EOF)) {
-		return false
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, false, fmt.Sprintf("reading past the end of the tar archive: %v: digests not verified", err)
 	}
-	return fmt.Sprintf("%x", s.h.Sum(nil)) == diffID.Hex
+	var whys []string
+	switch {
+	case diffID.Algorithm != "sha256":
+		whys = append(whys, fmt.Sprintf("diffID %q is not a sha256 digest: not verified", diffID))
+	case fmt.Sprintf("%x", s.h.Sum(nil)) != diffID.Hex:
+		whys = append(whys, fmt.Sprintf("uncompressed content hashes to sha256:%x, the config's diffID says %s", s.h.Sum(nil), diffID))
+	default:
+		diffOK = true
+	}
+	digestOK = true
+	if s.blob {
+		switch got := s.compressed.Load(); {
+		case digest.Algorithm != "sha256":
+			digestOK = false
+			whys = append(whys, fmt.Sprintf("digest %q is not a sha256 digest: not verified", digest))
+		case fmt.Sprintf("%x", s.ch.Sum(nil)) != digest.Hex:
+			digestOK = false
+			whys = append(whys, fmt.Sprintf("blob hashes to sha256:%x, the manifest's digest says %s", s.ch.Sum(nil), digest))
+		case size > 0 && got != size:
+			digestOK = false
+			whys = append(whys, fmt.Sprintf("blob is %d bytes, the manifest says %d", got, size))
+		}
+	}
+	return diffOK, digestOK, strings.Join(whys, "; ")
 }
 
 // Close stops the producer and closes the underlying streams.

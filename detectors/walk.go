@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,29 @@ const (
 	DefaultMaxEntries = 1 << 20
 	// DefaultMaxTotalBytes bounds the uncompressed bytes read over the image.
 	DefaultMaxTotalBytes int64 = 16 << 30
+	// DefaultMaxLayerBytes bounds a layer's compressed size (the manifest
+	// descriptor's, checked before the blob is opened, and the bytes read).
+	DefaultMaxLayerBytes int64 = 4 << 30
+	// DefaultMaxLayerUncompressedBytes bounds the uncompressed bytes read of
+	// one layer.
+	DefaultMaxLayerUncompressedBytes int64 = 8 << 30
+	// DefaultMaxCompressionRatio bounds uncompressed/compressed bytes of a
+	// layer once DefaultRatioMinBytes uncompressed bytes have been read.
+	// gzip cannot exceed ~1032:1; real layers are 2-10:1, layers of
+	// zero-filled files a few hundred.
+	DefaultMaxCompressionRatio int64 = 100
+	// DefaultRatioMinBytes: below this many uncompressed bytes of a layer the
+	// ratio is not checked (small highly compressible layers are normal).
+	DefaultRatioMinBytes int64 = 64 << 20
+	// DefaultMaxPathBytes bounds the length of a tar entry name or link
+	// target (Linux PATH_MAX).
+	DefaultMaxPathBytes = 4096
+	// DefaultMaxPathDepth bounds the number of components of a path.
+	DefaultMaxPathDepth = 256
+	// DefaultMaxHistory bounds the config history entries analysed.
+	DefaultMaxHistory = 10000
+	// DefaultMaxConfigBytes bounds the image config read.
+	DefaultMaxConfigBytes int64 = 8 << 20
 )
 
 // EntryType is the kind of a filesystem entry.
@@ -123,6 +147,12 @@ type HistoryEntry struct {
 }
 
 // IssueKind names a problem the walker met; none of them aborts the walk.
+//
+// The rule for damaged input: a layer that cannot be read at all (the blob
+// cannot be opened, the compression header is bad, the first tar header is
+// not a tar header) is an error and the walk fails. A layer that is cut
+// short or corrupt after at least one entry was read is an issue
+// (IssueLayerTruncated): the entries read are scanned, the rest is not.
 type IssueKind string
 
 const (
@@ -140,6 +170,29 @@ const (
 	// IssueHistoryMismatch: non-empty history entries and layers disagree in
 	// number; alignment is best effort, bottom up.
 	IssueHistoryMismatch IssueKind = "history-mismatch"
+	// IssueLayerSizeLimit: a layer's compressed size (descriptor or bytes
+	// read) exceeds MaxLayerBytes; it was not read, or not to the end.
+	IssueLayerSizeLimit IssueKind = "layer-size-limit"
+	// IssueLayerBytesLimit: a layer decompresses to more than
+	// MaxLayerUncompressedBytes; the rest of the layer was not applied.
+	IssueLayerBytesLimit IssueKind = "layer-bytes-limit"
+	// IssueRatioLimit: a layer decompresses to more than MaxCompressionRatio
+	// times its compressed bytes (a decompression bomb); the rest of the
+	// layer was not applied.
+	IssueRatioLimit IssueKind = "compression-ratio-limit"
+	// IssuePathLimit: an entry's name or link target is longer than
+	// MaxPathBytes or deeper than MaxPathDepth; the entry was skipped.
+	IssuePathLimit IssueKind = "path-limit"
+	// IssueHistoryLimit: the config has more history entries than
+	// MaxHistory; the rest were not analysed.
+	IssueHistoryLimit IssueKind = "history-limit"
+	// IssueLayerTruncated: the layer's compressed or tar stream ended early
+	// or was corrupt after at least one entry; the rest was not applied.
+	IssueLayerTruncated IssueKind = "layer-truncated"
+	// IssueDigestMismatch: the layer's bytes do not hash to the manifest's
+	// digest or the config's diffID (or could not be verified): what was
+	// scanned is not verifiably the content the image names.
+	IssueDigestMismatch IssueKind = "digest-mismatch"
 )
 
 // Issue is a non-fatal problem reported by Walk.
@@ -150,10 +203,14 @@ type Issue struct {
 	Detail string    `json:"detail"`
 }
 
-// Limit reports whether the issue means some content was not scanned.
+// Limit reports whether the issue means some content was not scanned (or
+// not verifiably the content the image names). Every such issue makes a
+// below-threshold verdict incomplete.
 func (i Issue) Limit() bool {
 	switch i.Kind {
-	case IssueFileLimit, IssueEntryLimit, IssueTotalLimit:
+	case IssueFileLimit, IssueEntryLimit, IssueTotalLimit, IssueLayerSizeLimit,
+		IssueLayerBytesLimit, IssueRatioLimit, IssuePathLimit, IssueHistoryLimit,
+		IssueLayerTruncated, IssueDigestMismatch:
 		return true
 	}
 	return false
@@ -171,6 +228,9 @@ type Result struct {
 	// Bytes is the number of uncompressed layer bytes read, or replayed from
 	// a LayerCache record (the bytes the record's walk read).
 	Bytes int64 `json:"bytes"`
+	// Config is the image config as read (bounded by MaxConfigBytes), so a
+	// detector need not read it again.
+	Config *v1.ConfigFile `json:"-"`
 }
 
 // Lookup returns the entry for a path in any spelling ("/bin/x", "./bin/x").
@@ -244,12 +304,71 @@ func (v visitAnalyzer) ReplayFile(*LayerInfo, *Entry, []byte) error {
 type WalkOption func(*walkOptions)
 
 type walkOptions struct {
-	maxFileBytes  int64
-	maxEntries    int
-	maxTotalBytes int64
-	cache         *LayerCache
-	analyzerKey   string
+	maxFileBytes   int64
+	maxEntries     int
+	maxTotalBytes  int64
+	maxLayerBytes  int64
+	maxLayerUncomp int64
+	maxRatio       int64
+	ratioMinBytes  int64
+	maxPathBytes   int
+	maxPathDepth   int
+	maxHistory     int
+	maxConfigBytes int64
+	cache          *LayerCache
+	analyzerKey    string
 }
+
+func defaultWalkOptions() walkOptions {
+	return walkOptions{
+		maxFileBytes:   DefaultMaxFileBytes,
+		maxEntries:     DefaultMaxEntries,
+		maxTotalBytes:  DefaultMaxTotalBytes,
+		maxLayerBytes:  DefaultMaxLayerBytes,
+		maxLayerUncomp: DefaultMaxLayerUncompressedBytes,
+		maxRatio:       DefaultMaxCompressionRatio,
+		ratioMinBytes:  DefaultRatioMinBytes,
+		maxPathBytes:   DefaultMaxPathBytes,
+		maxPathDepth:   DefaultMaxPathDepth,
+		maxHistory:     DefaultMaxHistory,
+		maxConfigBytes: DefaultMaxConfigBytes,
+	}
+}
+
+// WithMaxLayerBytes bounds a layer's compressed size: a layer whose manifest
+// descriptor declares more is not read, one whose blob yields more is cut.
+// n <= 0 removes the bound.
+func WithMaxLayerBytes(n int64) WalkOption { return func(o *walkOptions) { o.maxLayerBytes = n } }
+
+// WithMaxLayerUncompressedBytes bounds the uncompressed bytes read of one
+// layer; n <= 0 removes the bound.
+func WithMaxLayerUncompressedBytes(n int64) WalkOption {
+	return func(o *walkOptions) { o.maxLayerUncomp = n }
+}
+
+// WithMaxCompressionRatio stops reading a layer once its uncompressed bytes
+// exceed ratio times its compressed bytes and minBytes. The compressed bytes
+// are those read of the blob for registry and layout layers, the descriptor
+// size for others. ratio <= 0 removes the bound.
+func WithMaxCompressionRatio(ratio, minBytes int64) WalkOption {
+	return func(o *walkOptions) { o.maxRatio, o.ratioMinBytes = ratio, minBytes }
+}
+
+// WithMaxPathBytes bounds the length of entry names and link targets; longer
+// entries are skipped and reported. n <= 0 removes the bound.
+func WithMaxPathBytes(n int) WalkOption { return func(o *walkOptions) { o.maxPathBytes = n } }
+
+// WithMaxPathDepth bounds the number of path components of an entry; deeper
+// entries are skipped and reported. n <= 0 removes the bound.
+func WithMaxPathDepth(n int) WalkOption { return func(o *walkOptions) { o.maxPathDepth = n } }
+
+// WithMaxHistory bounds the config history entries kept in Result.History;
+// n <= 0 removes the bound.
+func WithMaxHistory(n int) WalkOption { return func(o *walkOptions) { o.maxHistory = n } }
+
+// WithMaxConfigBytes bounds the image config; a larger config is an error
+// (nothing can be scanned without it). n <= 0 removes the bound.
+func WithMaxConfigBytes(n int64) WalkOption { return func(o *walkOptions) { o.maxConfigBytes = n } }
 
 // WithMaxFileBytes bounds the bytes of one file a visitor can read; n <= 0
 // removes the bound.
@@ -272,9 +391,18 @@ func WithLayerCache(c *LayerCache, analyzerKey string) WalkOption {
 	return func(o *walkOptions) { o.cache, o.analyzerKey = c, analyzerKey }
 }
 
+// limitError is returned by the layer readers once a limit is hit; it
+// surfaces through tar.Reader and visitors and becomes an Issue.
+type limitError struct {
+	kind   IssueKind
+	detail string
+}
+
+func (e *limitError) Error() string { return string(e.kind) + ": " + e.detail }
+
 // errTotalLimit is returned by the counting reader once MaxTotalBytes is
-// exceeded; it surfaces through tar.Reader and visitors.
-var errTotalLimit = errors.New("total uncompressed byte limit exceeded")
+// exceeded.
+var errTotalLimit = &limitError{kind: IssueTotalLimit}
 
 // Walk streams the layers of img bottom-up, applies them to a filesystem view
 // and calls visit (which may be nil) for every regular file. Layers are read
@@ -295,20 +423,16 @@ func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...Wal
 }
 
 func walk(ctx context.Context, img v1.Image, a FileAnalyzer, noReplay bool, opts []WalkOption) (*Result, error) {
-	o := walkOptions{
-		maxFileBytes:  DefaultMaxFileBytes,
-		maxEntries:    DefaultMaxEntries,
-		maxTotalBytes: DefaultMaxTotalBytes,
-	}
+	o := defaultWalkOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.cache != nil && noReplay {
 		return nil, errors.New("walk: a layer cache needs a FileAnalyzer (WalkAnalyzer), not a VisitFunc")
 	}
-	cf, err := img.ConfigFile()
+	cf, err := readConfig(img, o.maxConfigBytes)
 	if err != nil {
-		return nil, fmt.Errorf("read image config: %w", err)
+		return nil, err
 	}
 	layers, err := img.Layers()
 	if err != nil {
@@ -318,7 +442,7 @@ func walk(ctx context.Context, img v1.Image, a FileAnalyzer, noReplay bool, opts
 		opts:     o,
 		an:       a,
 		children: map[string]map[string]struct{}{},
-		res:      &Result{Files: map[string]*Entry{}},
+		res:      &Result{Files: map[string]*Entry{}, Config: cf},
 	}
 	if w.res.Layers, err = describeLayers(img, cf, layers); err != nil {
 		return nil, err
@@ -340,6 +464,28 @@ func walk(ctx context.Context, img v1.Image, a FileAnalyzer, noReplay bool, opts
 	}
 	w.res.Bytes = w.total
 	return w.res, nil
+}
+
+// readConfig reads the config, refusing one larger than max (declared in the
+// manifest, or read).
+func readConfig(img v1.Image, max int64) (*v1.ConfigFile, error) {
+	if max > 0 {
+		if m, err := img.Manifest(); err == nil && m.Config.Size > max {
+			return nil, fmt.Errorf("read image config: manifest declares %d bytes, more than the %d read", m.Config.Size, max)
+		}
+	}
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("read image config: %w", err)
+	}
+	if max > 0 && int64(len(raw)) > max {
+		return nil, fmt.Errorf("read image config: %d bytes, more than the %d read", len(raw), max)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("read image config: %w", err)
+	}
+	return cf, nil
 }
 
 // describeLayers takes digests, sizes and media types from the manifest and
@@ -406,25 +552,40 @@ func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
 // image spec defines, and records which empty entries follow each layer.
 func (w *walker) alignHistory(cf *v1.ConfigFile) {
 	var nonEmpty []int
-	w.res.History = make([]HistoryEntry, len(cf.History))
+	kept := len(cf.History)
+	if max := w.opts.maxHistory; max > 0 && kept > max {
+		kept = max
+		w.issue(Issue{Kind: IssueHistoryLimit, Layer: NoLayer,
+			Detail: fmt.Sprintf("config has %d history entries; only the first %d were analysed", len(cf.History), max)})
+	}
+	w.res.History = make([]HistoryEntry, kept)
 	for i, h := range cf.History {
-		w.res.History[i] = HistoryEntry{Index: i, History: h, Layer: NoLayer}
+		if i < kept {
+			w.res.History[i] = HistoryEntry{Index: i, History: h, Layer: NoLayer}
+		}
 		if !h.EmptyLayer {
 			nonEmpty = append(nonEmpty, i)
+			if len(nonEmpty) > len(w.res.Layers) && i >= kept {
+				break // enough to know the counts disagree
+			}
 		}
 	}
 	if len(nonEmpty) != len(w.res.Layers) {
 		w.issue(Issue{Kind: IssueHistoryMismatch, Layer: NoLayer,
-			Detail: fmt.Sprintf("%d non-empty history entries for %d layers; aligned bottom-up", len(nonEmpty), len(w.res.Layers))})
+			Detail: fmt.Sprintf("%d non-empty history entries for %d layers; aligned bottom-up", countNonEmpty(cf.History), len(w.res.Layers))})
 	}
 	for k := 0; k < len(nonEmpty) && k < len(w.res.Layers); k++ {
 		hi := nonEmpty[k]
 		li := &w.res.Layers[k]
-		li.HistoryIndex = hi
 		li.CreatedBy = cf.History[hi].CreatedBy
+		if hi >= kept {
+			// The layer keeps its created_by; the entry is beyond the cap.
+			continue
+		}
+		li.HistoryIndex = hi
 		w.res.History[hi].Layer = k
-		end := len(cf.History)
-		if k+1 < len(nonEmpty) {
+		end := kept
+		if k+1 < len(nonEmpty) && nonEmpty[k+1] < end {
 			end = nonEmpty[k+1]
 		}
 		for j := hi + 1; j < end; j++ {
@@ -433,26 +594,77 @@ func (w *walker) alignHistory(cf *v1.ConfigFile) {
 	}
 }
 
-// countingReader counts uncompressed bytes and enforces MaxTotalBytes.
-type countingReader struct {
-	r io.Reader
-	w *walker
-	n *int64
+func countNonEmpty(hs []v1.History) int {
+	n := 0
+	for _, h := range hs {
+		if !h.EmptyLayer {
+			n++
+		}
+	}
+	return n
 }
 
-func (c countingReader) Read(p []byte) (int, error) {
-	if max := c.w.opts.maxTotalBytes; max > 0 {
+// countingReader counts uncompressed bytes and enforces MaxTotalBytes,
+// MaxLayerUncompressedBytes and MaxCompressionRatio. It remembers the first
+// stream error and whether the stream ended, so the walker can tell a
+// stream that was cut short from an analyzer's own error.
+type countingReader struct {
+	r  io.Reader
+	w  *walker
+	li *LayerInfo
+	// compressed reports the compressed bytes behind what was read so far.
+	compressed func() int64
+	err        error // first error other than io.EOF
+	eof        bool  // a read returned no bytes and io.EOF
+	limit      *limitError
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.limit != nil {
+		return 0, c.limit
+	}
+	o := &c.w.opts
+	if max := o.maxTotalBytes; max > 0 {
 		left := max - c.w.total
 		if left <= 0 {
-			return 0, errTotalLimit
+			c.limit = errTotalLimit
+			return 0, c.limit
 		}
 		if int64(len(p)) > left {
 			p = p[:left]
 		}
 	}
+	if max := o.maxLayerUncomp; max > 0 {
+		left := max - c.li.Bytes
+		if left <= 0 {
+			c.limit = &limitError{kind: IssueLayerBytesLimit,
+				detail: fmt.Sprintf("layer decompresses to more than %d bytes; the rest of the layer was not scanned", max)}
+			return 0, c.limit
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	if o.maxRatio > 0 && c.li.Bytes > o.ratioMinBytes {
+		if comp := c.compressed(); comp >= 0 && c.li.Bytes > o.maxRatio*max(comp, 1) {
+			c.limit = &limitError{kind: IssueRatioLimit,
+				detail: fmt.Sprintf("layer decompresses to more than %d times its %d compressed bytes (%d bytes read): possible decompression bomb; the rest of the layer was not scanned",
+					o.maxRatio, comp, c.li.Bytes)}
+			return 0, c.limit
+		}
+	}
 	n, err := c.r.Read(p)
 	c.w.total += int64(n)
-	*c.n += int64(n)
+	c.li.Bytes += int64(n)
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		if n == 0 {
+			c.eof = true
+		}
+	case c.err == nil:
+		c.err = err
+	}
 	return n, err
 }
 
@@ -463,11 +675,17 @@ type fileState struct {
 	result             []byte
 }
 
-// walkLayer applies one layer: replayed from the cache when it has the
-// layer's record and the record fits in what is left of MaxTotalBytes (so the
-// limit would not have cut it), streamed from the blob otherwise.
+// walkLayer applies one layer: skipped when its descriptor exceeds
+// MaxLayerBytes, replayed from the cache when it has the layer's record and
+// the record fits in what is left of the byte limits (so they would not have
+// cut it), streamed from the blob otherwise.
 func (w *walker) walkLayer(ctx context.Context, i int, l v1.Layer) error {
 	li := &w.res.Layers[i]
+	if max := w.opts.maxLayerBytes; max > 0 && li.Size > max {
+		w.issue(Issue{Kind: IssueLayerSizeLimit, Layer: i,
+			Detail: fmt.Sprintf("layer not read: its descriptor declares %d compressed bytes, more than %d", li.Size, max)})
+		return nil
+	}
 	key := ""
 	if w.opts.cache != nil {
 		key = cacheKey(w.opts.analyzerKey, li.DiffID.String(), w.opts)
@@ -475,7 +693,7 @@ func (w *walker) walkLayer(ctx context.Context, i int, l v1.Layer) error {
 			src, err := newRecordSource(rec)
 			if err != nil {
 				w.opts.cache.drop(key)
-			} else if max := w.opts.maxTotalBytes; max <= 0 || w.total+src.bytes < max {
+			} else if w.replayFits(li, src.bytes) {
 				err := w.replayLayer(ctx, li, src)
 				if errors.Is(err, ErrCacheRecord) {
 					w.opts.cache.drop(key)
@@ -485,6 +703,22 @@ func (w *walker) walkLayer(ctx context.Context, i int, l v1.Layer) error {
 		}
 	}
 	return w.streamLayer(ctx, li, l, key)
+}
+
+// replayFits reports whether a record of n uncompressed bytes would have
+// been read to the end under the current byte limits.
+func (w *walker) replayFits(li *LayerInfo, n int64) bool {
+	o := &w.opts
+	if o.maxTotalBytes > 0 && w.total+n >= o.maxTotalBytes {
+		return false
+	}
+	if o.maxLayerUncomp > 0 && n >= o.maxLayerUncomp {
+		return false
+	}
+	if o.maxRatio > 0 && n > o.ratioMinBytes && n > o.maxRatio*max(li.Size, 1) {
+		return false
+	}
+	return true
 }
 
 func (w *walker) replayLayer(ctx context.Context, li *LayerInfo, src *recordSource) error {
@@ -521,7 +755,7 @@ func (w *walker) replayLayer(ctx context.Context, li *LayerInfo, src *recordSour
 
 func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, key string) error {
 	i := li.Index
-	rs, err := openLayer(l, key != "")
+	rs, err := openLayer(l, w.opts.maxLayerBytes)
 	if err != nil {
 		return fmt.Errorf("open layer %d (%s): %w", i, li.DiffID, err)
 	}
@@ -530,27 +764,58 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, key
 		w.rec = newRecorder(w.opts.cache.recordLimit())
 		defer func() { w.rec = nil }()
 	}
-	tr := tar.NewReader(countingReader{r: rs, w: w, n: &li.Bytes})
+	cr := &countingReader{r: rs, w: w, li: li, compressed: func() int64 {
+		if rs.blob {
+			return rs.compressed.Load()
+		}
+		return li.Size
+	}}
+	tr := tar.NewReader(cr)
+	// stop ends the layer early: a limit hit becomes its issue; a stream that
+	// failed or ended inside an entry is an error before the first entry and
+	// an IssueLayerTruncated after it.
+	stop := func(err error, where string) error {
+		var le *limitError
+		if cr.limit != nil {
+			le = cr.limit
+		}
+		if le != nil || errors.As(err, &le) {
+			if le.kind == IssueTotalLimit {
+				w.stopTotal(i)
+			} else {
+				w.issue(Issue{Kind: le.kind, Layer: i, Detail: le.detail})
+			}
+			return nil
+		}
+		if li.Entries == 0 {
+			return fmt.Errorf("read layer %d (%s): not a readable layer: %w", i, li.DiffID, err)
+		}
+		w.issue(Issue{Kind: IssueLayerTruncated, Layer: i, Path: where,
+			Detail: fmt.Sprintf("layer stream cut short or corrupt after %d entries (%d bytes): %v; the rest of the layer was not scanned", li.Entries, li.Bytes, err)})
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			if cr.eof && li.Entries > 0 {
+				// The stream ended where a header was due, without the
+				// end-of-archive marker: a tar cut at an entry boundary.
+				return stop(io.ErrUnexpectedEOF, "")
+			}
 			li.Complete = true
+			ok := w.verifyLayer(li, rs)
 			if w.rec != nil {
-				if rec := w.rec.finish(li.Bytes); rec != nil && rs.verify(li.DiffID) {
+				if rec := w.rec.finish(li.Bytes); rec != nil && ok {
 					w.opts.cache.put(key, rec)
 				}
 			}
 			return nil
 		}
-		if errors.Is(err, errTotalLimit) {
-			w.stopTotal(i)
-			return nil
-		}
 		if err != nil {
-			return fmt.Errorf("read layer %d (%s): %w", i, li.DiffID, err)
+			return stop(err, "")
 		}
 		if w.opts.maxEntries > 0 && li.Entries >= w.opts.maxEntries {
 			w.issue(Issue{Kind: IssueEntryLimit, Layer: i,
@@ -563,9 +828,9 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, key
 		}
 		w.file = fileState{}
 		if err := w.apply(li, hdr, tr); err != nil {
-			if errors.Is(err, errTotalLimit) {
-				w.stopTotal(i)
-				return nil
+			if cr.limit != nil || cr.err != nil || cr.eof {
+				// The stream failed under the analyzer, not the analyzer.
+				return stop(cmpErr(cr.err, err), hdr.Name)
 			}
 			return fmt.Errorf("layer %d (%s) %s: %w", i, li.DiffID, hdr.Name, err)
 		}
@@ -573,6 +838,25 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, key
 			w.rec.done(w.file.visited, w.file.truncated, w.file.result)
 		}
 	}
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// verifyLayer checks a layer read to its end against the config's diffID
+// and, for blobs, the manifest's digest and size. A mismatch is an issue:
+// the content scanned is not the content the image names. It reports
+// whether the diffID matched (only then may the layer be cached).
+func (w *walker) verifyLayer(li *LayerInfo, rs *layerStream) bool {
+	diffOK, digestOK, why := rs.verify(li.DiffID, li.Digest, li.Size)
+	if !diffOK || !digestOK {
+		w.issue(Issue{Kind: IssueDigestMismatch, Layer: li.Index, Detail: why})
+	}
+	return diffOK
 }
 
 func (w *walker) stopTotal(i int) {
@@ -597,7 +881,9 @@ func NormalizePath(name string) (p string, ok bool) {
 
 func entryType(flag byte) EntryType {
 	switch flag {
-	case tar.TypeReg:
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont:
+		// GNU sparse ('S') and contiguous ('7') entries are regular files
+		// with content; skipping them would leave content unscanned.
 		return TypeFile
 	case tar.TypeDir:
 		return TypeDir
@@ -622,11 +908,16 @@ func (w *walker) apply(li *LayerInfo, hdr *tar.Header, content io.Reader) error 
 	}
 	name, ok := NormalizePath(hdr.Name)
 	if !ok {
-		w.issue(Issue{Kind: IssuePathEscape, Layer: li.Index, Path: hdr.Name,
+		w.issue(Issue{Kind: IssuePathEscape, Layer: li.Index, Path: truncateName(hdr.Name),
 			Detail: "tar entry escapes the root; skipped"})
 		return nil
 	}
 	if name == "" {
+		return nil
+	}
+	if why := w.pathLimit(name, hdr.Linkname); why != "" {
+		w.issue(Issue{Kind: IssuePathLimit, Layer: li.Index, Path: truncateName(name),
+			Detail: why + "; entry skipped"})
 		return nil
 	}
 	dir, base := path.Split(name)
@@ -639,6 +930,13 @@ func (w *walker) apply(li *LayerInfo, hdr *tar.Header, content io.Reader) error 
 		// Other aufs metadata (.wh..wh.plnk, .wh..wh.aufs) carries no files.
 		return nil
 	case strings.HasPrefix(base, whiteoutPrefix):
+		if t := strings.TrimPrefix(base, whiteoutPrefix); t == "" || t == "." || t == ".." {
+			// ".wh..", ".wh..." would delete the directory itself or its
+			// parent: not a whiteout a builder writes.
+			w.issue(Issue{Kind: IssuePathEscape, Layer: li.Index, Path: truncateName(name),
+				Detail: "whiteout names no entry of its directory; ignored"})
+			return nil
+		}
 		target := path.Join(dir, strings.TrimPrefix(base, whiteoutPrefix))
 		if e := w.res.Files[target]; e != nil {
 			w.hide(e, li.Index)
@@ -704,6 +1002,35 @@ func (w *walker) apply(li *LayerInfo, hdr *tar.Header, content io.Reader) error 
 	}
 	w.file.result = result
 	return nil
+}
+
+// pathLimit says why an entry's name or link target exceeds the path limits
+// ("" if it does not).
+func (w *walker) pathLimit(name, link string) string {
+	if max := w.opts.maxPathBytes; max > 0 {
+		if len(name) > max {
+			return fmt.Sprintf("name is %d bytes, more than %d", len(name), max)
+		}
+		if len(link) > max {
+			return fmt.Sprintf("link target is %d bytes, more than %d", len(link), max)
+		}
+	}
+	if max := w.opts.maxPathDepth; max > 0 {
+		if d := strings.Count(name, "/") + 1; d > max {
+			return fmt.Sprintf("path has %d components, more than %d", d, max)
+		}
+	}
+	return ""
+}
+
+// truncateName shortens a name for an issue so a 1 MiB name does not end up
+// in every report.
+func truncateName(s string) string {
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + fmt.Sprintf("...(%d bytes)", len(s))
 }
 
 // replayFile hands the recorded result of the current file to the analyzer.

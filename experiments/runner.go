@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/corpus"
+	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/internal/buildkit"
 	"github.com/strata-sec/strata/internal/store"
@@ -55,6 +56,15 @@ type BuildSpec struct {
 	Seed            int64
 	Dockerfile      []byte
 	Experiment      string
+	// ContextDir is the build context; empty means the drupal context
+	// (Env.ContextDir). With a ContextDir, ContextKey (hashTree of it) and
+	// the Debian base digest are part of the inputs key.
+	ContextDir string
+	ContextKey string
+	// From is what the Dockerfile's final stage is built FROM, for ground
+	// truth: "" or drupal.DefaultWebImage (the web-app image), or
+	// base.DebianName (the Debian base).
+	From string
 }
 
 // Build builds spec with BuildKit into the store (or reuses the stored image
@@ -65,6 +75,9 @@ type BuildSpec struct {
 // store refuses the second writer.
 func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
 	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Web.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	if spec.ContextDir != "" {
+		key = inputsKey(string(spec.Dockerfile), spec.ContextKey, e.Web.Digest.String(), e.Debian.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	}
 	unlock := e.lockKey(key)
 	defer unlock()
 	return e.build(ctx, spec, key)
@@ -96,8 +109,12 @@ func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, err
 			return out, err
 		}
 		logPath := lf.Name()
+		contextDir := e.ContextDir
+		if spec.ContextDir != "" {
+			contextDir = spec.ContextDir
+		}
 		res, err := e.Builder.BuildRetry(ctx, buildkit.Request{
-			ContextDir:  e.ContextDir,
+			ContextDir:  contextDir,
 			Dockerfile:  spec.Dockerfile,
 			BaseImages:  e.baseImages(),
 			Epoch:       e.Epoch(),
@@ -122,7 +139,13 @@ func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, err
 	if err != nil {
 		return out, err
 	}
-	if out.Truth, err = corpus.GroundTruth(spec.Dockerfile, cf, e.webHistory); err != nil {
+	baseHistory := e.webHistory
+	if spec.From == base.DebianName {
+		if baseHistory, err = e.debianHistory(); err != nil {
+			return out, err
+		}
+	}
+	if out.Truth, err = corpus.GroundTruth(spec.Dockerfile, cf, baseHistory); err != nil {
 		return out, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	ann := map[string]string{
@@ -142,6 +165,19 @@ func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, err
 		return out, err
 	}
 	return out, nil
+}
+
+// debianHistory is the number of history entries of the Debian base.
+func (e *Env) debianHistory() (int, error) {
+	img, err := e.Store.Image(e.Debian.Digest)
+	if err != nil {
+		return 0, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return 0, err
+	}
+	return len(cf.History), nil
 }
 
 // Scan runs one detector on one built image and makes its record.

@@ -12,7 +12,7 @@ import (
 
 func init() {
 	register("experiment", command{
-		summary: "build an experiment's images with BuildKit, scan them with every detector, append records (exp1, exp2)",
+		summary: "build an experiment's images with BuildKit, scan them with every detector, append records (exp1, exp2, benign)",
 		run:     runExperiment,
 	})
 }
@@ -34,7 +34,7 @@ func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) (cases *string) 
 }
 
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("experiment", "exp1|exp2", stderr)
+	fs := newFlags("experiment", "exp1|exp2|benign", stderr)
 	var cfg experiments.Config
 	cases := experimentFlags(fs, &cfg)
 	pos, err := parseInterspersed(fs, args)
@@ -43,7 +43,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (exp1, exp2)")
+		return fmt.Errorf("name one experiment (exp1, exp2, benign)")
 	}
 	cfg.Log = stderr
 	if *cases != "" {
@@ -54,7 +54,9 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return experiments.RunExp1(ctx, cfg)
 	case experiments.Exp2:
 		return experiments.RunExp2(ctx, cfg)
+	case experiments.Benign:
+		return experiments.RunBenign(ctx, cfg)
 	default:
-		return fmt.Errorf("unknown experiment %q (known: exp1, exp2)", pos[0])
+		return fmt.Errorf("unknown experiment %q (known: exp1, exp2, benign)", pos[0])
 	}
 }

@@ -107,3 +107,8 @@ func checkCommittedReport(t *testing.T, exp string) {
 func TestReportCommittedExp2(t *testing.T) {
 	checkCommittedReport(t, "exp2")
 }
+
+// TestReportCommittedBenign checks the benign experiment's committed tables.
+func TestReportCommittedBenign(t *testing.T) {
+	checkCommittedReport(t, "benign")
+}

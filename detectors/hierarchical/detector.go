@@ -101,10 +101,6 @@ func (d *Detector) analyzerKey() string {
 // Scan walks img once and judges it: per-file analysis while streaming, then
 // history, config and cross-layer correlation on the final view.
 func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return detectors.Verdict{}, fmt.Errorf("hierarchical: read config: %w", err)
-	}
 	s, err := d.walk(ctx, img)
 	if errors.Is(err, detectors.ErrCacheRecord) {
 		// The walker dropped the bad record; this walk reads the layer.
@@ -113,6 +109,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	if err != nil {
 		return detectors.Verdict{}, fmt.Errorf("hierarchical: walk image: %w", err)
 	}
+	cf := s.res.Config // read by the walker, bounded by its MaxConfigBytes
 	s.scanLinks()
 	s.scanHistory()
 	s.scanConfig(cf.Config)
@@ -178,7 +175,10 @@ func (s *scan) reportIssues() {
 		case is.Limit():
 			s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
 		case is.Kind == detectors.IssuePathEscape:
+			// A crafted entry, and content the walker refused to read:
+			// never pass it as clean.
 			s.add(RulePathEscape, is.Layer, is.Path, "", nil, is.Detail)
+			s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
 		default:
 			warnings = append(warnings, string(is.Kind)+": "+is.Detail)
 		}

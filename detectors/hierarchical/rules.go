@@ -188,7 +188,7 @@ var rules = []Rule{
 
 	// Not scanned: never scored, always reported.
 	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Weight: 0, Cap: 0,
-		Rationale: "content skipped by a walker limit (file bytes, entries per layer, total bytes)",
+		Rationale: "content the walker did not scan: a limit (file, layer, image bytes; entries; compression ratio; path length or depth; history), a truncated layer, a digest mismatch, or an entry escaping the layer root",
 		Source:    "project rule: never pass silently"},
 	{ID: RuleScriptTooLarge, Category: detectors.CategoryNotScanned, Weight: 0, Cap: 0,
 		Rationale: "shell script larger than the script limit: structure analysed for its prefix only",

@@ -1,0 +1,232 @@
+package benign
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/strata-sec/strata/corpus/debs"
+)
+
+// Base images an Image can be built FROM; the harness resolves both through
+// BuildKit named contexts.
+const (
+	FromDebian = "debian:bookworm"
+	FromDrupal = "drupal"
+)
+
+// ContextDebsDir is where WriteContext puts the image's .deb files; the
+// Dockerfiles bind-mount it for dpkg -i (never copied into the image).
+const ContextDebsDir = "debs"
+
+// SourceDate is the mtime of every file this package writes, so COPY
+// layers are reproducible.
+var SourceDate = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Options fill the Dockerfiles' templated parts.
+type Options struct {
+	// ServerURL is the harness's loopback server (serving WriteServed's
+	// tree under /benign/). Required.
+	ServerURL string
+}
+
+// Image is one benign image of the corpus.
+type Image struct {
+	// Name is short and unique; the store name is "benign/<Name>".
+	Name string
+	// Description says what the image is and why it is hard.
+	Description string
+	// From is FromDebian or FromDrupal.
+	From string
+	// Packages are the Debian packages the image installs (resolved
+	// against From's dpkg status); empty means none.
+	Packages []string
+}
+
+//go:embed all:images
+var imagesFS embed.FS
+
+//go:embed all:served
+var servedFS embed.FS
+
+//go:embed install.Dockerfile.tmpl
+var installTmpl string
+
+// Dockerfile renders the image's Dockerfile.
+func (im Image) Dockerfile(o Options) ([]byte, error) {
+	u, err := url.Parse(o.ServerURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("benign %s: ServerURL %q must be an http(s) URL of the harness's loopback server", im.Name, o.ServerURL)
+	}
+	src, err := imagesFS.ReadFile("images/" + im.Name + "/Dockerfile")
+	if err != nil {
+		return nil, fmt.Errorf("benign %s: %w", im.Name, err)
+	}
+	t, err := template.New("install").Option("missingkey=error").Parse(installTmpl)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.New(im.Name).Parse(string(src)); err != nil {
+		return nil, fmt.Errorf("benign %s: parse Dockerfile: %w", im.Name, err)
+	}
+	data := struct {
+		ServerURL string
+		From      string
+	}{strings.TrimRight(o.ServerURL, "/"), im.From}
+	var out bytes.Buffer
+	if err := t.ExecuteTemplate(&out, im.Name, data); err != nil {
+		return nil, fmt.Errorf("benign %s: %w", im.Name, err)
+	}
+	return out.Bytes(), nil
+}
+
+// Files lists the image's context files (slash paths relative to the
+// context), sorted.
+func (im Image) Files() []string {
+	var out []string
+	_ = fs.WalkDir(imagesFS, "images/"+im.Name+"/ctx", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, strings.TrimPrefix(p, "images/"+im.Name+"/ctx/"))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// fileMode is a context file's mode: scripts and anything under a bin/
+// directory are executable (COPY keeps the mode).
+func fileMode(p string) os.FileMode {
+	if strings.HasSuffix(p, ".sh") || strings.HasPrefix(p, "bin/") || strings.Contains(p, "/bin/") {
+		return 0o755
+	}
+	return 0o644
+}
+
+// WriteContext writes the image's build context into dir (replacing it):
+// its files and, when it installs packages, debsDir's .deb files and
+// manifest under dir/debs.
+func (im Image) WriteContext(dir, debsDir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("benign %s: %w", im.Name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("benign %s: %w", im.Name, err)
+	}
+	sub, err := fs.Sub(imagesFS, "images/"+im.Name+"/ctx")
+	if err != nil {
+		return err
+	}
+	if err := writeTree(dir, sub, fileMode); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("benign %s: %w", im.Name, err)
+	}
+	if len(im.Packages) > 0 {
+		if err := linkDebs(filepath.Join(dir, ContextDebsDir), debsDir); err != nil {
+			return fmt.Errorf("benign %s: %w", im.Name, err)
+		}
+	}
+	return os.Chtimes(dir, SourceDate, SourceDate)
+}
+
+// WriteServed writes the files builds download into dir/benign (install
+// scripts, tool releases, a health endpoint); the harness serves dir.
+func WriteServed(dir string) error {
+	sub, err := fs.Sub(servedFS, "served")
+	if err != nil {
+		return err
+	}
+	return writeTree(filepath.Join(dir, "benign"), sub, func(string) os.FileMode { return 0o644 })
+}
+
+func writeTree(dir string, fsys fs.FS, mode func(string) os.FileMode) error {
+	var dirs []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dir, filepath.FromSlash(p))
+		if d.IsDir() {
+			dirs = append(dirs, target)
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		m := mode(path.Clean(p))
+		if err := os.WriteFile(target, data, m); err != nil {
+			return err
+		}
+		if err := os.Chmod(target, m); err != nil {
+			return err
+		}
+		return os.Chtimes(target, SourceDate, SourceDate)
+	})
+	if err != nil {
+		return err
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	for _, d := range dirs {
+		if err := os.Chtimes(d, SourceDate, SourceDate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func linkDebs(dst, src string) error {
+	matches, err := filepath.Glob(filepath.Join(src, "*.deb"))
+	if err != nil {
+		return err
+	}
+	if len(matches) == 0 {
+		return fmt.Errorf("no .deb files in %s (run debs.Fetch first)", src)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	if m := filepath.Join(src, debs.ManifestFile); fileExists(m) {
+		matches = append(matches, m)
+	}
+	for _, m := range matches {
+		if err := linkOrCopy(m, filepath.Join(dst, filepath.Base(m))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,1 @@
+"""Borehole and outcrop survey records."""
