@@ -67,7 +67,7 @@ func TestScanSARIFReport(t *testing.T) {
 					scanFinding{Rule: hierarchical.RuleMinerBinary, Category: "behavior", Weight: 6, Path: "../../etc/xmrig", Evidence: "xmrig", Hidden: true, RemovedBy: &removedBy},
 					scanFinding{Rule: "future-rule", Category: "behavior", Weight: 1, Evidence: "new"}),
 			},
-			ConfigFindings: []scanFinding{{Rule: hierarchical.RuleRawIPDownload, Category: "domain-ip", Weight: 2, Path: "history:3", Evidence: "wget http://1.2.3.4/x"}}},
+			ConfigFindings: []scanFinding{{Rule: hierarchical.RuleRawIPDownload, Category: "domain-ip", Weight: 2, Path: "history:3", Evidence: "wget http://203.0.113.4/x"}}},
 		{Name: "./img.tar:app:1", Platform: "linux/arm64", ManifestDigest: "sha256:bbbb", Decision: "clean", Threshold: 10, BlamedLayers: []int{}, Layers: []scanLayer{}, ConfigFindings: []scanFinding{}},
 	}}
 	var buf bytes.Buffer

