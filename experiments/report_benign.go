@@ -13,16 +13,7 @@ import (
 // BenignReportFile reads records.jsonl at path and builds the benign
 // report; a partial last line becomes the report's first warning.
 func BenignReportFile(path string) (*Report, error) {
-	recs, warns, err := readRecordsWarn(path)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := BenignReport(recs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	rep.Warnings = append(warns, rep.Warnings...)
-	return rep, nil
+	return reportFile(path, BenignReport)
 }
 
 // BenignReport derives the benign-corpus tables from records: per-image

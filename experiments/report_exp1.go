@@ -42,16 +42,7 @@ const benignCase = "000"
 // Exp1ReportFile reads records.jsonl at path and builds the exp1 report; a
 // partial last line becomes the report's first warning.
 func Exp1ReportFile(path string) (*Report, error) {
-	recs, warns, err := readRecordsWarn(path)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := Exp1Report(recs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	rep.Warnings = append(warns, rep.Warnings...)
-	return rep, nil
+	return reportFile(path, Exp1Report)
 }
 
 // Exp1Report derives the exp1 tables from records: per-case verdicts and a

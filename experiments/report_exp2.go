@@ -69,16 +69,7 @@ func WithMutations(names []string) Exp2Option {
 // Exp2ReportFile reads records.jsonl at path and builds the exp2 report; a
 // partial last line becomes the report's first warning.
 func Exp2ReportFile(path string, opts ...Exp2Option) (*Report, error) {
-	recs, warns, err := readRecordsWarn(path)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := Exp2Report(recs, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	rep.Warnings = append(warns, rep.Warnings...)
-	return rep, nil
+	return reportFile(path, func(recs []Record) (*Report, error) { return Exp2Report(recs, opts...) })
 }
 
 // exp2Variant identifies one polymorphic variant: a case's image mutated by

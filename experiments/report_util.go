@@ -300,3 +300,18 @@ func warnMixedVersions(dets []string, versions map[string]map[string]bool, warn 
 		}
 	}
 }
+
+// reportFile reads records.jsonl at path and builds a report from it with
+// build; a partial last line becomes the report's first warning.
+func reportFile(path string, build func([]Record) (*Report, error)) (*Report, error) {
+	recs, warns, err := readRecordsWarn(path)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := build(recs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rep.Warnings = append(warns, rep.Warnings...)
+	return rep, nil
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -131,7 +130,7 @@ func (im Image) WriteContext(dir, debsDir string) error {
 		return fmt.Errorf("benign %s: %w", im.Name, err)
 	}
 	if len(im.Packages) > 0 {
-		if err := linkDebs(filepath.Join(dir, ContextDebsDir), debsDir); err != nil {
+		if err := debs.Link(filepath.Join(dir, ContextDebsDir), debsDir); err != nil {
 			return fmt.Errorf("benign %s: %w", im.Name, err)
 		}
 	}
@@ -182,51 +181,4 @@ func writeTree(dir string, fsys fs.FS, mode func(string) os.FileMode) error {
 		}
 	}
 	return nil
-}
-
-func linkDebs(dst, src string) error {
-	matches, err := filepath.Glob(filepath.Join(src, "*.deb"))
-	if err != nil {
-		return err
-	}
-	if len(matches) == 0 {
-		return fmt.Errorf("no .deb files in %s (run debs.Fetch first)", src)
-	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	if m := filepath.Join(src, debs.ManifestFile); fileExists(m) {
-		matches = append(matches, m)
-	}
-	for _, m := range matches {
-		if err := linkOrCopy(m, filepath.Join(dst, filepath.Base(m))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
-
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

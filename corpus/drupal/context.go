@@ -3,7 +3,6 @@ package drupal
 import (
 	"embed"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -99,59 +98,10 @@ func WriteContext(dir, debsDir string) error {
 	if err := BuildMinerd(filepath.Join(dir, ContextMinerd)); err != nil {
 		return fmt.Errorf("write context: %w", err)
 	}
-	if err := linkDebs(filepath.Join(dir, ContextDebsDir), debsDir); err != nil {
+	if err := debs.Link(filepath.Join(dir, ContextDebsDir), debsDir); err != nil {
 		return fmt.Errorf("write context: %w", err)
 	}
 	return nil
-}
-
-// linkDebs fills dst with src's *.deb files and manifest.
-func linkDebs(dst, src string) error {
-	matches, err := filepath.Glob(filepath.Join(src, "*.deb"))
-	if err != nil {
-		return err
-	}
-	if len(matches) == 0 {
-		return fmt.Errorf("no .deb files in %s (run debs.Fetch first)", src)
-	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	if m := filepath.Join(src, debs.ManifestFile); fileExists(m) {
-		matches = append(matches, m)
-	}
-	for _, m := range matches {
-		if err := linkOrCopy(m, filepath.Join(dst, filepath.Base(m))); err != nil {
-			return fmt.Errorf("debs: %w", err)
-		}
-	}
-	return nil
-}
-
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	// Different file systems (or no hard-link support): copy instead.
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	return out.Close()
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }
 
 // writeTree copies fsys into dir with the given file modes and SourceDate
