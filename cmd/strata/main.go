@@ -1,5 +1,3 @@
-// Command strata builds the polymorphic-image benchmark, runs detectors on
-// it, renders the results, and scans images.
 package main
 
 import (
