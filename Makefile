@@ -13,11 +13,11 @@ export PATH := $(BIN):$(PATH)
 # seccomp), the base-image builder, the baselines' engines, the busybox base
 # for fast tests, git (the loopback git server and the corpus repo), and
 # docker-registry (the loopback registry that `strata scan` tests push to).
-APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates docker-registry
+APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates docker-registry gcc libc6-dev
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
 
-.PHONY: setup apt-packages experiment1 experiment2 test test-unit figures clean-store
+.PHONY: setup apt-packages experiment1 experiment2 test test-unit figures bench
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/strata
 
@@ -72,3 +72,10 @@ test: setup
 # Unit tests only: skips everything that needs buildkitd or external engines.
 test-unit:
 	$(GO) test -short ./...
+
+# Performance: walker floor, hierarchical cold/warm cache, clamscan and yara
+# on the same stored images; writes results/perf/{bench.md,bench.json,machine.md}.
+BENCH_REFS  ?= $(HOME)/.cache/strata/store:exp1/case-111 $(HOME)/.cache/strata/store:exp2/case-111/add-dummy-layer/seed-101
+BENCH_COUNT ?= 3
+bench: $(BIN)/strata
+	$(BIN)/strata bench --count $(BENCH_COUNT) --out results/perf $(BENCH_REFS)
