@@ -12,7 +12,8 @@ export PATH := $(BIN):$(PATH)
 # Debian packages the project needs: BuildKit's OCI worker (runc with
 # seccomp), the base-image builder, the baselines' engines, the busybox base
 # for fast tests, git (the loopback git server and the corpus repo), and
-# docker-registry (the loopback registry that `strata scan` tests push to).
+# docker-registry (the loopback registry that `strata scan` tests push to),
+# gcc and a static libc (the C stand-in of corpus/xmrigish).
 APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates docker-registry gcc libc6-dev
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
