@@ -150,7 +150,7 @@ func TestShellRules(t *testing.T) {
 		{"curl from raw IP with port", "curl -s http://203.0.113.4:8080/p -o p", RuleRawIPDownload, true},
 		{"download from a host name", "curl -fsSL https://mirror.example.org/debian/dists/bookworm/Release", RuleRawIPDownload, false},
 		{"echo of an IP URL", "echo http://192.0.2.4/", RuleRawIPDownload, false},
-		{"not an IP", "curl http://999.1.1.1/x", RuleRawIPDownload, false},
+		{"not an IP", "curl http://999.198.51.100.7/x", RuleRawIPDownload, false},
 		// miner-options
 		{"cpuminer algo", "./a.out -a cryptonight -o x:1", RuleMinerOptions, true},
 		{"xmrig algo equals", "/opt/app --algo=rx/0 --url x:1", RuleMinerOptions, true},
