@@ -17,15 +17,18 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/baselines/multiengine"
+	"github.com/strata-sec/strata/corpus/drupal"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
 	"github.com/strata-sec/strata/internal/table"
+	"github.com/strata-sec/strata/mutations"
 )
 
 func init() {
 	register("bench", command{
-		summary: "time the walker floor, the hierarchical detector (cold and warm cache) and clamscan/yara on the same images",
+		summary: "time the walker floor, the hierarchical detector (cold and warm cache) and clamscan/yara on the same images; --builds: experiment 2's builds, cold and warm",
 		run:     runBench,
 	})
 }
@@ -83,6 +86,75 @@ type benchReport struct {
 	Count   int               `json:"count"`
 	Machine map[string]string `json:"machine"`
 	Images  []benchImage      `json:"images"`
+	Builds  *benchBuilds      `json:"builds,omitempty"`
+}
+
+// benchBuilds times experiment 2's builds (--build-only) in a private cache:
+// cold from an empty cache (debootstrap, packages, web-app image and every
+// BuildKit build), then warm on the same cache (everything found in the
+// store by its inputs).
+type benchBuilds struct {
+	Images int   `json:"images"`
+	ColdNS int64 `json:"cold_ns"`
+	WarmNS int64 `json:"warm_ns"`
+}
+
+const (
+	benchBuildColdTarget = 40.0            // images per minute, cold
+	benchBuildWarmTarget = 2 * time.Minute // warm experiment 2
+)
+
+func runBenchBuilds(ctx context.Context, stderr io.Writer) (*benchBuilds, error) {
+	dir, err := os.MkdirTemp("", "strata-bench-builds-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	cfg := experiments.Config{
+		CacheDir: dir, ResultsDir: filepath.Join(dir, "results"), Seed: 1,
+		// Its own port, so a bench can run beside an experiment.
+		ServeAddr: "127.0.0.1:18476", BuildOnly: true, Log: io.Discard,
+	}
+	b := &benchBuilds{Images: len(drupal.Cases()) * (1 + len(mutations.All())*experiments.SamplesPerType)}
+	fmt.Fprintf(stderr, "bench: building experiment 2 from an empty cache (%d images)\n", b.Images)
+	if b.ColdNS, err = timeIt(func() error { return experiments.RunExp2(ctx, cfg) }); err != nil {
+		return nil, fmt.Errorf("cold build: %w", err)
+	}
+	fmt.Fprintf(stderr, "bench: building experiment 2 again on the same cache\n")
+	if b.WarmNS, err = timeIt(func() error { return experiments.RunExp2(ctx, cfg) }); err != nil {
+		return nil, fmt.Errorf("warm build: %w", err)
+	}
+	return b, nil
+}
+
+func (b *benchBuilds) perMinute(ns int64) float64 {
+	return float64(b.Images) / (float64(ns) / float64(time.Minute))
+}
+
+func benchBuildsTable(b *benchBuilds) *table.Table {
+	t := table.New(
+		table.Column{Header: "builds", Key: "builds"},
+		table.Column{Header: "images", Key: "images", Align: table.Right},
+		table.Column{Header: "wall time", Key: "wall_time", Align: table.Right},
+		table.Column{Header: "images/min", Key: "images_per_min", Align: table.Right},
+	)
+	t.Append("exp2 cold (empty cache)", fmt.Sprint(b.Images), fmtDur(b.ColdNS), fmt.Sprintf("%.0f", b.perMinute(b.ColdNS)))
+	t.Append("exp2 warm (all in store)", fmt.Sprint(b.Images), fmtDur(b.WarmNS), fmt.Sprintf("%.0f", b.perMinute(b.WarmNS)))
+	return t
+}
+
+func benchBuildVerdicts(b *benchBuilds) []string {
+	pass := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "FAIL"
+	}
+	cold := b.perMinute(b.ColdNS)
+	return []string{
+		fmt.Sprintf("%s exp2 cold build: %.0f images/min including preparation (target >= %.0f)", pass(cold >= benchBuildColdTarget), cold, benchBuildColdTarget),
+		fmt.Sprintf("%s exp2 with every image in the store: %s (target < %s)", pass(time.Duration(b.WarmNS) < benchBuildWarmTarget), fmtDur(b.WarmNS), benchBuildWarmTarget),
+	}
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -91,11 +163,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "write bench.md, bench.json and machine.md to this directory")
 	engines := fs.Bool("engines", true, "also time clamscan and yara (multiengine, signatures learned from the image's last layer)")
 	platform := fs.String("platform", "", "bench only this platform of a multi-platform image: os/arch[/variant]")
+	builds := fs.Bool("builds", false, "also time experiment 2's 408 BuildKit builds, cold (empty private cache) and warm (a few minutes)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
+	if len(pos) == 0 && !*builds {
 		fs.Usage()
 		return fmt.Errorf("name at least one image, e.g. strata bench ~/.cache/strata/store:exp1/case-111")
 	}
@@ -119,12 +192,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	if *builds {
+		if rep.Builds, err = runBenchBuilds(ctx, stderr); err != nil {
+			return err
+		}
+	}
+
 	tab := benchTable(rep)
 	if err := tab.WriteText(stdout); err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, benchLegend)
 	verdicts := benchVerdicts(rep)
+	var btab *table.Table
+	if rep.Builds != nil {
+		btab = benchBuildsTable(rep.Builds)
+		if err := btab.WriteText(stdout); err != nil {
+			return err
+		}
+		verdicts = append(verdicts, benchBuildVerdicts(rep.Builds)...)
+	}
 	for _, v := range verdicts {
 		fmt.Fprintln(stdout, v)
 	}
@@ -140,6 +227,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	md.WriteString("\n")
+	if btab != nil {
+		md.WriteString("Experiment 2's builds (`--build-only`) in a private cache: cold from empty (debootstrap, packages, web-app image, every BuildKit build), then warm on the same cache.\n\n")
+		if err := btab.WriteMarkdown(&md); err != nil {
+			return err
+		}
+		md.WriteString("\n")
+	}
 	for _, v := range verdicts {
 		md.WriteString("- " + v + "\n")
 	}

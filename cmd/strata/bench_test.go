@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -85,5 +86,33 @@ func TestBenchMedian(t *testing.T) {
 		if got := median(c.in); got != c.want {
 			t.Errorf("median(%v) = %d, want %d", c.in, got, c.want)
 		}
+	}
+}
+
+func TestBenchBuildVerdicts(t *testing.T) {
+	tests := []struct {
+		name          string
+		b             benchBuilds
+		wantCold      string
+		wantWarmPass  bool
+		wantPerMinute float64
+	}{
+		{name: "fast", b: benchBuilds{Images: 408, ColdNS: int64(3 * time.Minute), WarmNS: int64(30 * time.Second)}, wantCold: "PASS", wantWarmPass: true, wantPerMinute: 136},
+		{name: "slow", b: benchBuilds{Images: 408, ColdNS: int64(20 * time.Minute), WarmNS: int64(3 * time.Minute)}, wantCold: "FAIL", wantWarmPass: false, wantPerMinute: 20.4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.b.perMinute(tt.b.ColdNS); got < tt.wantPerMinute-0.01 || got > tt.wantPerMinute+0.01 {
+				t.Errorf("perMinute = %.2f, want %.2f", got, tt.wantPerMinute)
+			}
+			v := benchBuildVerdicts(&tt.b)
+			if len(v) != 2 || !strings.HasPrefix(v[0], tt.wantCold) || strings.HasPrefix(v[1], "PASS") != tt.wantWarmPass {
+				t.Errorf("verdicts = %q", v)
+			}
+			var buf bytes.Buffer
+			if err := benchBuildsTable(&tt.b).WriteMarkdown(&buf); err != nil || !strings.Contains(buf.String(), "408") {
+				t.Errorf("table: %v\n%s", err, buf.String())
+			}
+		})
 	}
 }
