@@ -7,13 +7,13 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"text/template"
 	"time"
 
+	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/debs"
 )
 
@@ -126,7 +126,7 @@ func (im Image) WriteContext(dir, debsDir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeTree(dir, sub, fileMode); err != nil && !os.IsNotExist(err) {
+	if err := corpus.WriteTree(dir, sub, fileMode, SourceDate); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("benign %s: %w", im.Name, err)
 	}
 	if len(im.Packages) > 0 {
@@ -144,41 +144,5 @@ func WriteServed(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeTree(filepath.Join(dir, "benign"), sub, func(string) os.FileMode { return 0o644 })
-}
-
-func writeTree(dir string, fsys fs.FS, mode func(string) os.FileMode) error {
-	var dirs []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			dirs = append(dirs, target)
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		m := mode(path.Clean(p))
-		if err := os.WriteFile(target, data, m); err != nil {
-			return err
-		}
-		if err := os.Chmod(target, m); err != nil {
-			return err
-		}
-		return os.Chtimes(target, SourceDate, SourceDate)
-	})
-	if err != nil {
-		return err
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
-	for _, d := range dirs {
-		if err := os.Chtimes(d, SourceDate, SourceDate); err != nil {
-			return err
-		}
-	}
-	return nil
+	return corpus.WriteTree(filepath.Join(dir, "benign"), sub, func(string) os.FileMode { return 0o644 }, SourceDate)
 }

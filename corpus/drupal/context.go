@@ -9,9 +9,9 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 
+	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/debs"
 )
 
@@ -85,14 +85,14 @@ func WriteContext(dir, debsDir string) error {
 	if err != nil {
 		return fmt.Errorf("write context: %w", err)
 	}
-	if err := writeTree(dir, sub, func(p string) os.FileMode {
+	if err := corpus.WriteTree(dir, sub, func(p string) os.FileMode {
 		// The entrypoint scripts are COPY'd as they are, so their mode here
 		// is their mode in the image.
 		if strings.HasPrefix(p, "bin/") {
 			return 0o755
 		}
 		return 0o644
-	}); err != nil {
+	}, SourceDate); err != nil {
 		return fmt.Errorf("write context: %w", err)
 	}
 	if err := BuildMinerd(filepath.Join(dir, ContextMinerd)); err != nil {
@@ -102,54 +102,6 @@ func WriteContext(dir, debsDir string) error {
 		return fmt.Errorf("write context: %w", err)
 	}
 	return nil
-}
-
-// writeTree copies fsys into dir with the given file modes and SourceDate
-// mtimes. COPY keeps a context file's mode and mtime, so both are fixed here
-// rather than inherited from a checkout or umask.
-func writeTree(dir string, fsys fs.FS, mode func(p string) os.FileMode) error {
-	var dirs []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			dirs = append(dirs, target)
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		return writeFile(target, data, mode(p))
-	})
-	if err != nil {
-		return err
-	}
-	// Directory mtimes last, deepest first: writing into a directory bumps it.
-	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
-	for _, d := range dirs {
-		if err := os.Chtimes(d, SourceDate, SourceDate); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeFile writes data with exactly mode (not filtered by the umask) and a
-// SourceDate mtime.
-func writeFile(p string, data []byte, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(p, data, mode); err != nil {
-		return err
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		return err
-	}
-	return os.Chtimes(p, SourceDate, SourceDate)
 }
 
 // minerdSources returns the stand-in's non-test Go files by base name.

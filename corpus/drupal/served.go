@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/strata-sec/strata/corpus"
 )
 
 // servedFS holds the static served files: the layer-10 payloads and the
@@ -50,7 +52,7 @@ func WriteServed(dir string) error {
 	if err != nil {
 		return fmt.Errorf("write served: %w", err)
 	}
-	if err := writeTree(filepath.Join(dir, "files"), sub, func(string) os.FileMode { return 0o644 }); err != nil {
+	if err := corpus.WriteTree(filepath.Join(dir, "files"), sub, func(string) os.FileMode { return 0o644 }, SourceDate); err != nil {
 		return fmt.Errorf("write served: %w", err)
 	}
 	if _, err := WriteRepo(filepath.Join(dir, filepath.FromSlash(ServedRepo))); err != nil {
@@ -115,7 +117,7 @@ func WriteRepo(dir string) (string, error) {
 		if strings.HasSuffix(name, ".sh") {
 			mode = 0o755
 		}
-		if err := writeFile(filepath.Join(tree, filepath.FromSlash(name)), files[name], mode); err != nil {
+		if err := corpus.WriteFile(filepath.Join(tree, filepath.FromSlash(name)), files[name], mode, SourceDate); err != nil {
 			return "", fmt.Errorf("write repo: %w", err)
 		}
 	}
