@@ -211,7 +211,9 @@ func (s *layerStream) Read(p []byte) (int, error) {
 			case s.free <- s.cur[:0]:
 			default:
 			}
-			s.cur = nil
+			// Reset both: a Read after the end must find the loop's
+			// condition true again, not index a nil chunk at the old offset.
+			s.cur, s.off = nil, 0
 		}
 		c, ok := <-s.chunks
 		if !ok {
