@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -55,7 +56,35 @@ type ImageMutation interface {
 }
 
 // ErrUnknown is returned by Get for a name that is not registered.
+// Payload is what a PayloadMutation rewrites: the Dockerfile, a private
+// writable copy of the build context its ADD/COPY instructions read, and the
+// SOURCE_DATE_EPOCH the image is built with.
+type Payload struct {
+	Dockerfile []byte
+	// Dir is the build context: a private copy the mutation may change
+	// (add, rewrite, rename or delete files). Hard links into shared caches
+	// are never present: every file is the mutation's own.
+	Dir string
+	// Epoch is the SOURCE_DATE_EPOCH (with rewrite-timestamp) of the build;
+	// a mutation may change it. Nil means the build is not reproducible.
+	Epoch *time.Time
+}
+
+// PayloadMutation changes the payload, not only the layers around it
+// (experiment 3): it rewrites the Dockerfile and the files of the build
+// context, and may change the build's timestamp. It returns an error
+// wrapping ErrNotApplicable when the Dockerfile has nothing the type
+// changes (say, no file added from the context); the harness then skips
+// that (image, type) pair and reports the count.
+type PayloadMutation interface {
+	Mutation
+	MutatePayload(p *Payload, rng *rand.Rand, env Env) error
+}
+
 var ErrUnknown = errors.New("unknown mutation type")
+
+// ErrNotApplicable says a mutation type has nothing to change in an image.
+var ErrNotApplicable = errors.New("mutation type not applicable")
 
 var (
 	regMu    sync.RWMutex
@@ -76,7 +105,7 @@ func Register(m Mutation) {
 		panic(fmt.Sprintf("mutations: duplicate mutation type %q", name))
 	}
 	if Kind(m) == "" {
-		panic(fmt.Sprintf("mutations: %q implements neither DockerfileMutation nor ImageMutation", name))
+		panic(fmt.Sprintf("mutations: %q implements none of DockerfileMutation, ImageMutation, PayloadMutation", name))
 	}
 	registry[name] = m
 }
@@ -113,6 +142,8 @@ func Kind(m Mutation) string {
 		return "dockerfile"
 	case ImageMutation:
 		return "image"
+	case PayloadMutation:
+		return "payload"
 	}
 	return ""
 }
@@ -148,4 +179,12 @@ func ApplyImage(m ImageMutation, img v1.Image, seed int64) (v1.Image, []int, err
 		return nil, nil, fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
 	}
 	return out, lm, nil
+}
+
+// ApplyPayload runs m on p with the rng of (seed, m's name).
+func ApplyPayload(m PayloadMutation, p *Payload, seed int64, env Env) error {
+	if err := m.MutatePayload(p, NewRand(seed, m.Name()), env); err != nil {
+		return fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
+	}
+	return nil
 }
