@@ -1,6 +1,7 @@
 # strata — build, set-up and experiment entry points.
 #
 #   make experiment1 experiment2   set up the machine (root, Debian) and run the experiments
+#   make experiment3 benign        payload mutations, benign controls, ablation; the benign corpus
 #   make test                      set up and run every test, integration tests included
 #   make figures                   re-derive every table and figure from committed records
 
@@ -18,7 +19,7 @@ APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates dock
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
 
-.PHONY: setup apt-packages experiment1 experiment2 test test-unit figures bench
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 benign test test-unit figures bench
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/strata
 
@@ -55,9 +56,17 @@ experiment2: setup
 	$(BIN)/strata experiment exp2
 	$(BIN)/strata report exp2
 
+experiment3: setup
+	$(BIN)/strata experiment exp3
+	$(BIN)/strata report exp3
+
+benign: setup
+	$(BIN)/strata experiment benign
+	$(BIN)/strata report benign
+
 # Every table and figure, re-derived from the committed records; builds nothing.
 figures: $(BIN)/strata
-	@for e in exp1 exp2 benign; do \
+	@for e in exp1 exp2 exp3 benign; do \
 	  if [ -f results/$$e/records.jsonl ]; then $(BIN)/strata report --quiet $$e || exit 1; fi; \
 	done
 

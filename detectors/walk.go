@@ -374,6 +374,18 @@ func WithMaxConfigBytes(n int64) WalkOption { return func(o *walkOptions) { o.ma
 // removes the bound.
 func WithMaxFileBytes(n int64) WalkOption { return func(o *walkOptions) { o.maxFileBytes = n } }
 
+// EffectiveMaxFileBytes returns the bound on the bytes of one file that a
+// walk with opts gives an analyzer (DefaultMaxFileBytes unless
+// WithMaxFileBytes changes it; <= 0 means no bound). Analyzers that expand
+// content (a gzip member) use it to bound what they inflate.
+func EffectiveMaxFileBytes(opts ...WalkOption) int64 {
+	o := defaultWalkOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.maxFileBytes
+}
+
 // WithMaxEntries bounds the tar entries applied per layer; n <= 0 removes the
 // bound.
 func WithMaxEntries(n int) WalkOption { return func(o *walkOptions) { o.maxEntries = n } }

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/corpus/benign"
-	"github.com/strata-sec/strata/corpus/debs"
-	"github.com/strata-sec/strata/corpus/drupal"
 )
 
 // Benign is the benign-corpus experiment: realistic benign images (Debian's
@@ -37,80 +34,13 @@ func RunBenign(ctx context.Context, cfg Config) error {
 	cfg = env.Config
 	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
 
-	if err := benign.WriteServed(filepath.Join(env.tmp, "served")); err != nil {
-		return fmt.Errorf("benign: served files: %w", err)
+	bs, err := env.buildBenign(ctx, func(string) bool { return true })
+	if err != nil {
+		return err
 	}
-	statuses := map[string]string{}
-	for _, b := range []struct {
-		from, file string
-		digest     v1.Hash
-	}{{benign.FromDebian, "debian", env.Debian.Digest}, {benign.FromDrupal, "drupal", env.Web.Digest}} {
-		from, digest := b.from, b.digest
-		img, err := env.Store.Image(digest)
-		if err != nil {
-			return err
-		}
-		status, err := base.ReadFile(img, "var/lib/dpkg/status", 64<<20)
-		if err != nil {
-			return fmt.Errorf("read dpkg status of %s: %w", from, err)
-		}
-		p := filepath.Join(env.tmp, "benign-dpkg-status-"+b.file)
-		if err := os.WriteFile(p, status, 0o644); err != nil {
-			return err
-		}
-		statuses[from] = p
-	}
-
-	images := benign.Images()
-	built := make([]Built, 0, len(images))
-	for i, im := range images {
-		from := im.From
-		statusFile, ok := statuses[from]
-		if !ok {
-			return fmt.Errorf("benign %s: unknown FROM %q", im.Name, from)
-		}
-		debsDir := filepath.Join(cfg.CacheDir, "debs", "benign", im.Name)
-		if len(im.Packages) > 0 {
-			t0 := time.Now()
-			if err := debs.Fetch(ctx, statusFile, debsDir, im.Packages); err != nil {
-				return fmt.Errorf("benign %s: %w", im.Name, err)
-			}
-			logf("benign: %s: packages ready (%.1fs)", im.Name, time.Since(t0).Seconds())
-		}
-		ctxDir := filepath.Join(env.tmp, "benign-context", im.Name)
-		if err := im.WriteContext(ctxDir, debsDir); err != nil {
-			return err
-		}
-		ctxKey, err := hashTree(ctxDir)
-		if err != nil {
-			return err
-		}
-		df, err := im.Dockerfile(benign.Options{ServerURL: env.Server.URL})
-		if err != nil {
-			return err
-		}
-		specFrom := drupal.DefaultWebImage
-		if from == benign.FromDebian {
-			specFrom = base.DebianName
-		}
-		t0 := time.Now()
-		b, err := env.Build(ctx, BuildSpec{
-			Name: BenignName(im), Case: im.Name, Seed: cfg.Seed,
-			Dockerfile: df, Experiment: Benign,
-			ContextDir: ctxDir, ContextKey: ctxKey, From: specFrom,
-		})
-		if err != nil {
-			return err
-		}
-		if b.Truth.Malicious() {
-			return fmt.Errorf("benign %s: ground truth says malicious (%v): a benign Dockerfile must carry no marker", im.Name, b.Truth.MaliciousLayers)
-		}
-		how := "built"
-		if b.Cached {
-			how = "cached"
-		}
-		logf("[%d/%d] %s %s %s in %.1fs", i+1, len(images), how, b.Name, b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds())
-		built = append(built, b)
+	built := make([]Built, len(bs))
+	for i, b := range bs {
+		built[i] = b.Built
 	}
 	if cfg.BuildOnly {
 		logf("benign: %d images in the store; --build-only, nothing scanned", len(built))
@@ -122,10 +52,37 @@ func RunBenign(ctx context.Context, cfg Config) error {
 		return err
 	}
 	resDir := filepath.Join(cfg.ResultsDir, Benign)
-	dets, closeDets, err := Detectors(cfg, cases["111"], resDir)
+	set, err := Detectors(ctx, cfg, cases["111"], resDir)
 	if err != nil {
 		return err
 	}
-	defer closeDets()
+	defer set.Close()
+	dets := set.Detectors
 	return scanAll(ctx, cfg, Benign, built, dets, filepath.Join(resDir, "records.jsonl"))
+}
+
+// dpkgStatuses writes the dpkg status of each image a benign image can be
+// built FROM into temp files, keyed by benign.FromDebian / FromDrupal:
+// packages are resolved against what is already installed.
+func (e *Env) dpkgStatuses() (map[string]string, error) {
+	statuses := map[string]string{}
+	for _, b := range []struct {
+		from, file string
+		digest     v1.Hash
+	}{{benign.FromDebian, "debian", e.Debian.Digest}, {benign.FromDrupal, "drupal", e.Web.Digest}} {
+		img, err := e.Store.Image(b.digest)
+		if err != nil {
+			return nil, err
+		}
+		status, err := base.ReadFile(img, "var/lib/dpkg/status", 64<<20)
+		if err != nil {
+			return nil, fmt.Errorf("read dpkg status of %s: %w", b.from, err)
+		}
+		p := filepath.Join(e.tmp, "benign-dpkg-status-"+b.file)
+		if err := os.WriteFile(p, status, 0o644); err != nil {
+			return nil, err
+		}
+		statuses[b.from] = p
+	}
+	return statuses, nil
 }

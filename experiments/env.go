@@ -59,6 +59,9 @@ type Config struct {
 	// committed results use the full one.
 	Cases   []string
 	Samples int
+	// Benign restricts experiment 3's benign controls to these corpus
+	// images (names); empty means all, "none" none.
+	Benign []string
 	// Log receives progress lines; nil means os.Stderr.
 	Log io.Writer
 }
@@ -101,6 +104,9 @@ type Env struct {
 	webHistory int
 	// webWorkdir is Web's WorkingDir, which the samples inherit.
 	webWorkdir string
+	// webLayers and debianLayers count the layers of Web and Debian: what
+	// a squash of an image built FROM them keeps as its base.
+	webLayers, debianLayers int
 	// ContextDir is the drupal build context; ContextKey hashes its files.
 	ContextDir string
 	ContextKey string
@@ -253,6 +259,16 @@ func (e *Env) buildWeb(ctx context.Context) error {
 	}
 	e.webHistory = len(cf.History)
 	e.webWorkdir = cf.Config.WorkingDir
+	e.webLayers = len(cf.RootFS.DiffIDs)
+	dimg, err := e.Store.Image(e.Debian.Digest)
+	if err != nil {
+		return err
+	}
+	dcf, err := dimg.ConfigFile()
+	if err != nil {
+		return err
+	}
+	e.debianLayers = len(dcf.RootFS.DiffIDs)
 	return nil
 }
 

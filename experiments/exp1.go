@@ -31,11 +31,12 @@ func RunExp1(ctx context.Context, cfg Config) error {
 	cases := drupal.Cases()
 
 	resDir := filepath.Join(cfg.ResultsDir, Exp1)
-	dets, closeDets, err := Detectors(cfg, built["111"], resDir)
+	set, err := Detectors(ctx, cfg, built["111"], resDir)
 	if err != nil {
 		return err
 	}
-	defer closeDets()
+	defer set.Close()
+	dets := set.Detectors
 	ordered := make([]Built, 0, len(cases))
 	for _, c := range cases {
 		ordered = append(ordered, built[c.Bits()])

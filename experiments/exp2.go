@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -63,51 +64,8 @@ func RunExp2(ctx context.Context, cfg Config) error {
 		return err
 	}
 	logf("exp2: the 8 unmutated cases are in the store")
-
-	type job struct {
-		c    drupal.Case
-		m    mutations.Mutation
-		seed int64
-	}
-	cases, err := selectCases(cfg.Cases)
+	built, err := env.BuildExp2(ctx, orig)
 	if err != nil {
-		return err
-	}
-	seeds := Exp2Seeds(cfg.Seed)
-	if cfg.Samples > 0 && cfg.Samples < len(seeds) {
-		seeds = seeds[:cfg.Samples]
-	}
-	var jobs []job
-	for _, c := range cases {
-		for _, m := range mutations.All() {
-			for _, s := range seeds {
-				jobs = append(jobs, job{c, m, s})
-			}
-		}
-	}
-	built := make([]Built, len(jobs))
-	bar := progress.New(cfg.Log, "exp2 build", len(jobs))
-	eg, gctx := errgroup.WithContext(ctx)
-	eg.SetLimit(Concurrency)
-	for i, j := range jobs {
-		eg.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err // another build failed: do not start new ones
-			}
-			b, err := env.buildVariant(gctx, orig[j.c.Bits()], j.c, j.m, j.seed)
-			if err != nil {
-				return err
-			}
-			built[i] = b
-			how := "built"
-			if b.Cached {
-				how = "cached"
-			}
-			bar.Step(fmt.Sprintf("%s %s (%s)", how, b.Name, b.Label()))
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
 		return err
 	}
 
@@ -116,12 +74,89 @@ func RunExp2(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	resDir := filepath.Join(cfg.ResultsDir, Exp2)
-	dets, closeDets, err := Detectors(cfg, orig["111"], resDir)
+	set, err := Detectors(ctx, cfg, orig["111"], resDir)
 	if err != nil {
 		return err
 	}
-	defer closeDets()
-	return scanAll(ctx, cfg, Exp2, built, dets, filepath.Join(resDir, "records.jsonl"))
+	defer set.Close()
+	if err := scanAll(ctx, cfg, Exp2, built, set.Detectors, filepath.Join(resDir, "records.jsonl")); err != nil {
+		return err
+	}
+	set.LogCache(cfg.Log)
+	return nil
+}
+
+// BuildExp2 builds (or finds in the store) experiment 2's variants of the
+// configured cases and seeds, with bounded concurrency and progress.
+func (e *Env) BuildExp2(ctx context.Context, orig map[string]Built) ([]Built, error) {
+	cfg := e.Config
+	type job struct {
+		c    drupal.Case
+		m    mutations.Mutation
+		seed int64
+	}
+	cases, err := selectCases(cfg.Cases)
+	if err != nil {
+		return nil, err
+	}
+	seeds := Exp2Seeds(cfg.Seed)
+	if cfg.Samples > 0 && cfg.Samples < len(seeds) {
+		seeds = seeds[:cfg.Samples]
+	}
+	var jobs []job
+	for _, c := range cases {
+		for _, m := range mutations.OfKind(mutations.LayerKinds...) {
+			for _, s := range seeds {
+				jobs = append(jobs, job{c, m, s})
+			}
+		}
+	}
+	built := make([]Built, len(jobs))
+	err = buildEach(ctx, cfg.Log, "exp2 build", len(jobs), func(ctx context.Context, i int) (string, error) {
+		j := jobs[i]
+		b, err := e.buildVariant(ctx, orig[j.c.Bits()], j.c, j.m, j.seed)
+		if err != nil {
+			return "", err
+		}
+		built[i] = b
+		return b.progress(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return built, nil
+}
+
+// buildEach runs build for jobs 0..n-1, Concurrency at a time, with a
+// progress bar; each build returns its progress line. After a failure no
+// new job starts.
+func buildEach(ctx context.Context, log io.Writer, label string, n int, build func(ctx context.Context, i int) (string, error)) error {
+	bar := progress.New(log, label, n)
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(Concurrency)
+	for i := 0; i < n; i++ {
+		eg.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err // another build failed: do not start new ones
+			}
+			msg, err := build(gctx, i)
+			if err != nil {
+				return err
+			}
+			bar.Step(msg)
+			return nil
+		})
+	}
+	return eg.Wait()
+}
+
+// progress is the progress line of a build.
+func (b Built) progress() string {
+	how := "built"
+	if b.Cached {
+		how = "cached"
+	}
+	return fmt.Sprintf("%s %s (%s)", how, b.Name, b.Label())
 }
 
 // buildVariant makes one mutated image: a Dockerfile mutation is built by
@@ -144,15 +179,15 @@ func (e *Env) buildVariant(ctx context.Context, orig Built, c drupal.Case, m mut
 			Seed: seed, Dockerfile: mdf, Experiment: Exp2,
 		})
 	case mutations.ImageMutation:
-		return e.mutateImage(orig, name, c, mm, seed)
+		return e.mutateImage(orig, name, c.Bits(), Exp2, mm, seed)
 	}
 	return Built{}, fmt.Errorf("mutation %s is neither a Dockerfile nor an image mutation", m.Name())
 }
 
 var imageMutationMu sync.Mutex
 
-func (e *Env) mutateImage(orig Built, name string, c drupal.Case, m mutations.ImageMutation, seed int64) (Built, error) {
-	out := Built{Name: name, Case: c.Bits(), Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed}
+func (e *Env) mutateImage(orig Built, name, caseID, exp string, m mutations.ImageMutation, seed int64) (Built, error) {
+	out := Built{Name: name, Case: caseID, Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed}
 	key := inputsKey("image-mutation", orig.Descriptor.Digest.String(), m.Name(), m.Version(), strconv.FormatInt(seed, 10))
 	img, layerMap, err := m.MutateImage(orig.Image, mutations.NewRand(seed, m.Name()))
 	if err != nil {
@@ -160,8 +195,8 @@ func (e *Env) mutateImage(orig Built, name string, c drupal.Case, m mutations.Im
 	}
 	out.Truth = mapTruth(orig.Truth, layerMap)
 	ann := map[string]string{
-		store.AnnExperiment:      Exp2,
-		store.AnnCase:            c.Bits(),
+		store.AnnExperiment:      exp,
+		store.AnnCase:            caseID,
 		store.AnnSeed:            strconv.FormatInt(seed, 10),
 		store.AnnLabel:           out.Label(),
 		store.AnnMaliciousLayers: joinInts(out.Truth.MaliciousLayers),

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/mutations"
 )
 
 // TestExperimentsEndToEnd runs experiment 1 and a slice of experiment 2 for
@@ -28,6 +29,7 @@ func TestExperimentsEndToEnd(t *testing.T) {
 	}
 	t.Run("exp1", func(t *testing.T) { testExp1(t, cache) })
 	t.Run("exp2-subset", func(t *testing.T) { testExp2Subset(t, cache) })
+	t.Run("exp3-subset", func(t *testing.T) { testExp3Subset(t, cache) })
 }
 
 func testExp1(t *testing.T, cache string) {
@@ -149,6 +151,99 @@ func testExp2Subset(t *testing.T, cache string) {
 	}
 	for _, f := range []string{"report.md", "detection_by_type.png", "detection_by_type.svg"} {
 		if _, err := os.Stat(filepath.Join(results, Exp2, f)); err != nil {
+			t.Errorf("report output: %v", err)
+		}
+	}
+}
+
+// testExp3Subset runs experiment 3 on the benign case and the full sample
+// (one seed) with one light benign corpus image as control: every payload
+// type built or skipped as not applicable, every type applied to the
+// benign image, the ablation file, and the report with its figures.
+func testExp3Subset(t *testing.T, cache string) {
+	results := t.TempDir()
+	var log bytes.Buffer
+	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
+		Cases: []string{"000", "111"}, Samples: 1, Benign: []string{"cloudinit-base64"}}
+	if err := RunExp3(context.Background(), cfg); err != nil {
+		t.Fatalf("RunExp3: %v\n%s", err, log.String())
+	}
+	dir := filepath.Join(results, Exp3)
+	recs, err := ReadRecords(filepath.Join(dir, "records.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nas, err := ReadNotApplicable(filepath.Join(dir, NotApplicableFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := mutations.OfKind("payload")
+	if len(payload) < 8 {
+		t.Fatalf("%d payload mutation types registered, want at least 8", len(payload))
+	}
+	// Every (subject, type) is either built and recorded or not applicable.
+	seen := map[string]bool{}
+	hier := map[string]Record{}
+	for _, r := range recs {
+		seen[r.Case+"/"+r.Mutation] = true
+		if r.Detector == "hierarchical" {
+			hier[r.Image] = r
+		}
+		if want := r.Case == "111"; r.Malicious() != want {
+			t.Errorf("%s: label %s", r.Image, r.Label)
+		}
+	}
+	for _, na := range nas {
+		if seen[na.Subject+"/"+na.Mutation] {
+			t.Errorf("%s/%s both built and not applicable", na.Subject, na.Mutation)
+		}
+		seen[na.Subject+"/"+na.Mutation] = true
+	}
+	for _, m := range payload {
+		for _, subj := range []string{"000", "111", "cloudinit-base64"} {
+			if !seen[subj+"/"+m.Name()] {
+				t.Errorf("%s on %s: neither recorded nor not applicable", m.Name(), subj)
+			}
+		}
+	}
+	for _, m := range mutations.OfKind(mutations.LayerKinds...) {
+		if !seen["cloudinit-base64/"+m.Name()] {
+			t.Errorf("benign control %s on cloudinit-base64 missing", m.Name())
+		}
+	}
+	for name, r := range hier {
+		if r.Malicious() && len(r.MaliciousLayers) == 0 {
+			t.Errorf("%s: malicious without malicious layers", name)
+		}
+		if !r.Malicious() && r.Flagged() {
+			t.Errorf("%s: benign control flagged by hierarchical (score %.1f)", name, r.Score)
+		}
+	}
+	abl, err := ReadRecords(filepath.Join(dir, AblationFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := map[string]bool{}
+	exps := map[string]bool{}
+	for _, r := range abl {
+		variants[r.Detector] = true
+		exps[r.Experiment] = true
+		if len(r.Findings) != 0 {
+			t.Errorf("ablation record %s/%s keeps findings", r.Image, r.Detector)
+		}
+	}
+	if !variants[AblationAll] || len(variants) < 3 || !exps[Exp2] || !exps[Exp3] {
+		t.Errorf("ablation covers variants %v over experiments %v", sortedKeys(variants), sortedKeys(exps))
+	}
+	rep, err := Exp3ReportDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.md", "ablation.csv", "applicability.csv", "detection_by_type.png", "fpr_by_type.svg", "ablation.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("report output: %v", err)
 		}
 	}

@@ -556,20 +556,7 @@ func fileStem(s string) string {
 }
 
 func exp2Figures(data *exp2Data) ([]NamedFigure, error) {
-	bars := plot.Bars{
-		Title:  "Detection rate per mutation type (malicious variants)",
-		XLabel: "mutation type",
-		YLabel: "detection rate (TPR, 95% CI)",
-		Groups: data.types,
-	}
-	for _, d := range data.dets {
-		s := plot.Series{Name: d}
-		for _, mt := range data.types {
-			s.Rates = append(s.Rates, data.byType[d][mt].tpr())
-		}
-		bars.Series = append(bars.Series, s)
-	}
-	barFig, err := plot.GroupedBars(bars)
+	barFig, err := typeBars(data, "Detection rate per mutation type (malicious variants)", "detection rate (TPR, 95% CI)", exp2Counts.tpr)
 	if err != nil {
 		return nil, fmt.Errorf("figure detection_by_type: %w", err)
 	}
@@ -619,4 +606,18 @@ func exp2Figures(data *exp2Data) ([]NamedFigure, error) {
 			Figure: heatFig,
 		},
 	}, nil
+}
+
+// typeBars draws one group of bars per mutation type of data, one bar per
+// detector: rate of its counts over that type's variants.
+func typeBars(data *exp2Data, title, ylabel string, rate func(exp2Counts) stats.Rate) (*plot.Figure, error) {
+	bars := plot.Bars{Title: title, XLabel: "mutation type", YLabel: ylabel, Groups: data.types}
+	for _, d := range data.dets {
+		s := plot.Series{Name: d}
+		for _, mt := range data.types {
+			s.Rates = append(s.Rates, rate(data.byType[d][mt]))
+		}
+		bars.Series = append(bars.Series, s)
+	}
+	return plot.GroupedBars(bars)
 }

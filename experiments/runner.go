@@ -65,6 +65,27 @@ type BuildSpec struct {
 	// truth: "" or drupal.DefaultWebImage (the web-app image), or
 	// base.DebianName (the Debian base).
 	From string
+	// FixedEpoch makes Epoch the build's SOURCE_DATE_EPOCH (nil: not
+	// reproducible) instead of the run's (Env.Epoch): a payload mutation
+	// may move it.
+	FixedEpoch bool
+	Epoch      *time.Time
+}
+
+// epoch is the SOURCE_DATE_EPOCH of spec's build.
+func (e *Env) epoch(spec BuildSpec) *time.Time {
+	if spec.FixedEpoch {
+		return spec.Epoch
+	}
+	return e.Epoch()
+}
+
+// epochKey is the inputs-key part for an epoch.
+func epochKey(t *time.Time) string {
+	if t == nil {
+		return "epoch:none"
+	}
+	return "epoch:" + strconv.FormatInt(t.Unix(), 10)
 }
 
 // Build builds spec with BuildKit into the store (or reuses the stored image
@@ -77,6 +98,9 @@ func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
 	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Web.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
 	if spec.ContextDir != "" {
 		key = inputsKey(string(spec.Dockerfile), spec.ContextKey, e.Web.Digest.String(), e.Debian.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	}
+	if spec.FixedEpoch {
+		key = inputsKey(key, epochKey(spec.Epoch))
 	}
 	unlock := e.lockKey(key)
 	defer unlock()
@@ -101,7 +125,7 @@ func (e *Env) lockKey(key string) func() {
 
 func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, error) {
 	out := Built{Name: spec.Name, Case: spec.Case, Mutation: spec.Mutation, MutationVersion: spec.MutationVersion, Seed: spec.Seed}
-	if ent, err := e.Store.Lookup(spec.Name); err == nil && ent.Annotation(store.AnnInputs) == key && !e.Config.BuildTime {
+	if ent, err := e.Store.Lookup(spec.Name); err == nil && ent.Annotation(store.AnnInputs) == key && e.epoch(spec) != nil {
 		out.Descriptor, out.Cached = ent.Descriptor, true
 	} else {
 		lf, err := e.buildLog(spec.Name)
@@ -117,7 +141,7 @@ func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, err
 			ContextDir:  contextDir,
 			Dockerfile:  spec.Dockerfile,
 			BaseImages:  e.baseImages(),
-			Epoch:       e.Epoch(),
+			Epoch:       e.epoch(spec),
 			Progress:    lf,
 			Name:        spec.Name,
 			Annotations: map[string]string{store.AnnExperiment: spec.Experiment},

@@ -116,13 +116,32 @@ type point struct {
 // the inserted instruction gets no comment (so no marker) of its own. Only
 // the final stage is touched: the benign stages it builds on stay
 // byte-identical, and so do BuildKit's cache keys of their layers.
+//
+// Points where the build runs as a non-root user (after `USER app`, until a
+// `USER root`) are left out: the inserted steps write to / and /tmp as
+// root, as the paper's do, and a benign image that drops privileges
+// (experiment 3 mutates those too) would fail to build there. The corpus
+// sample has no USER, so its points are all of them.
 func (d *dockerfile) points() []point {
 	f := d.final()
 	pts := []point{{after: f.from.EndLine, index: 0}}
+	root := true
 	for i, n := range f.instr {
-		pts = append(pts, point{after: n.EndLine, index: i + 1})
+		if strings.EqualFold(n.Value, "user") && n.Next != nil {
+			root = isRootUser(n.Next.Value)
+		}
+		if root {
+			pts = append(pts, point{after: n.EndLine, index: i + 1})
+		}
 	}
 	return pts
+}
+
+// isRootUser reports whether a USER argument ("root", "0", "root:root",
+// "0:0", "root:wheel") selects uid 0.
+func isRootUser(u string) bool {
+	name, _, _ := strings.Cut(u, ":")
+	return name == "root" || name == "0"
 }
 
 // randomPoint draws one insertion point: before, between or after the

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -304,4 +309,92 @@ func TestDockerfileErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Insertion points never fall where the build runs as a non-root user: the
+// inserted steps write to / and /tmp as root (a benign image with USER app
+// failed to build with a dummy layer after its USER line).
+func TestPointsSkipNonRootUser(t *testing.T) {
+	src := []byte("FROM debian:bookworm\nRUN a\nUSER app\nRUN b\nUSER 0:0\nRUN c\nUSER nobody\nCMD [\"x\"]\n")
+	d, err := parseDockerfile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, p := range d.points() {
+		got = append(got, p.index)
+	}
+	// After FROM (0), RUN a (1), USER 0:0 (4), RUN c (5); not after USER
+	// app (2), RUN b (3), USER nobody (6) or CMD (7).
+	if want := []int{0, 1, 4, 5}; !reflect.DeepEqual(got, want) {
+		t.Errorf("points after instructions %v, want %v", got, want)
+	}
+	for _, m := range OfKind("dockerfile") {
+		for seed := int64(1); seed <= 20; seed++ {
+			out, err := ApplyDockerfile(m.(DockerfileMutation), src, seed, Env{ServerURL: testServerURL, BaseWorkdir: "/"})
+			if err != nil {
+				t.Fatalf("%s seed %d: %v", m.Name(), seed, err)
+			}
+			after := string(out)[strings.Index(string(out), "USER app"):]
+			after = after[:strings.Index(after, "USER 0:0")]
+			if after != "USER app\nRUN b\n" {
+				t.Fatalf("%s seed %d inserted while USER app is in effect:\n%s", m.Name(), seed, out)
+			}
+			if tail := string(out)[strings.Index(string(out), "USER nobody"):]; tail != "USER nobody\nCMD [\"x\"]\n" {
+				t.Fatalf("%s seed %d inserted after USER nobody:\n%s", m.Name(), seed, out)
+			}
+		}
+	}
+}
+
+// Without wget, dummy-network downloads through bash's /dev/tcp; the
+// command really fetches the file from a local HTTP server.
+func TestDummyNetworkWithoutWget(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	dir := t.TempDir()
+	if err := DummyNetworkFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	src := []byte("FROM debian:bookworm\nRUN true\n")
+	out, err := ApplyDockerfile(mustGet(t, "dummy-network").(DockerfileMutation), src, 7, Env{ServerURL: srv.URL, NoWget: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "RUN bash -c") {
+			run = strings.TrimPrefix(l, "RUN ")
+		}
+	}
+	if run == "" || strings.Contains(string(out), "wget") {
+		t.Fatalf("no bash download in:\n%s", out)
+	}
+	// Run it with the file path moved into the temp dir.
+	f := regexp.MustCompile(`/tmp/dummy-\d+\.zip`).FindString(run)
+	local := filepath.Join(dir, "got.zip")
+	cmd := exec.Command("sh", "-c", strings.ReplaceAll(strings.ReplaceAll(run, f, local), " && rm "+local, ""))
+	if outb, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v: %s", run, err, outb)
+	}
+	got, err := os.ReadFile(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := dummyZip()
+	if !bytes.Contains(got, want) || !bytes.HasPrefix(got, []byte("HTTP/1.")) {
+		t.Errorf("downloaded %d bytes (%q...), want an HTTP 200 response carrying the %d-byte zip", len(got), got[:min(len(got), 20)], len(want))
+	}
+}
+
+func mustGet(t *testing.T, name string) Mutation {
+	t.Helper()
+	m, err := Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

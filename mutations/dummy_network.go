@@ -48,6 +48,9 @@ func (dummyNetwork) MutateDockerfile(src []byte, rng *rand.Rand, env Env) ([]byt
 	url := strings.TrimSuffix(env.ServerURL, "/") + "/" + DummyNetworkPath
 	return insertAtRandomPoint(src, rng, func(*dockerfile, point) ([]string, error) {
 		f := fmt.Sprintf("/tmp/dummy-%d.zip", rng.Uint32())
+		if env.NoWget {
+			return []string{bashFetch(url, f)}, nil
+		}
 		return []string{fmt.Sprintf("RUN wget %s -O %s && rm %s", url, f, f)}, nil
 	})
 }
@@ -97,4 +100,18 @@ func dummyZip() ([]byte, error) {
 		return nil, fmt.Errorf("dummy zip: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// bashFetch is the same download without wget: an HTTP/1.0 GET written to
+// bash's /dev/tcp (the harness's server is plain HTTP on loopback), the
+// response saved and then deleted, as the wget form does.
+func bashFetch(url, file string) string {
+	rest := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+	hostport, path, _ := strings.Cut(rest, "/")
+	host, port, ok := strings.Cut(hostport, ":")
+	if !ok {
+		port = "80"
+	}
+	return fmt.Sprintf(`RUN bash -c 'exec 3<>/dev/tcp/%s/%s && printf "GET /%s HTTP/1.0\r\nHost: %s\r\n\r\n" >&3 && cat <&3 > %s' && test -s %s && rm %s`,
+		host, port, path, hostport, file, file, file)
 }

@@ -38,6 +38,11 @@ type Env struct {
 	// Dockerfile text cannot tell it, so the harness reads it from the
 	// stored base image. Only variable-workdir uses it.
 	BaseWorkdir string
+	// NoWget says the image has no wget (a Debian minbase image without the
+	// package): dummy-network then downloads with bash's /dev/tcp, which
+	// every Debian image has, instead of the paper's wget. The corpus
+	// sample has wget; experiment 3's benign controls may not.
+	NoWget bool
 }
 
 // DockerfileMutation edits Dockerfile text. It returns a new slice and never
@@ -188,3 +193,24 @@ func ApplyPayload(m PayloadMutation, p *Payload, seed int64, env Env) error {
 	}
 	return nil
 }
+
+// OfKind returns the registered types of the given kinds ("dockerfile",
+// "image", "payload"), sorted by name. Experiment 2 runs the layer-level
+// kinds (the paper's), experiment 3 the payload kind.
+func OfKind(kinds ...string) []Mutation {
+	want := map[string]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	var out []Mutation
+	for _, m := range All() {
+		if want[Kind(m)] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// LayerKinds are the kinds of the paper's experiment 2: mutations that
+// reshape the layers around an unchanged payload.
+var LayerKinds = []string{"dockerfile", "image"}

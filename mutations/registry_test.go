@@ -12,6 +12,12 @@ var paperTypes = []string{
 	"random-env", "random-fs-change", "random-label", "squash", "variable-workdir",
 }
 
+// payloadTypes are experiment 3's payload mutations (payload_*.go).
+var payloadTypes = []string{
+	"compress-payload", "hide-and-delete", "pad-binary", "pool-env", "pool-raw-ip", "pool-unlisted-domain",
+	"rename-binary", "split-payload", "timestamp-epoch", "typosquat-label", "wrapper-script",
+}
+
 func TestAllSortedAndComplete(t *testing.T) {
 	var names []string
 	for _, m := range All() {
@@ -23,11 +29,25 @@ func TestAllSortedAndComplete(t *testing.T) {
 			t.Errorf("%s: no paper reference", m.Name())
 		}
 		if Kind(m) == "" {
-			t.Errorf("%s: neither a Dockerfile nor an image mutation", m.Name())
+			t.Errorf("%s: neither a Dockerfile, an image nor a payload mutation", m.Name())
 		}
 	}
-	if !slices.Equal(names, paperTypes) {
-		t.Errorf("All() = %v, want %v", names, paperTypes)
+	want := slices.Sorted(slices.Values(append(slices.Clone(paperTypes), payloadTypes...)))
+	if !slices.Equal(names, want) {
+		t.Errorf("All() = %v, want %v", names, want)
+	}
+	var layer, payload []string
+	for _, m := range OfKind(LayerKinds...) {
+		layer = append(layer, m.Name())
+	}
+	for _, m := range OfKind("payload") {
+		payload = append(payload, m.Name())
+	}
+	if !slices.Equal(layer, paperTypes) {
+		t.Errorf("OfKind(LayerKinds...) = %v, want experiment 2's %v", layer, paperTypes)
+	}
+	if !slices.Equal(payload, payloadTypes) {
+		t.Errorf("OfKind(payload) = %v, want %v", payload, payloadTypes)
 	}
 }
 

@@ -30,11 +30,7 @@ func runMutations(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		table.Column{Header: "description", Key: "description"},
 	)
 	for _, m := range mutations.All() {
-		kind := "dockerfile"
-		if _, ok := m.(mutations.ImageMutation); ok {
-			kind = "image"
-		}
-		t.Append(m.Name(), m.Version(), kind, m.PaperRef(), m.Description())
+		t.Append(m.Name(), m.Version(), mutations.Kind(m), m.PaperRef(), m.Description())
 	}
 	if *md {
 		return t.WriteMarkdown(stdout)

@@ -18,7 +18,7 @@ func init() {
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "exp1|exp2|benign", stderr)
+	fs := newFlags("report", "exp1|exp2|exp3|benign", stderr)
 	results := fs.String("results", "results", "results dir holding <exp>/records.jsonl")
 	quiet := fs.Bool("quiet", false, "write the files only, print nothing")
 	pos, err := parseInterspersed(fs, args)
@@ -27,7 +27,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (exp1, exp2, benign)")
+		return fmt.Errorf("name one experiment (exp1, exp2, exp3, benign)")
 	}
 	dir := filepath.Join(*results, pos[0])
 	var rep *experiments.Report
@@ -36,14 +36,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		rep, err = experiments.Exp1ReportFile(filepath.Join(dir, "records.jsonl"))
 	case experiments.Exp2:
 		var names []string
-		for _, m := range mutations.All() {
+		for _, m := range mutations.OfKind(mutations.LayerKinds...) {
 			names = append(names, m.Name())
 		}
 		rep, err = experiments.Exp2ReportFile(filepath.Join(dir, "records.jsonl"), experiments.WithMutations(names))
+	case experiments.Exp3:
+		rep, err = experiments.Exp3ReportDir(dir)
 	case experiments.Benign:
 		rep, err = experiments.BenignReportFile(filepath.Join(dir, "records.jsonl"))
 	default:
-		return fmt.Errorf("no report for %q (known: exp1, exp2, benign)", pos[0])
+		return fmt.Errorf("no report for %q (known: exp1, exp2, exp3, benign)", pos[0])
 	}
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
 )
 
@@ -56,6 +57,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cacheDir := fs.String("cache", "", "keep per-layer results in this directory, so later scans skip layers already seen (default: no cache)")
 	platform := fs.String("platform", "", "scan only this platform of a multi-platform image: os/arch[/variant], e.g. linux/arm64")
 	insecure := fs.Bool("insecure", false, "allow plain-HTTP and self-signed registries")
+	signals := fs.String("signals", "all", "evidence to use, comma-separated: "+strings.Join(hierarchical.AllSignals(), ",")+" (or all)")
+	knownSamples := fs.String("known-samples", "", "JSON-lines file of known malicious samples (TLSH, sha256) for the hash signal, e.g. results/exp1/"+experiments.KnownSamplesFile)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +75,22 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *failOn != "malicious" && *failOn != "incomplete" {
 		return fmt.Errorf("unknown --fail-on %q (malicious, incomplete)", *failOn)
 	}
+	sigs, err := hierarchical.ParseSignals(*signals)
+	if err != nil {
+		return fmt.Errorf("--signals: %w", err)
+	}
+	var ks []hierarchical.KnownSample
+	if *knownSamples != "" {
+		f, err := os.Open(*knownSamples)
+		if err != nil {
+			return fmt.Errorf("--known-samples: %w", err)
+		}
+		ks, err = hierarchical.ReadKnownSamples(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--known-samples %s: %w", *knownSamples, err)
+		}
+	}
 
 	targets, err := imageref.Open(ctx, pos[0], imageref.Options{Platform: *platform, Insecure: *insecure})
 	if err != nil {
@@ -84,6 +103,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		opts = []hierarchical.Option{hierarchical.WithCacheDir(*cacheDir)}
 	}
+	opts = append(opts, hierarchical.WithSignals(sigs...), hierarchical.WithKnownSamples(ks))
 	det := hierarchical.New(opts...)
 
 	rep := scanReport{Schema: ScanSchema, Detector: scanDetector{Name: det.Name(), Version: det.Version()}, Targets: []scanTarget{}}

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/detectors/hierarchical"
 )
 
 // update rewrites testdata/scan.golden.json: go test ./cmd/strata/ -run TestScanJSONGolden -update
@@ -120,6 +121,21 @@ func TestScan(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Known samples learned from the miner image's binary layer, as
+	// experiments learn them from the first sighting.
+	ks, err := hierarchical.LearnKnownSamples(context.Background(), minerImage(t), []int{1})
+	if err != nil || len(ks) == 0 {
+		t.Fatalf("learn known samples: %v (%d)", err, len(ks))
+	}
+	samples := filepath.Join(tmp, "known-samples.jsonl")
+	var ksb bytes.Buffer
+	if err := hierarchical.WriteKnownSamples(&ksb, ks); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(samples, ksb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	tests := []struct {
 		name     string
 		args     []string
@@ -142,6 +158,13 @@ func TestScan(t *testing.T) {
 		{name: "bad format", args: []string{"--format", "xml", dir + ":clean"}, wantCode: 2, wantErr: "unknown --format"},
 		{name: "bad fail-on", args: []string{"--fail-on", "clean", dir}, wantCode: 2, wantErr: "unknown --fail-on"},
 		{name: "no ref", args: nil, wantCode: 2, wantErr: "name one image"},
+		{name: "signals: wallet alone misses the miner", args: []string{"--signals", "wallet", dir + ":miner"}, wantOut: []string{"decision   CLEAN"}},
+		{name: "signals: config and binary", args: []string{"--signals", "behavior,network", dir + ":miner"}, wantCode: 1, wantOut: []string{"MALICIOUS", "entrypoint-miner"}},
+		{name: "signals: unknown", args: []string{"--signals", "bogus", dir + ":miner"}, wantCode: 2, wantErr: `unknown signal "bogus"`},
+		{name: "known samples: hash alone", args: []string{"--signals", "hash", "--known-samples", samples, dir + ":miner"},
+			wantOut: []string{"decision   CLEAN", "fuzzy-hash-match", "usr/bin/xmrig"}},
+		{name: "known samples: no hash signal", args: []string{"--signals", "behavior", "--known-samples", samples, dir + ":miner"}, wantCode: 1, wantOut: []string{"MALICIOUS"}},
+		{name: "known samples: missing file", args: []string{"--known-samples", filepath.Join(tmp, "nope.jsonl"), dir + ":miner"}, wantCode: 2, wantErr: "--known-samples"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

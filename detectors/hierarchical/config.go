@@ -3,7 +3,6 @@ package hierarchical
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -24,13 +23,13 @@ func (s *scan) scanHistory() {
 		var hits []hit
 		switch step.Instruction {
 		case "RUN":
-			hits = analyzeScript(parseShell(step.Args), false)
+			hits = append(analyzeScript(parseShell(step.Args), false), base64Hits(step.Args)...)
 		case "ENTRYPOINT", "CMD":
 			argv, ok := detectors.ParseExecForm(step.Args)
 			if !ok {
 				argv = []string{"/bin/sh", "-c", step.Args}
 			}
-			hits = analyzeArgv(argv)
+			hits = append(analyzeArgv(argv), base64Hits(strings.Join(argv, " "))...)
 		case "ADD", "COPY":
 			hits = scanLine(step.Args)
 			for _, f := range strings.Fields(step.Args) {
@@ -39,7 +38,7 @@ func (s *scan) scanHistory() {
 				}
 			}
 		default:
-			hits = scanLine(step.Args)
+			hits = append(scanLine(step.Args), base64Hits(step.Args)...)
 		}
 		for _, ht := range hits {
 			add(ht.rule, ht.evidence)
@@ -74,7 +73,7 @@ func (s *scan) scanConfig(cfg v1.Config) {
 	if len(cfg.Entrypoint) > 0 {
 		where = "config:Entrypoint"
 	}
-	for _, h := range analyzeArgv(argv) {
+	for _, h := range append(analyzeArgv(argv), base64Hits(strings.Join(argv, " "))...) {
 		s.add(h.rule, detectors.NoLayer, where, "", nil, h.evidence)
 	}
 	if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
@@ -89,6 +88,9 @@ func (s *scan) scanConfig(cfg v1.Config) {
 		_, v, _ := strings.Cut(kv, "=")
 		if m := minerOptRe.FindString(strings.ToLower(" " + v)); m != "" {
 			s.add(RuleMinerOptions, detectors.NoLayer, "config:Env", "", nil, clip(kv))
+		}
+		for _, h := range base64Hits(v) {
+			s.add(h.rule, detectors.NoLayer, "config:Env", "", nil, h.evidence)
 		}
 	}
 }
@@ -122,36 +124,31 @@ func (s *scan) correlate(cfg v1.Config) {
 }
 
 func (s *scan) correlateEntrypoint(cfg v1.Config, strong map[string][]string) {
-	argv := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	eff, _ := effective(argv)
-	if len(eff) == 0 {
-		return
-	}
-	prog := eff[0]
-	if shellNames[progName(prog)] && len(eff) > 1 {
-		if inner := shellCArg(eff[1:]); inner != "" {
-			f := strings.Fields(inner)
-			if len(f) == 0 {
-				return
-			}
-			prog = f[0]
-		} else if !strings.HasPrefix(eff[1], "-") {
-			prog = eff[1] // sh /start.sh
-		}
-	}
-	e := s.resolve(prog, cfg)
-	if e == nil {
-		return
-	}
 	started := "ENTRYPOINT"
 	if len(cfg.Entrypoint) == 0 {
 		started = "CMD"
 	}
-	if rs := strong[e.Path]; len(rs) > 0 {
-		sort.Strings(rs)
-		s.add(RuleStartedFlaggedFile, e.Layer, e.Path, "", e,
-			fmt.Sprintf("%s starts /%s, which carries %s", started, e.Path, strings.Join(rs, ", ")))
+	progs := startedPrograms(cfg)
+	visited := map[*detectors.Entry]bool{}
+	for i, prog := range progs {
+		e := s.resolve(prog, cfg)
+		if e == nil {
+			continue
+		}
+		how := started
+		if i > 0 {
+			how = "CMD"
+		}
+		s.followStart(cfg, fmt.Sprintf("%s starts /%s", how, e.Path), e, strong, visited, 0)
+		if i == 0 {
+			s.addedChmodStarted(e, started)
+		}
 	}
+}
+
+// addedChmodStarted: the started program was added in one layer and made
+// executable in a later one (ADD + RUN chmod as separate steps).
+func (s *scan) addedChmodStarted(e *detectors.Entry, started string) {
 	// Walk the path's live history (after its last deletion, if any).
 	vs := e.Versions()
 	for i := len(vs) - 1; i > 0; i-- {

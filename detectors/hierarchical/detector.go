@@ -17,7 +17,7 @@ import (
 const (
 	// Name and Version identify the detector in records.
 	Name    = "hierarchical"
-	Version = "0.1.0"
+	Version = "0.2.0"
 
 	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
 	DefaultMaxScriptBytes int64 = 1 << 20
@@ -36,7 +36,15 @@ type options struct {
 	walk           []detectors.WalkOption
 	threshold      float64
 	maxScriptBytes int64
+	maxFileBytes   int64 // the walker's file bound, also bounds inflated gzip members
 	cache          *detectors.LayerCache
+	// signals enabled (nil: all); signalErr is an unknown name given to
+	// WithSignals, reported by Scan.
+	signals   map[string]bool
+	signalErr error
+	// known samples for the hash signal (matched after the walk, never
+	// part of the cache key).
+	known *knownSet
 }
 
 // Option configures a Detector.
@@ -73,6 +81,7 @@ func New(opts ...Option) *Detector {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	o.maxFileBytes = detectors.EffectiveMaxFileBytes(o.walk...)
 	return &Detector{opts: o}
 }
 
@@ -88,7 +97,7 @@ func (d *Detector) Cache() *detectors.LayerCache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 1
+const fileAnalysisVersion = 2
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data
@@ -101,6 +110,12 @@ func (d *Detector) analyzerKey() string {
 // Scan walks img once and judges it: per-file analysis while streaming, then
 // history, config and cross-layer correlation on the final view.
 func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	if err := d.opts.signalErr; err != nil {
+		return detectors.Verdict{}, err
+	}
+	if ks := d.opts.known; ks != nil && ks.err != nil {
+		return detectors.Verdict{}, ks.err
+	}
 	s, err := d.walk(ctx, img)
 	if errors.Is(err, detectors.ErrCacheRecord) {
 		// The walker dropped the bad record; this walk reads the layer.
@@ -120,7 +135,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 
 // walk runs stage 1: the walk with per-file analysis, replaying cached layers.
 func (d *Detector) walk(ctx context.Context, img v1.Image) (*scan, error) {
-	s := &scan{d: d, seen: map[string]bool{}}
+	s := &scan{d: d, seen: map[string]bool{}, scripts: map[*detectors.Entry]scriptRuns{}}
 	opts := d.opts.walk
 	if d.opts.cache != nil {
 		opts = append(append([]detectors.WalkOption{}, opts...), detectors.WithLayerCache(d.opts.cache, d.analyzerKey()))
@@ -140,6 +155,10 @@ type scan struct {
 	findings []pending
 	seen     map[string]bool
 	warnings []string
+	// scripts holds, per file version, the programs a shell script runs
+	// (from its cached per-file result), for the ENTRYPOINT -> script ->
+	// program chain.
+	scripts map[*detectors.Entry]scriptRuns
 }
 
 // pending is a finding whose file may still be hidden by a later layer; the
@@ -149,10 +168,15 @@ type pending struct {
 	entry *detectors.Entry
 }
 
+// add records a finding unless its rule's signal is switched off, so nothing
+// downstream (correlation, scoring, blame) ever sees disabled evidence.
 func (s *scan) add(rule string, layer int, path, createdBy string, entry *detectors.Entry, evidence string) {
 	r, ok := ruleByID[rule]
 	if !ok {
 		panic("hierarchical: unknown rule " + rule)
+	}
+	if !s.d.opts.signalOn(r.Signal) {
+		return
 	}
 	key := strings.Join([]string{rule, strconv.Itoa(layer), path, evidence}, "\x00")
 	if s.seen[key] {
@@ -226,7 +250,12 @@ func (s *scan) verdict() detectors.Verdict {
 			"generic_cap":   strconv.FormatFloat(GenericCap, 'g', -1, 64),
 			"bytes_read":    strconv.FormatInt(s.res.Bytes, 10),
 			"layers":        strconv.Itoa(len(s.res.Layers)),
+			"signals":       strings.Join(s.d.Signals(), ","),
 		},
+	}
+	if ks := s.d.opts.known; ks.len() > 0 {
+		v.Info["known_samples"] = strconv.Itoa(ks.len())
+		v.Info["known_samples_digest"] = ks.digest
 	}
 	incomplete := false
 	kept := map[string]int{}

@@ -7,5 +7,13 @@
 // about content and commands rather than digests, it survives layer
 // reshaping (dummy layers, squashing) that defeats hash signatures.
 //
+// Every rule belongs to a signal (behavior, network, shell, binary, hash,
+// wallet, hierarchy) that WithSignals can switch off after the walk, so one
+// layer cache serves every setting. The hash signal matches TLSH and sha256
+// digests against known samples (WithKnownSamples, LearnKnownSamples).
+// Payloads that hide their content are followed: base64 literals, gzip
+// members, packed ELF files, and wrapper scripts that start renamed
+// programs.
+//
 // The rules, weights and threshold are documented in ../README.md.
 package hierarchical

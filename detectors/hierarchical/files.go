@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/strata-sec/strata/detectors"
 )
@@ -36,18 +39,35 @@ var pathDirs = map[string]bool{
 }
 
 // fileResult is what a file's own bytes say: it depends only on the layer's
-// content, the entry (path, type, mode, size) and the script limit, so it is
-// cached with the layer (see cache.go). minerBinary is the evidence of a
-// miner-binary hit ("" if none); hits are final (rule, evidence) pairs.
+// content, the entry (path, type, mode, size), the script limit and the
+// walker's file limit, so it is cached with the layer (see cache.go).
+// minerBinary is the evidence of a miner-binary hit ("" if none); hits are
+// final (rule, evidence) pairs; digests are the hash signal's TLSH/sha256 of
+// an ELF file or script (or of one inside a gzip member); runs is what a
+// shell script runs, for the start chain.
 type fileResult struct {
 	minerBinary string
 	hits        []hit
+	digests     []fileDigest
+	runs        scriptRuns
+	kind        fileKind // how the content was classified (not cached)
+}
+
+// fileOpts are the bounds of the per-file analysis; both are in the layer
+// cache key (maxFileBytes through the walker's key).
+type fileOpts struct {
+	maxScriptBytes int64
+	maxFileBytes   int64
+}
+
+func (d *Detector) fileOpts() fileOpts {
+	return fileOpts{maxScriptBytes: d.opts.maxScriptBytes, maxFileBytes: d.opts.maxFileBytes}
 }
 
 // AnalyzeFile analyses one regular file while its layer streams by
 // (detectors.FileAnalyzer).
 func (s *scan) AnalyzeFile(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) ([]byte, error) {
-	fr, err := analyzeFile(e, r, s.d.opts.maxScriptBytes)
+	fr, err := analyzeFile(e, r, s.d.fileOpts())
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +88,8 @@ func (s *scan) ReplayFile(l *detectors.LayerInfo, e *detectors.Entry, result []b
 // addFile turns a file's result into findings, adding what depends on the
 // layer's history step (exec-added-path) here rather than in the cached
 // result: the same layer can be added by different steps in other images.
+// Known-sample matches depend on the detector's sample set, so they are
+// made here too, never cached.
 func (s *scan) addFile(l *detectors.LayerInfo, e *detectors.Entry, fr fileResult) {
 	add := func(rule, ev string) { s.add(rule, l.Index, e.Path, "", e, ev) }
 	if fr.minerBinary != "" {
@@ -83,36 +105,85 @@ func (s *scan) addFile(l *detectors.LayerInfo, e *detectors.Entry, fr fileResult
 	for _, h := range fr.hits {
 		add(h.rule, h.evidence)
 	}
+	s.addKnownMatches(l, e, fr)
+	if len(fr.runs.progs) > 0 {
+		s.scripts[e] = fr.runs
+	}
+}
+
+// source is what stage 1 reads: a file of a layer, or the decompressed
+// content of a gzip member (depth 1).
+type source struct {
+	path  string // classifies the content: the file's path, or the member's name in the file's directory
+	shown string // names it in miner-binary evidence
+	exec  bool
+	mode  fs.FileMode
+	size  int64
+	depth int
+	// onlyCode: analyse only ELF files and shell scripts (gzip members of
+	// documentation).
+	onlyCode bool
 }
 
 // analyzeFile reads one file and returns what its content shows.
-func analyzeFile(e *detectors.Entry, r io.Reader, maxScriptBytes int64) (fileResult, error) {
+func analyzeFile(e *detectors.Entry, r io.Reader, o fileOpts) (fileResult, error) {
+	return analyzeStream(source{path: e.Path, shown: e.Path, exec: e.Executable(), mode: e.Mode, size: e.Size}, r, o)
+}
+
+// analyzeStream reads content once, in chunks: the first 8 KiB classify it,
+// then every chunk goes through the literal scanner, the hash signal's
+// digests (ELF and scripts), the ELF packing histograms, and, for scripts
+// and persistence files, into the text kept for the shell parser.
+func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	var fr fileResult
 	buf := make([]byte, headSize, chunkSize+overlap)
 	n, err := io.ReadFull(r, buf)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return fr, fmt.Errorf("read %s: %w", e.Path, err)
+		return fr, fmt.Errorf("read %s: %w", src.path, err)
 	}
 	buf = buf[:n]
 	eof := n < headSize
-	kind := classify(e.Path, buf)
+	if src.depth == 0 && isGzip(buf) {
+		return analyzeGzip(src, buf, r, o)
+	}
+	kind := classify(src.path, buf)
+	fr.kind = kind
+	if src.onlyCode && kind != kindELF && kind != kindScript {
+		return fr, nil
+	}
 	desc := ""
 	if kind == kindELF {
 		desc = " [" + elfDesc(buf) + "]"
 	}
-	if isMinerName(path.Base(e.Path)) && (e.Executable() || kind == kindELF) {
-		fr.minerBinary = fmt.Sprintf("%s (mode %v, %d bytes)", e.Path, e.Mode.Perm(), e.Size)
+	if isMinerName(path.Base(src.path)) && (src.exec || kind == kindELF) {
+		if src.depth == 0 {
+			fr.minerBinary = fmt.Sprintf("%s (mode %v, %d bytes)", src.shown, src.mode.Perm(), src.size)
+		} else {
+			fr.minerBinary = src.shown
+		}
 	}
 	if kind == kindOther || n == 0 {
 		return fr, nil
 	}
 
-	pk := persistenceKindOf(e.Path)
+	pk := persistNone
+	if src.depth == 0 {
+		pk = persistenceKindOf(src.path)
+	}
 	keep := kind == kindScript || pk != persistNone
+	var dg *digester
+	if kind == kindELF || kind == kindScript {
+		dg = newDigester()
+	}
+	var es *elfScan
+	if kind == kindELF {
+		es = parseELFHead(buf)
+	}
 	var text []byte
 	scriptCut := false
 	ts := newTextScanner(kind == kindELF)
 	first, kept := true, 0
+	var off int64 // file offset of buf[0]
 	for {
 		if !eof {
 			m, err := io.ReadFull(r, buf[len(buf):cap(buf)])
@@ -121,13 +192,19 @@ func analyzeFile(e *detectors.Entry, r io.Reader, maxScriptBytes int64) (fileRes
 			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 				eof = true
 			case err != nil:
-				return fr, fmt.Errorf("read %s: %w", e.Path, err)
+				return fr, fmt.Errorf("read %s: %w", src.path, err)
 			}
+		}
+		fresh := buf[kept:]
+		if dg != nil {
+			dg.Write(fresh)
+		}
+		if es != nil {
+			es.update(off+int64(kept), fresh)
 		}
 		ts.scan(buf, first, eof)
 		if keep {
-			fresh := buf[kept:]
-			if room := int(maxScriptBytes) - len(text); len(fresh) > room {
+			if room := int(o.maxScriptBytes) - len(text); len(fresh) > room {
 				fresh, scriptCut = fresh[:max(room, 0)], true
 			}
 			text = append(text, fresh...)
@@ -135,21 +212,32 @@ func analyzeFile(e *detectors.Entry, r io.Reader, maxScriptBytes int64) (fileRes
 		if eof {
 			break
 		}
+		off += int64(len(buf) - overlap)
 		kept = copy(buf, buf[len(buf)-overlap:])
 		buf = buf[:kept]
 		first = false
 	}
 
 	hits := ts.finish()
+	if es != nil {
+		if ev, packed := es.finish(buf, off); packed {
+			hits = append(hits, hit{RuleELFPacked, clip(ev)})
+		}
+	}
 	if keep {
 		if kind == kindScript || pk == persistScript {
-			hits = append(hits, analyzeScript(parseShell(string(text)), false)...)
+			sc := parseShell(string(text))
+			hits = append(hits, analyzeScript(sc, false)...)
+			if src.depth == 0 {
+				fr.runs = scriptRunsOf(sc)
+			}
 		}
 		if pk != persistNone {
-			hits = append(hits, persistenceHits(pk, "/"+e.Path, string(text))...)
+			hits = append(hits, persistenceHits(pk, "/"+src.path, string(text))...)
 		}
+		hits = append(hits, base64Hits(string(text))...)
 		if scriptCut {
-			fr.hits = append(fr.hits, hit{RuleScriptTooLarge, fmt.Sprintf("only the first %d bytes of the script were parsed", maxScriptBytes)})
+			fr.hits = append(fr.hits, hit{RuleScriptTooLarge, fmt.Sprintf("only the first %d bytes of the script were parsed", o.maxScriptBytes)})
 		}
 	}
 	for _, h := range hits {
@@ -159,33 +247,160 @@ func analyzeFile(e *detectors.Entry, r io.Reader, maxScriptBytes int64) (fileRes
 		}
 		fr.hits = append(fr.hits, hit{h.rule, h.evidence + desc})
 	}
+	if dg != nil {
+		fr.digests = append(fr.digests, dg.result(""))
+	}
 	return fr, nil
 }
 
-// encode: uvarint count of strings, then each as uvarint length + bytes:
-// minerBinary, then rule and evidence of every hit. Nothing to say is nil.
+// Gzip members. A file that is a gzip stream (magic 1f 8b 08) is inflated,
+// bounded by the walker's file limit and by maxInflateRatio times its
+// compressed size (at least minInflateBytes), and its content is analysed
+// like a file named after the member (the gzip header's name, else the file
+// name without .gz) in the same directory: an ELF inside x.gz is an ELF.
+// Findings keep their rule, with evidence "gzip member NAME: ...", on the .gz
+// file; an ELF or script member cut by the bound is a not-scanned finding.
+// Members of documentation (changelog.gz, man pages) are only
+// analysed if they are ELF files or scripts. Corrupt or truncated streams
+// are analysed as far as they inflate. Only the first member of a
+// multi-member stream is read; xz is not handled (no decoder in go.mod).
+const (
+	maxInflateRatio = 100
+	minInflateBytes = 1 << 20
+)
+
+func isGzip(b []byte) bool { return len(b) >= 18 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8 }
+
+// errRecorder remembers the first error of the layer stream under a
+// decompressor, so that read errors of the layer are not taken for a
+// corrupt member.
+type errRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errRecorder) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// inflateReader bounds a decompressor and turns its errors into the end of
+// the content.
+type inflateReader struct {
+	r    io.Reader
+	left int64
+	cut  bool
+}
+
+func (z *inflateReader) Read(p []byte) (int, error) {
+	if z.left <= 0 {
+		var one [1]byte
+		if n, _ := z.r.Read(one[:]); n > 0 {
+			z.cut = true
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > z.left {
+		p = p[:z.left]
+	}
+	n, err := z.r.Read(p)
+	z.left -= int64(n)
+	if err != nil {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func analyzeGzip(src source, head []byte, r io.Reader, o fileOpts) (fileResult, error) {
+	var fr fileResult
+	outer := &errRecorder{r: r}
+	zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), outer))
+	if err != nil {
+		return fr, outer.err // not a gzip stream after all: an opaque binary
+	}
+	zr.Multistream(false)
+	name := strings.TrimSuffix(strings.TrimSuffix(path.Base(src.path), ".gz"), ".GZ")
+	if zr.Name != "" && zr.Name != "." && zr.Name != ".." && !strings.ContainsAny(zr.Name, "/\\\x00") {
+		name = zr.Name
+	}
+	bound := max(maxInflateRatio*src.size, minInflateBytes)
+	if o.maxFileBytes > 0 {
+		bound = min(bound, o.maxFileBytes)
+	}
+	zrd := &inflateReader{r: zr, left: bound}
+	member := source{
+		path:     path.Join(path.Dir(src.path), name),
+		shown:    fmt.Sprintf("%s (gzip member of %s, mode %v)", name, src.path, src.mode.Perm()),
+		exec:     src.exec,
+		mode:     src.mode,
+		depth:    1,
+		onlyCode: isDoc(src.path),
+	}
+	inner, err := analyzeStream(member, zrd, o)
+	if outer.err != nil {
+		return fr, outer.err
+	}
+	if err != nil {
+		return fr, nil
+	}
+	fr.minerBinary = inner.minerBinary
+	prefix := "gzip member " + name + ": "
+	for _, h := range inner.hits {
+		fr.hits = append(fr.hits, hit{h.rule, clip(prefix + h.evidence)})
+	}
+	for _, d := range inner.digests {
+		d.what = "gzip"
+		fr.digests = append(fr.digests, d)
+	}
+	// A cut ELF file or script is content that went unscanned; a cut text
+	// or data member (a log, a word list) is reported nowhere, as before
+	// members were inflated at all.
+	if zrd.cut && (inner.kind == kindELF || inner.kind == kindScript) {
+		fr.hits = append(fr.hits, hit{RuleNotScanned, fmt.Sprintf("gzip member %s: content beyond %d inflated bytes not scanned (file limit or %dx compression ratio)", name, bound, maxInflateRatio)})
+	}
+	return fr, nil
+}
+
+// encode writes the result as tagged records: a tag byte, a uvarint count of
+// strings, each string as uvarint length + bytes. 'm' minerBinary, 'h' rule
+// and evidence of a hit, 'd' what/TLSH/sha256 of a digest, 'p' a program a
+// script runs, 'c' a directory it changes into. Nothing to say is nil.
 func (fr fileResult) encode() []byte {
-	if fr.minerBinary == "" && len(fr.hits) == 0 {
+	if fr.minerBinary == "" && len(fr.hits) == 0 && len(fr.digests) == 0 && len(fr.runs.progs) == 0 && len(fr.runs.dirs) == 0 {
 		return nil
 	}
-	b := binary.AppendUvarint(nil, uint64(1+2*len(fr.hits)))
-	put := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+	var b []byte
+	rec := func(tag byte, ss ...string) {
+		b = append(b, tag)
+		b = binary.AppendUvarint(b, uint64(len(ss)))
+		for _, s := range ss {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
 	}
-	put(fr.minerBinary)
+	if fr.minerBinary != "" {
+		rec('m', fr.minerBinary)
+	}
 	for _, h := range fr.hits {
-		put(h.rule)
-		put(h.evidence)
+		rec('h', h.rule, h.evidence)
+	}
+	for _, d := range fr.digests {
+		rec('d', d.what, d.tlsh, d.sha256)
+	}
+	for _, p := range fr.runs.progs {
+		rec('p', p)
+	}
+	for _, c := range fr.runs.dirs {
+		rec('c', c)
 	}
 	return b
 }
 
 func decodeFileResult(b []byte) (fileResult, error) {
 	var fr fileResult
-	if len(b) == 0 {
-		return fr, nil
-	}
 	bad := func(why string) (fileResult, error) {
 		return fileResult{}, fmt.Errorf("%w: hierarchical file result: %s", detectors.ErrCacheRecord, why)
 	}
@@ -206,28 +421,35 @@ func decodeFileResult(b []byte) (fileResult, error) {
 		b = b[n:]
 		return s, true
 	}
-	count, ok := next()
-	if !ok || count == 0 || count%2 != 1 || count > uint64(len(b)) {
-		return bad("count")
-	}
-	if fr.minerBinary, ok = str(); !ok {
-		return bad("truncated")
-	}
-	for k := uint64(1); k < count; k += 2 {
-		var h hit
-		if h.rule, ok = str(); !ok {
-			return bad("truncated")
+	want := map[byte]uint64{'m': 1, 'h': 2, 'd': 3, 'p': 1, 'c': 1}
+	for len(b) > 0 {
+		tag := b[0]
+		b = b[1:]
+		count, ok := next()
+		if !ok || want[tag] == 0 || count != want[tag] {
+			return bad(fmt.Sprintf("record %q with %d strings", tag, count))
 		}
-		if _, known := ruleByID[h.rule]; !known {
-			return bad("unknown rule " + h.rule)
+		ss := make([]string, count)
+		for i := range ss {
+			if ss[i], ok = str(); !ok {
+				return bad("truncated")
+			}
 		}
-		if h.evidence, ok = str(); !ok {
-			return bad("truncated")
+		switch tag {
+		case 'm':
+			fr.minerBinary = ss[0]
+		case 'h':
+			if _, known := ruleByID[ss[0]]; !known {
+				return bad("unknown rule " + ss[0])
+			}
+			fr.hits = append(fr.hits, hit{ss[0], ss[1]})
+		case 'd':
+			fr.digests = append(fr.digests, fileDigest{what: ss[0], tlsh: ss[1], sha256: ss[2]})
+		case 'p':
+			fr.runs.progs = append(fr.runs.progs, ss[0])
+		case 'c':
+			fr.runs.dirs = append(fr.runs.dirs, ss[0])
 		}
-		fr.hits = append(fr.hits, h)
-	}
-	if len(b) != 0 {
-		return bad("trailing bytes")
 	}
 	return fr, nil
 }

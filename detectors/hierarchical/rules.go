@@ -29,6 +29,9 @@ type Rule struct {
 	Category detectors.Category `json:"category"`
 	Weight   float64            `json:"weight"`
 	Cap      float64            `json:"cap"`
+	// Signal is the switch the rule belongs to (see AllSignals and
+	// WithSignals); rules of SignalNotScanned are always on.
+	Signal string `json:"signal"`
 	// Generic rules are not mining-specific; together they count at most
 	// GenericCap.
 	Generic   bool   `json:"generic,omitempty"`
@@ -65,6 +68,8 @@ const (
 	RuleStratumSource      = "stratum-client-code"
 	RuleELFAlgorithms      = "elf-mining-algorithms"
 	RuleELFMinerAgent      = "elf-miner-agent"
+	RuleELFPacked          = "elf-packed"
+	RuleFuzzyHash          = "fuzzy-hash-match"
 	RuleMoneroWallet       = "monero-wallet"
 	RuleAddedChmodStarted  = "hier-added-chmod-started"
 	RuleStartedFlaggedFile = "hier-started-flagged-file"
@@ -81,116 +86,125 @@ const (
 	srcTricks    = "Trend Micro / Aqua / Sysdig miner write-ups summarised in THREATS.md 1g"
 	srcMonero    = "Monero address format (base58, 95/106 chars), public DetectXMRWallet YARA rules, THREATS.md 2d"
 	srcImageSpec = "OCI image spec layer changesets (whiteouts); tar-slip (CVE-2019-14271 class)"
+	srcAgents    = "user agents the miners build: xmrig/xmrig src/base/kernel/Platform_unix.cpp (\"%s/%s (Linux \" APP_NAME APP_VERSION, \"x86_64) libuv/%s\"); pooler/cpuminer, tpruvot/cpuminer-multi, JayDDee/cpuminer-opt, tpruvot/ccminer miner.h (USER_AGENT PACKAGE_NAME \"/\" PACKAGE_VERSION); fireice-uk/xmr-stak (\"xmr-stak/<version>\")"
+	srcPacking   = "UPX ELF format (upx/upx: l_info/PackHeader magic \"UPX!\", sections UPX0/UPX1 on PE); Lyda & Hamrock, Using Entropy Analysis to Find Encrypted and Packed Malware, IEEE S&P 2007 (encrypted/packed code above ~7.2 bits/byte)"
+	srcTLSH      = "TLSH: Oliver, Cheng & Chen, TLSH - A Locality Sensitive Hash, CTC 2013 (trendmicro/tlsh, tlsh.org): distance < 40 gave 0.07% false positives; computed as github.com/glaslos/tlsh v0.3.0 does"
 )
 
 var rules = []Rule{
 	// Behavior
-	{ID: RuleMinerBinary, Category: detectors.CategoryBehavior, Weight: 6, Cap: 6,
+	{ID: RuleMinerBinary, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 6, Cap: 6,
 		Rationale: "an executable (or ELF, or link) named like a known miner binary (xmrig, minerd, cpuminer, ...)",
 		Source:    srcFalco + "; data/miner_binaries.txt"},
-	{ID: RuleEntrypointMiner, Category: detectors.CategoryBehavior, Weight: 6, Cap: 6,
+	{ID: RuleEntrypointMiner, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 6, Cap: 6,
 		Rationale: "ENTRYPOINT/CMD starts a known miner binary",
 		Source:    srcPaper},
-	{ID: RuleRunMiner, Category: detectors.CategoryBehavior, Weight: 5, Cap: 5,
+	{ID: RuleRunMiner, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
 		Rationale: "a script, RUN step or service command runs a known miner binary",
 		Source:    srcTricks},
-	{ID: RuleMinerOptions, Category: detectors.CategoryBehavior, Weight: 4, Cap: 4,
+	{ID: RuleMinerOptions, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4,
 		Rationale: "miner-only options: -a/--algo <mining algorithm>, --donate-level, --randomx-*, --max-cpu-usage, --cpu-priority with a pool, xmrig config keys",
 		Source:    srcCpuminer + "; " + srcXMRig},
-	{ID: RuleExecAddedPath, Category: detectors.CategoryBehavior, Weight: 1, Cap: 2, Generic: true,
+	{ID: RuleExecAddedPath, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 1, Cap: 2, Generic: true,
 		Rationale: "executable copied by ADD/COPY into a PATH directory (weak: every tool install does this)",
 		Source:    srcPaper},
-	{ID: RulePersistenceMiner, Category: detectors.CategoryBehavior, Weight: 5, Cap: 5,
+	{ID: RulePersistenceMiner, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
 		Rationale: "cron/systemd/rc.local/profile.d entry that runs a miner (miner binary, pool URL, miner options)",
 		Source:    srcTricks},
-	{ID: RulePersistenceFetch, Category: detectors.CategoryBehavior, Weight: 3, Cap: 3, Generic: true,
+	{ID: RulePersistenceFetch, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 3, Cap: 3, Generic: true,
 		Rationale: "cron/systemd/rc.local/profile.d entry that downloads and executes code (curl|sh, wget+chmod+run, base64|sh)",
 		Source:    srcTricks},
-	{ID: RuleKillCompetitors, Category: detectors.CategoryBehavior, Weight: 4, Cap: 4,
+	{ID: RuleKillCompetitors, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4,
 		Rationale: "pkill/killall/kill or grep|kill of other miners' process names",
 		Source:    srcTricks},
-	{ID: RuleDefenseEvasion, Category: detectors.CategoryBehavior, Weight: 2, Cap: 3, Generic: true,
+	{ID: RuleDefenseEvasion, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 3, Generic: true,
 		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services",
 		Source:    srcTricks},
-	{ID: RulePathEscape, Category: detectors.CategoryBehavior, Weight: 2, Cap: 2, Generic: true,
+	{ID: RulePathEscape, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "tar entry whose path leaves the root (../): crafted layer",
 		Source:    srcImageSpec},
 
 	// Domain / IP
-	{ID: RuleStratumURL, Category: detectors.CategoryDomainIP, Weight: 5, Cap: 5,
+	{ID: RuleStratumURL, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 5, Cap: 5,
 		Rationale: "stratum+tcp/ssl/tls or stratum2+tcp URL with a host: a mining pool endpoint",
 		Source:    srcFalco + " (rule: Detect crypto miners using the Stratum protocol)"},
-	{ID: RulePoolDomain, Category: detectors.CategoryDomainIP, Weight: 4, Cap: 4,
+	{ID: RulePoolDomain, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 4, Cap: 4,
 		Rationale: "host name of a known mining pool",
 		Source:    srcFalco + " (miner_domains); data/pool_domains.txt"},
-	{ID: RuleMinerPort, Category: detectors.CategoryDomainIP, Weight: 1, Cap: 1,
+	{ID: RuleMinerPort, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 1, Cap: 1,
 		Rationale: "miner URL argument on a common pool port (only counted in a miner context)",
 		Source:    srcFalco + " (miner_ports); data/miner_ports.txt"},
-	{ID: RuleMinerRepo, Category: detectors.CategoryDomainIP, Weight: 6, Cap: 6,
+	{ID: RuleMinerRepo, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 6, Cap: 6,
 		Rationale: "URL of a miner source repository (git clone, release download, .git/config)",
 		Source:    srcPaper + "; data/miner_repos.txt"},
-	{ID: RuleRawIPDownload, Category: detectors.CategoryDomainIP, Weight: 2, Cap: 2, Generic: true,
+	{ID: RuleRawIPDownload, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "download from a raw IP address URL (weak: internal mirrors do this too)",
 		Source:    srcTricks},
-	{ID: RuleDocMiningReference, Category: detectors.CategoryDomainIP, Weight: 1, Cap: 1,
+	{ID: RuleDocMiningReference, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 1, Cap: 1,
 		Rationale: "mining indicator (pool, stratum URL, miner repo, wallet) in documentation only",
 		Source:    "project choice: documentation of crypto software names pools and wallets"},
 
 	// Shell script
-	{ID: RuleDownloadPipeShell, Category: detectors.CategoryShell, Weight: 2, Cap: 2, Generic: true,
+	{ID: RuleDownloadPipeShell, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "curl/wget output piped into a shell or interpreter (weak: rustup and many installers do this)",
 		Source:    srcTricks},
-	{ID: RuleBase64Exec, Category: detectors.CategoryShell, Weight: 4, Cap: 4, Generic: true,
+	{ID: RuleBase64Exec, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 4, Cap: 4, Generic: true,
 		Rationale: "base64-decoded text piped to or evaluated by a shell",
 		Source:    srcTricks},
-	{ID: RuleBackgroundMiner, Category: detectors.CategoryShell, Weight: 3, Cap: 3,
+	{ID: RuleBackgroundMiner, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 3, Cap: 3,
 		Rationale: "nohup/setsid/screen/& running a miner or a command with miner options",
 		Source:    srcCpuminer + " (-B/--background); " + srcTricks},
-	{ID: RuleHugepagesMSR, Category: detectors.CategoryShell, Weight: 3, Cap: 3,
+	{ID: RuleHugepagesMSR, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 3, Cap: 3,
 		Rationale: "vm.nr_hugepages / modprobe msr / wrmsr tuning as in XMRig's randomx_boost.sh (weak: databases use hugepages)",
 		Source:    srcXMRig},
-	{ID: RuleChmodExec, Category: detectors.CategoryShell, Weight: 1, Cap: 1, Generic: true,
+	{ID: RuleChmodExec, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 1, Cap: 1, Generic: true,
 		Rationale: "chmod +x of a file that the same script then executes (weak: common in installers)",
 		Source:    srcTricks},
-	{ID: RuleDownloadChmodExec, Category: detectors.CategoryShell, Weight: 3, Cap: 3, Generic: true,
+	{ID: RuleDownloadChmodExec, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 3, Cap: 3, Generic: true,
 		Rationale: "a file is downloaded, made executable and executed by the same script",
 		Source:    srcTricks},
 
 	// Binary
-	{ID: RuleELFStratum, Category: detectors.CategoryBinary, Weight: 6, Cap: 6,
-		Rationale: "ELF containing at least two stratum / miner JSON-RPC method strings (mining.subscribe, mining.authorize, mining.submit, login+getjob+keepalived)",
+	{ID: RuleELFStratum, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 6, Cap: 6,
+		Rationale: "ELF containing at least two distinct stratum / miner JSON-RPC method names: Bitcoin stratum mining.subscribe, mining.authorize, mining.submit, mining.notify, mining.set_difficulty; CryptoNote stratum login, getjob, job, submit, keepalived as whole strings, counted when the protocol's job_id and keepalived or getjob are present",
+		Source:    srcCpuminer + "; " + srcXMRig + " (src/base/net/stratum/Client.cpp)"},
+	{ID: RuleStratumSource, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 4, Cap: 4,
+		Rationale: "source or script code containing at least two distinct stratum mining method names (counted as for elf-stratum-methods; quoted strings): a miner's client code",
 		Source:    srcCpuminer + "; " + srcXMRig},
-	{ID: RuleStratumSource, Category: detectors.CategoryBinary, Weight: 4, Cap: 4,
-		Rationale: "source or script code containing at least two stratum mining method strings (a miner's client code)",
-		Source:    srcCpuminer},
-	{ID: RuleELFAlgorithms, Category: detectors.CategoryBinary, Weight: 3, Cap: 3,
+	{ID: RuleELFAlgorithms, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 3, Cap: 3,
 		Rationale: "ELF naming at least two mining algorithms (cryptonight, rx/0, cn/r, argon2/chukwa ...); weak: Monero's own daemon knows its PoW",
 		Source:    srcXMRig},
-	{ID: RuleELFMinerAgent, Category: detectors.CategoryBinary, Weight: 4, Cap: 4,
-		Rationale: "ELF with a miner user-agent string (XMRig/%s, cpuminer-multi/0.1, xmr-stak/...)",
-		Source:    srcCpuminer + "; " + srcXMRig},
+	{ID: RuleELFMinerAgent, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 4, Cap: 4,
+		Rationale: "ELF with a miner user agent NAME/VERSION (or NAME/%s) for XMRig, xmrig-proxy, XMRigCC, cpuminer, cpuminer-multi, cpuminer-opt, ccminer, xmr-stak, sgminer, cgminer, bfgminer, minerd, or XMRig's composed agent format (both \"%s/%s (Linux \" and \") libuv/\")",
+		Source:    srcAgents + "; THREATS.md 2a/2b"},
+	{ID: RuleELFPacked, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 2, Cap: 2, Generic: true,
+		Rationale: "packed ELF: UPX! magic after the program headers, UPX0/UPX1 section names, or executable sections or segments above 7.2 bits/byte of entropy (with or without section headers); weak: benign tools are UPX-packed too",
+		Source:    srcPacking},
+	{ID: RuleFuzzyHash, Category: detectors.CategoryBinary, Signal: SignalHash, Weight: 6, Cap: 6,
+		Rationale: "ELF or shell script whose TLSH is within distance 30 of a known sample's, or whose sha256 equals one (known samples: WithKnownSamples, e.g. learned from the first sighting with LearnKnownSamples; none by default)",
+		Source:    srcTLSH},
 
 	// Wallet
-	{ID: RuleMoneroWallet, Category: detectors.CategoryWallet, Weight: 3, Cap: 3,
+	{ID: RuleMoneroWallet, Category: detectors.CategoryWallet, Signal: SignalWallet, Weight: 3, Cap: 3,
 		Rationale: "Monero address (4/8 + 94 base58 chars, or 106-char integrated address) outside documentation",
 		Source:    srcMonero},
 
 	// Hierarchy
-	{ID: RuleAddedChmodStarted, Category: detectors.CategoryHierarchy, Weight: 3, Cap: 3,
+	{ID: RuleAddedChmodStarted, Category: detectors.CategoryHierarchy, Signal: SignalHierarchy, Weight: 3, Cap: 3,
 		Rationale: "file added in one layer, made executable in a later layer and started by ENTRYPOINT/CMD",
 		Source:    srcPaper + " (ADD /bin/minerd, chmod 755, ENTRYPOINT)"},
-	{ID: RuleStartedFlaggedFile, Category: detectors.CategoryHierarchy, Weight: 3, Cap: 3,
-		Rationale: "ENTRYPOINT/CMD starts a file that carries strong evidence",
+	{ID: RuleStartedFlaggedFile, Category: detectors.CategoryHierarchy, Signal: SignalHierarchy, Weight: 3, Cap: 3,
+		Rationale: "ENTRYPOINT/CMD starts a file that carries strong evidence, directly or through shell scripts in the image that run it (ENTRYPOINT -> /start.sh -> exec \"$BIN\"; renamed programs included)",
 		Source:    "project choice: ties config evidence to the layer that supplies the program"},
-	{ID: RuleHiddenEvidence, Category: detectors.CategoryHierarchy, Weight: 2, Cap: 2,
+	{ID: RuleHiddenEvidence, Category: detectors.CategoryHierarchy, Signal: SignalHierarchy, Weight: 2, Cap: 2,
 		Rationale: "strong evidence in a file a later layer deleted (whiteout): cleanup to hide a payload",
 		Source:    srcImageSpec},
 
 	// Not scanned: never scored, always reported.
-	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Weight: 0, Cap: 0,
+	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,
 		Rationale: "content the walker did not scan: a limit (file, layer, image bytes; entries; compression ratio; path length or depth; history), a truncated layer, a digest mismatch, or an entry escaping the layer root",
 		Source:    "project rule: never pass silently"},
-	{ID: RuleScriptTooLarge, Category: detectors.CategoryNotScanned, Weight: 0, Cap: 0,
+	{ID: RuleScriptTooLarge, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,
 		Rationale: "shell script larger than the script limit: structure analysed for its prefix only",
 		Source:    "project rule: never pass silently"},
 }

@@ -12,8 +12,11 @@ import (
 
 func TestRuleTable(t *testing.T) {
 	for _, r := range Rules() {
-		if r.Rationale == "" || r.Source == "" || r.Category == "" {
-			t.Errorf("%s: rationale, source and category are required", r.ID)
+		if r.Rationale == "" || r.Source == "" || r.Category == "" || r.Signal == "" {
+			t.Errorf("%s: rationale, source, category and signal are required", r.ID)
+		}
+		if (r.Signal == SignalNotScanned) != (r.Category == "not-scanned") {
+			t.Errorf("%s: only not-scanned rules are always on", r.ID)
 		}
 		if r.Cap < r.Weight {
 			t.Errorf("%s: cap %v below weight %v", r.ID, r.Cap, r.Weight)
@@ -284,7 +287,7 @@ func TestREADMEListsEveryRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range Rules() {
-		row := fmt.Sprintf("| `%s` | %s | %g | %g |", r.ID, r.Category, r.Weight, r.Cap)
+		row := fmt.Sprintf("| `%s` | %s | %s | %g | %g |", r.ID, r.Category, r.Signal, r.Weight, r.Cap)
 		if !strings.Contains(string(b), row) {
 			t.Errorf("README.md lacks the row %q", row)
 		}

@@ -26,9 +26,17 @@ var (
 		`|--donate-level|"donate-level"|--donate-over-proxy|"donate-over-proxy"|--max-cpu-usage|"max-cpu-usage"|--randomx-(?:mode|1gb-pages|wrmsr|init|no-numa|no-rdmsr)|--cpu-max-threads-hint|"cpu-max-threads-hint"`)
 	minerOptHints = []string{"cryptonight", "cn/", "cn-heavy", "cn-lite", "cn-pico", "rx/", "randomx", "argon2/", "kawpow", "ghostrider", "astrobwt", "yespower",
 		"scrypt", "sha256d", "lyra2", "equihash", "donate-", "max-cpu-usage", "cpu-max-threads-hint"}
-	// agentRe: user agents miners send to pools.
-	agentRe    = regexp.MustCompile(`(?:xmrig|cpuminer(?:-multi|-opt)?|xmr-stak(?:-cpu|-rx)?|ccminer|minerd)/(?:%s|[0-9]+\.[0-9]+)`)
-	agentHints = []string{"xmrig/", "cpuminer", "xmr-stak", "ccminer/", "minerd/"}
+	// agentRe: user agents miners send to pools, "<name>/<version>" as
+	// their sources build them (USER_AGENT PACKAGE_NAME "/" PACKAGE_VERSION
+	// in the cpuminer family and ccminer, APP_NAME "/" APP_VERSION in XMRig,
+	// "xmr-stak/<version>"); the version may still be a %s.
+	agentRe    = regexp.MustCompile(`(?:xmrig(?:-proxy|-notls|cc)?|cpuminer(?:-multi|-opt|-gr)?|ccminer|xmr-stak(?:-cpu|-rx|-amd|-nvidia)?|sgminer|cgminer|bfgminer|minerd)/(?:%s|v?[0-9]+(?:\.[0-9]+)+)`)
+	agentHints = []string{"xmrig", "cpuminer", "ccminer/", "xmr-stak", "sgminer/", "cgminer/", "bfgminer/", "minerd/"}
+	// agentFormat: XMRig composes its agent at run time from
+	// "%s/%s (Linux " (APP_NAME, APP_VERSION) and "x86_64) libuv/%s"
+	// (src/base/kernel/Platform_unix.cpp), so "XMRig/<version>" never
+	// appears in the binary; both pieces together do.
+	agentFormat = []string{"%s/%s (linux ", ") libuv/"}
 
 	// Anchored forms of the regexps that start with a literal: on file
 	// content they run only at that literal's occurrences (found by the
@@ -85,9 +93,13 @@ func minerOptionsAround(lower []byte, hints []int, n int) [][2]int {
 	return out
 }
 
-// stratumMethods are the Bitcoin-style stratum methods; rpcMarkers are
-// xmrig/cpuminer "RPC2" login protocol strings, counted as one method when all
-// of a login, a job id and a job request or keepalive are present.
+// stratumMethods are the Bitcoin-style stratum methods. cryptoNoteMethods are
+// the CryptoNote stratum's (XMRig src/base/net/stratum/Client.cpp: login,
+// job, submit, keepalived; cpuminer-multi's RPC2: login, getjob, submit):
+// ordinary words, so each counts only as a whole string (NUL- or
+// quote-delimited, as string constants and JSON templates are), and only
+// when the protocol's "job_id" key and one of its distinctive methods
+// (getjob, keepalived) are present.
 var stratumMethods = []string{"mining.subscribe", "mining.authorize", "mining.submit", "mining.notify", "mining.set_difficulty"}
 
 // miningAlgorithms are names only mining code uses (not generic primitives
@@ -102,7 +114,9 @@ type textScanner struct {
 	seen    map[string]bool
 	methods map[string]bool
 	algos   map[string]bool
-	rpc     [4]bool // rpcMarkers seen
+	rpc     [5]bool // whole-string CryptoNote methods seen
+	jobID   bool    // "job_id" seen
+	fmtSeen [2]bool // agentFormat pieces seen
 	lower   []byte
 }
 
@@ -132,9 +146,17 @@ const (
 	litAgent
 	litStratum
 	litRepoHost
+	litJobID
+	litAgentFormat
 )
 
-var rpcMarkers = []string{"login", "job_id", "getjob", "keepalived"}
+// cryptoNoteMethods: see stratumMethods. Indices 1 and 4 are the
+// distinctive ones.
+var cryptoNoteMethods = []string{"login", "getjob", "job", "submit", "keepalived"}
+
+// isStringDelim: bytes that end a string constant or a quoted JSON value in
+// a binary or source file.
+func isStringDelim(c byte) bool { return c == 0 || c == '"' || c == '\'' || c == '\\' || c == '`' }
 
 // literals finds every rule's literals in one pass over a chunk, instead of
 // one bytes.Index pass per literal (there are about a hundred).
@@ -145,8 +167,9 @@ var literals = func() *literalSet {
 		list []string
 	}{
 		{litPool, poolDomains}, {litOptHint, minerOptHints}, {litAlgo, miningAlgorithms}, {litMethod, stratumMethods},
-		{litRPC, rpcMarkers}, {litAgent, agentHints}, {litStratum, []string{"stratum"}},
+		{litRPC, cryptoNoteMethods}, {litAgent, agentHints}, {litStratum, []string{"stratum"}},
 		{litRepoHost, []string{"github.com", "gitlab.com", "bitbucket.org"}},
+		{litJobID, []string{"job_id"}}, {litAgentFormat, agentFormat},
 	}
 	for _, g := range groups {
 		for i, l := range g.list {
@@ -231,7 +254,19 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 		case litMethod:
 			t.methods[l.text] = true
 		case litRPC:
-			t.rpc[l.index] = true
+			e := pos + len(l.text)
+			// At an inner chunk edge the neighbouring chunk, which
+			// overlaps this one, decides.
+			// Case-sensitive, as the protocol is (systemd's D-Bus "GetJob"
+			// is not a miner's "getjob").
+			if (pos > 0 || first) && (e < len(lower) || last) && string(chunk[pos:e]) == l.text &&
+				(pos == 0 || isStringDelim(lower[pos-1])) && (e == len(lower) || isStringDelim(lower[e])) {
+				t.rpc[l.index] = true
+			}
+		case litJobID:
+			t.jobID = true
+		case litAgentFormat:
+			t.fmtSeen[l.index] = true
 		case litAgent:
 			hasAgent = true
 		case litStratum:
@@ -276,8 +311,12 @@ func (t *textScanner) finish() []hit {
 		methods = append(methods, m)
 	}
 	sort.Strings(methods)
-	if t.rpc[0] && t.rpc[1] && (t.rpc[2] || t.rpc[3]) {
-		methods = append(methods, "json-rpc login/job_id/getjob|keepalived")
+	if t.jobID && (t.rpc[1] || t.rpc[4]) {
+		for i, m := range cryptoNoteMethods {
+			if t.rpc[i] {
+				methods = append(methods, m)
+			}
+		}
 	}
 	if len(methods) >= 2 {
 		rule := RuleStratumSource
@@ -285,6 +324,9 @@ func (t *textScanner) finish() []hit {
 			rule = RuleELFStratum
 		}
 		t.add(rule, strings.Join(methods, ", "))
+	}
+	if t.elf && t.fmtSeen[0] && t.fmtSeen[1] {
+		t.add(RuleELFMinerAgent, `XMRig-style user agent format "%s/%s (Linux " + ") libuv/"`)
 	}
 	if len(t.algos) >= 2 {
 		algos := make([]string, 0, len(t.algos))
