@@ -135,7 +135,7 @@ var rules = []Rule{
 		Rationale: "miner URL argument on a common pool port (only counted in a miner context)",
 		Source:    srcFalco + " (miner_ports); data/miner_ports.txt"},
 	{ID: RuleMinerRepo, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 6, Cap: 6,
-		Rationale: "URL of a miner source repository (git clone, release download, .git/config)",
+		Rationale: "URL of a miner source repository on a public forge (git clone, release download, .git/config), or a git clone of one from any host",
 		Source:    srcPaper + "; data/miner_repos.txt"},
 	{ID: RuleRawIPDownload, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "download from a raw IP address URL (weak: internal mirrors do this too)",

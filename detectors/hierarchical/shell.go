@@ -465,6 +465,17 @@ func analyzeCommand(c command, entry bool, add func(rule, ev string)) {
 			}
 		}
 	}
+	// A clone of a miner repository from any host: mirrors, self-hosted
+	// forges and raw IPs serve the same trees as github.com (the text rule
+	// knows only the public forges' host names).
+	if prog == "git" && contains(args, "clone") {
+		for _, a := range args {
+			if minerRepos[cloneRepoName(a)] {
+				add(RuleMinerRepo, line)
+				break
+			}
+		}
+	}
 	if interpreter[prog] || prog == "eval" || prog == "source" || prog == "." {
 		joined := strings.ToLower(strings.Join(args, " "))
 		if hasDownloadSubst(joined) {
@@ -786,4 +797,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// cloneRepoName is the repository name a git clone argument names: the last
+// path component of a URL (scheme://host/.../NAME[.git]) or of an scp-like
+// address (host:owner/NAME.git), lower-cased; "" for anything else (options,
+// destination directories).
+func cloneRepoName(arg string) string {
+	a := strings.ToLower(arg)
+	switch {
+	case strings.Contains(a, "://"):
+		_, rest, _ := strings.Cut(a, "://")
+		_, path, ok := strings.Cut(rest, "/")
+		if !ok {
+			return ""
+		}
+		a = path
+	case strings.Contains(a, "@") && strings.Contains(a, ":"):
+		_, a, _ = strings.Cut(a, ":")
+	default:
+		return ""
+	}
+	a = strings.TrimRight(a, "/")
+	if i := strings.LastIndexByte(a, '/'); i >= 0 {
+		a = a[i+1:]
+	}
+	return strings.TrimSuffix(a, ".git")
 }
