@@ -150,11 +150,18 @@ func (s *DetectorSet) Ablation() []detectors.Detector {
 	return out
 }
 
-// slimDetector renames a detector and drops its verdicts' findings and info.
+// slimDetector renames a detector and drops its verdicts' findings and info;
+// its records also leave out the layer list (the manifest digest names the
+// image, and the full detector's records carry the layers).
 type slimDetector struct {
 	d    detectors.Detector
 	name string
 }
+
+// slimRecords marks a detector whose records leave out the layer list.
+type slimRecords interface{ slimRecords() }
+
+func (slimDetector) slimRecords() {}
 
 func (s slimDetector) Name() string    { return s.name }
 func (s slimDetector) Version() string { return s.d.Version() }

@@ -198,7 +198,9 @@ func RunExp3(ctx context.Context, cfg Config) error {
 	if err := scanAll(ctx, cfg, Exp2, exp2Images, abl, ablPath); err != nil {
 		return err
 	}
-	if err := scanAll(ctx, cfg, Exp3, images, abl, ablPath); err != nil {
+	again := cfg
+	again.Fresh = false // the file holds experiment 2's records now
+	if err := scanAll(ctx, again, Exp3, images, abl, ablPath); err != nil {
 		return err
 	}
 	set.LogCache(cfg.Log)

@@ -176,7 +176,7 @@ func Exp3Report(records, ablation []Record, notApplicable []NotApplicable) (*Rep
 				"(one seed each) and the payload types to the benign drupal web app (case 000, 5 seeds), where the type applies. 95% Clopper-Pearson intervals.",
 			exp2Counts.fpr),
 		exp2LocalisationTable(&malData),
-		exp3ApplicabilityTable(data, notApplicable),
+		exp3ApplicabilityTable(records, notApplicable),
 	)
 	if len(data.dets2) > 0 {
 		rep.Tables = append(rep.Tables, exp2TwoEnginesTable(&malData))
@@ -228,26 +228,35 @@ func exp3SummaryTable(data *exp2Data) NamedTable {
 	}
 }
 
-// exp3ApplicabilityTable counts, per type, the variants built and the
-// (subject, seed) pairs where the type had nothing to change.
-func exp3ApplicabilityTable(data *exp2Data, nas []NotApplicable) NamedTable {
-	type counts struct{ malBuilt, malNA, benBuilt, benNA int }
+// exp3ApplicabilityTable counts, per type, the variants built (one per
+// image, from the records) and the (subject, seed) pairs where the type had
+// nothing to change, and names the benign subjects it was applied to.
+func exp3ApplicabilityTable(records []Record, nas []NotApplicable) NamedTable {
+	type counts struct {
+		malBuilt, malNA, benBuilt, benNA int
+		benignSubjects                   map[string]bool
+	}
 	per := map[string]*counts{}
 	get := func(t string) *counts {
 		if per[t] == nil {
-			per[t] = &counts{}
+			per[t] = &counts{benignSubjects: map[string]bool{}}
 		}
 		return per[t]
 	}
-	// Built variants: the counts of any one detector (the first).
-	if len(data.dets) > 0 {
-		d := data.dets[0]
-		for t, c := range data.byType[d] {
-			get(t).malBuilt += c.pos
-			get(t).benBuilt += c.neg
+	seen := map[string]bool{}
+	for _, r := range records {
+		if r.Experiment != Exp3 || r.Mutation == "" || seen[r.Image] {
+			continue
+		}
+		seen[r.Image] = true
+		c := get(r.Mutation)
+		if r.Malicious() {
+			c.malBuilt++
+		} else {
+			c.benBuilt++
+			c.benignSubjects[r.Case] = true
 		}
 	}
-	naSubjects := map[string]map[string]bool{}
 	for _, na := range nas {
 		c := get(na.Mutation)
 		if na.Label == LabelMalicious {
@@ -255,10 +264,6 @@ func exp3ApplicabilityTable(data *exp2Data, nas []NotApplicable) NamedTable {
 		} else {
 			c.benNA++
 		}
-		if naSubjects[na.Mutation] == nil {
-			naSubjects[na.Mutation] = map[string]bool{}
-		}
-		naSubjects[na.Mutation][na.Subject] = true
 	}
 	t := table.New(
 		table.Column{Header: "mutation type", Key: "mutation"},
@@ -266,21 +271,35 @@ func exp3ApplicabilityTable(data *exp2Data, nas []NotApplicable) NamedTable {
 		table.Column{Header: "malicious n/a", Key: "malicious_not_applicable", Align: table.Right},
 		table.Column{Header: "benign built", Key: "benign_built", Align: table.Right},
 		table.Column{Header: "benign n/a", Key: "benign_not_applicable", Align: table.Right},
-		table.Column{Header: "not applicable to", Key: "not_applicable_subjects"},
+		table.Column{Header: "benign images it applied to", Key: "benign_subjects"},
 	)
 	for _, mt := range sortedKeys(per) {
 		c := per[mt]
-		t.Append(mt, strconv.Itoa(c.malBuilt), strconv.Itoa(c.malNA), strconv.Itoa(c.benBuilt), strconv.Itoa(c.benNA),
-			strings.Join(sortedKeys(naSubjects[mt]), " "))
+		subjects := strings.Join(sortedKeys(c.benignSubjects), " ")
+		if len(c.benignSubjects) == len(benignSubjectsAll(records)) && len(c.benignSubjects) > 0 {
+			subjects = "all"
+		}
+		t.Append(mt, strconv.Itoa(c.malBuilt), strconv.Itoa(c.malNA), strconv.Itoa(c.benBuilt), strconv.Itoa(c.benNA), subjects)
 	}
 	return NamedTable{
 		Name:  "applicability",
 		Title: "Where each mutation type applied",
-		Note: "Variants built per type, and (subject, seed) pairs skipped because the type had nothing to change " +
-			"(say, no file added from the build context for pad-binary; no URL argument for the pool types). " +
-			"Subjects are case bits (drupal) or benign corpus image names. From not-applicable.jsonl.",
+		Note: "Variants built per type (from records.jsonl), and (subject, seed) pairs skipped because the type had nothing to change " +
+			"(say, no file added from the build context for pad-binary; no URL argument for the pool types; from not-applicable.jsonl). " +
+			"Benign subjects are the benign corpus images by name and the benign drupal image as 000; \"all\" means every benign subject of the run.",
 		Table: t,
 	}
+}
+
+// benignSubjectsAll is every benign subject (record Case) of experiment 3.
+func benignSubjectsAll(records []Record) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range records {
+		if r.Experiment == Exp3 && !r.Malicious() {
+			out[r.Case] = true
+		}
+	}
+	return out
 }
 
 // exp3Ablation tallies the ablation variants of the hierarchical detector

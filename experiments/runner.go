@@ -218,7 +218,9 @@ func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Recor
 	}
 	// DiffIDs from the config: asking an OCI-layout layer for its DiffID
 	// decompresses and hashes the whole blob.
-	if cf, err := b.Image.ConfigFile(); err == nil {
+	if _, slim := d.(slimRecords); slim {
+		// ablation variants: the full detector's records carry the layers
+	} else if cf, err := b.Image.ConfigFile(); err == nil {
 		for _, id := range cf.RootFS.DiffIDs {
 			r.Layers = append(r.Layers, id.String())
 		}

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/plot"
 )
 
@@ -60,16 +62,24 @@ func TestReportCommittedExp1(t *testing.T) {
 func checkCommittedReport(t *testing.T, exp string) {
 	t.Helper()
 	src := filepath.Join("..", "..", "results", exp)
-	recs, err := os.ReadFile(filepath.Join(src, "records.jsonl"))
-	if err != nil {
-		t.Fatalf("no committed %s records: %v", exp, err)
-	}
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, exp), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, exp, "records.jsonl"), recs, 0o644); err != nil {
-		t.Fatal(err)
+	// The record files: records.jsonl, and for experiment 3 the ablation
+	// records and the not-applicable list.
+	inputs := map[string]bool{"records.jsonl": true, experiments.AblationFile: true, experiments.NotApplicableFile: true}
+	for name := range inputs {
+		recs, err := os.ReadFile(filepath.Join(src, name))
+		if errors.Is(err, os.ErrNotExist) && name != "records.jsonl" {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("no committed %s %s: %v", exp, name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, exp, name), recs, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var out, errb bytes.Buffer
 	if err := run(context.Background(), []string{"report", exp, "--quiet", "--results", dir}, &out, &errb); err != nil {
@@ -80,7 +90,7 @@ func checkCommittedReport(t *testing.T, exp string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.Name() == "records.jsonl" {
+		if inputs[e.Name()] {
 			continue
 		}
 		got, _ := os.ReadFile(filepath.Join(dir, exp, e.Name()))
@@ -111,4 +121,10 @@ func TestReportCommittedExp2(t *testing.T) {
 // TestReportCommittedBenign checks the benign experiment's committed tables.
 func TestReportCommittedBenign(t *testing.T) {
 	checkCommittedReport(t, "benign")
+}
+
+// TestReportCommittedExp3 checks experiment 3's committed tables and
+// figures, the ablation included, against its committed record files.
+func TestReportCommittedExp3(t *testing.T) {
+	checkCommittedReport(t, "exp3")
 }
