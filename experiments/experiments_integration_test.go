@@ -164,7 +164,7 @@ func testExp3Subset(t *testing.T, cache string) {
 	results := t.TempDir()
 	var log bytes.Buffer
 	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
-		Cases: []string{"000", "111"}, Samples: 1, Benign: []string{"cloudinit-base64"}}
+		Cases: []string{"000", "111"}, Samples: 1, Benign: []string{"cloudinit-base64"}, Fresh: true}
 	if err := RunExp3(context.Background(), cfg); err != nil {
 		t.Fatalf("RunExp3: %v\n%s", err, log.String())
 	}
