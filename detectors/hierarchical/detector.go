@@ -17,7 +17,7 @@ import (
 const (
 	// Name and Version identify the detector in records.
 	Name    = "hierarchical"
-	Version = "0.2.1"
+	Version = "0.2.2"
 
 	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
 	DefaultMaxScriptBytes int64 = 1 << 20
@@ -97,7 +97,7 @@ func (d *Detector) Cache() *detectors.LayerCache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 2
+const fileAnalysisVersion = 3
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data

@@ -55,6 +55,9 @@ type elfScan struct {
 	shstrndx  uint64
 	segs      []*execSeg
 	upxAt     int // offset of "UPX!" after the program headers, -1 if none
+	// sharedLib: ET_DYN without a PT_INTERP program header, as shared
+	// libraries are (PIE executables name their interpreter).
+	sharedLib bool
 }
 
 // parseELFHead reads the ELF and program headers from the file's first
@@ -98,6 +101,8 @@ func parseELFHead(head []byte) *elfScan {
 	if phentsize < minPh || phnum == 0 || phoff > uint64(len(head)) || phnum > (uint64(len(head))-phoff)/phentsize {
 		return es // program headers beyond the head: no segment analysis
 	}
+	interp := false
+	defer func() { es.sharedLib = elf.Type(es.bo.Uint16(head[16:])) == elf.ET_DYN && !interp }()
 	for i := uint64(0); i < phnum; i++ {
 		ph := head[phoff+i*phentsize:]
 		var typ, flags uint32
@@ -108,6 +113,9 @@ func parseELFHead(head []byte) *elfScan {
 		} else {
 			typ, flags = es.bo.Uint32(ph[0:]), es.bo.Uint32(ph[24:])
 			off, filesz = uint64(es.bo.Uint32(ph[4:])), uint64(es.bo.Uint32(ph[16:]))
+		}
+		if elf.ProgType(typ) == elf.PT_INTERP {
+			interp = true
 		}
 		if elf.ProgType(typ) == elf.PT_LOAD && elf.ProgFlag(flags)&elf.PF_X != 0 && filesz > 0 &&
 			off < math.MaxInt64/2 && filesz < math.MaxInt64/2 && len(es.segs) < maxExecSegs {

@@ -171,13 +171,17 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		pk = persistenceKindOf(src.path)
 	}
 	keep := kind == kindScript || pk != persistNone
-	var dg *digester
-	if kind == kindELF || kind == kindScript {
-		dg = newDigester()
-	}
 	var es *elfScan
 	if kind == kindELF {
 		es = parseELFHead(buf)
+	}
+	// The hash signal digests programs and scripts. Shared libraries
+	// (ET_DYN without an interpreter, not executable: Debian ships them
+	// 0644) are most of an image's ELF bytes and no miner is one; TLSH over
+	// them cost 40% of a cold scan.
+	var dg *digester
+	if kind == kindScript || (kind == kindELF && !(es != nil && es.sharedLib && !src.exec)) {
+		dg = newDigester()
 	}
 	var text []byte
 	scriptCut := false

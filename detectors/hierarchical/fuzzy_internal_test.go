@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/glaslos/tlsh"
@@ -81,4 +82,42 @@ func BenchmarkTLSH(b *testing.B) {
 			h.Sum(nil)
 		}
 	})
+}
+
+// TestDigestsSkipSharedLibraries: programs and scripts get the hash
+// signal's digests; a shared library (ET_DYN without PT_INTERP) does only
+// when it is executable.
+func TestDigestsSkipSharedLibraries(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		exec bool
+		want bool
+	}{
+		{"/bin/ls", true, true},                                    // PIE executable: ET_DYN with PT_INTERP
+		{"/bin/ls", false, true},                                   // not executable, still a program
+		{"/usr/lib/x86_64-linux-gnu/libz.so.1", false, false},      // shared library, 0644
+		{"/usr/lib/x86_64-linux-gnu/libz.so.1", true, true},        // executable: maybe a static-PIE program
+		{"/usr/lib/x86_64-linux-gnu/libcrypto.so.3", false, false}, // shared library
+		{"testdata/debian/profile", false, true},                   // a script (as usr/local/bin/start.sh)
+	} {
+		b, err := os.ReadFile(tc.path)
+		if err != nil {
+			t.Skipf("%s: %v", tc.path, err)
+		}
+		mode := os.FileMode(0o644)
+		if tc.exec {
+			mode = 0o755
+		}
+		name := strings.TrimPrefix(tc.path, "/")
+		if strings.HasPrefix(tc.path, "testdata/") {
+			name = "usr/local/bin/start.sh"
+		}
+		fr, err := analyzeStream(source{path: name, shown: tc.path, exec: tc.exec, mode: mode, size: int64(len(b))}, bytes.NewReader(b), fileOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fr.digests) > 0; got != tc.want {
+			t.Errorf("%s (exec %v): digests %v, want %v", tc.path, tc.exec, got, tc.want)
+		}
+	}
 }
