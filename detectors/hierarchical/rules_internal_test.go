@@ -149,7 +149,7 @@ func TestShellRules(t *testing.T) {
 		{"clone is not run", "git clone https://github.com/xmrig/xmrig && cd xmrig && mkdir build", RuleRunMiner, false},
 		{"apt install of an unrelated package", "apt-get install -y --no-install-recommends libcurl4-openssl-dev libjansson-dev", RuleRunMiner, false},
 		// miner-repo from any host (git clone); the text rule covers the forges
-		{"clone of a miner repo from a mirror", "git clone http://10.1.2.3:8080/mirror/OhGodAPet/cpuminer-multi.git /src", RuleMinerRepo, true},
+		{"clone of a miner repo from a mirror", "git clone http://198.51.100.23:8080/mirror/OhGodAPet/cpuminer-multi.git /src", RuleMinerRepo, true},
 		{"clone of a miner repo, scp-like", "git clone git@git.example.org:ops/xmrig.git", RuleMinerRepo, true},
 		{"clone of a miner repo without .git", "git clone --depth 1 https://git.example.org/forks/xmrig", RuleMinerRepo, true},
 		{"clone of another repo", "git clone https://git.example.org/ops/xmrig-docs.git", RuleMinerRepo, false},
