@@ -136,7 +136,14 @@ func analyzeFile(e *detectors.Entry, r io.Reader, o fileOpts) (fileResult, error
 // and persistence files, into the text kept for the shell parser.
 func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	var fr fileResult
-	buf := make([]byte, headSize, chunkSize+overlap)
+	// A buffer the size of the file, up to a chunk: most files are small,
+	// and clearing a 1 MiB buffer for each was 14% of a cold scan. Tar
+	// entries have exact sizes; members of unknown size get a chunk.
+	capacity := chunkSize + overlap
+	if src.size > 0 && src.size < chunkSize {
+		capacity = max(int(src.size), headSize) + overlap
+	}
+	buf := make([]byte, headSize, capacity)
 	n, err := io.ReadFull(r, buf)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fr, fmt.Errorf("read %s: %w", src.path, err)
