@@ -394,10 +394,7 @@ func exp2SummaryTable(data *exp2Data) NamedTable {
 		{Key: "detected_k", CSVOnly: true},
 		{Key: "images_n", CSVOnly: true},
 	}
-	cols = append(cols, rateColumns("TPR", "tpr")...)
-	cols = append(cols, rateColumns("FPR", "fpr")...)
-	cols = append(cols, rateColumns("layer precision", "layer_precision")...)
-	cols = append(cols, rateColumns("layer recall", "layer_recall")...)
+	cols = append(cols, summaryRateColumns()...)
 	t := table.New(cols...)
 	for _, d := range data.dets {
 		c := data.all[d]
@@ -408,11 +405,7 @@ func exp2SummaryTable(data *exp2Data) NamedTable {
 		row := []string{d, strings.Join(sortedKeys(data.detVer[d]), " "), paper,
 			fmt.Sprintf("%d/%d (%s)", c.detected, c.images, percent(c.detected, c.images)),
 			strconv.Itoa(c.detected), strconv.Itoa(c.images)}
-		row = append(row, rateCells(c.tpr())...)
-		row = append(row, rateCells(c.fpr())...)
-		row = append(row, rateCells(c.precision())...)
-		row = append(row, rateCells(c.recall())...)
-		t.Append(row...)
+		t.Append(append(row, c.summaryRateCells()...)...)
 	}
 	return NamedTable{
 		Name:  "summary",
@@ -620,4 +613,22 @@ func typeBars(data *exp2Data, title, ylabel string, rate func(exp2Counts) stats.
 		bars.Series = append(bars.Series, s)
 	}
 	return plot.GroupedBars(bars)
+}
+
+// summaryRateColumns and summaryRateCells are the rate columns of a
+// per-detector summary: TPR, FPR, layer precision and layer recall.
+func summaryRateColumns() []table.Column {
+	var cols []table.Column
+	cols = append(cols, rateColumns("TPR", "tpr")...)
+	cols = append(cols, rateColumns("FPR", "fpr")...)
+	cols = append(cols, rateColumns("layer precision", "layer_precision")...)
+	return append(cols, rateColumns("layer recall", "layer_recall")...)
+}
+
+func (c exp2Counts) summaryRateCells() []string {
+	var row []string
+	row = append(row, rateCells(c.tpr())...)
+	row = append(row, rateCells(c.fpr())...)
+	row = append(row, rateCells(c.precision())...)
+	return append(row, rateCells(c.recall())...)
 }

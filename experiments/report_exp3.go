@@ -204,19 +204,12 @@ func exp3SummaryTable(data *exp2Data) NamedTable {
 		{Header: "detector", Key: "detector"},
 		{Key: "detector_version", CSVOnly: true},
 	}
-	cols = append(cols, rateColumns("TPR", "tpr")...)
-	cols = append(cols, rateColumns("FPR", "fpr")...)
-	cols = append(cols, rateColumns("layer precision", "layer_precision")...)
-	cols = append(cols, rateColumns("layer recall", "layer_recall")...)
+	cols = append(cols, summaryRateColumns()...)
 	t := table.New(cols...)
 	for _, d := range data.dets {
 		c := data.all[d]
 		row := []string{d, strings.Join(sortedKeys(data.detVer[d]), " ")}
-		row = append(row, rateCells(c.tpr())...)
-		row = append(row, rateCells(c.fpr())...)
-		row = append(row, rateCells(c.precision())...)
-		row = append(row, rateCells(c.recall())...)
-		t.Append(row...)
+		t.Append(append(row, c.summaryRateCells()...)...)
 	}
 	return NamedTable{
 		Name:  "summary",
