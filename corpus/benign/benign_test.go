@@ -15,15 +15,20 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.Dockerfile.golden from the current output")
 
+// allImages is the benign corpus and the census set.
+func allImages() []Image { return append(Images(), CensusImages()...) }
+
 const testServerURL = "http://127.0.0.1:8931"
 
 func TestImagesWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	imgs := Images()
-	if len(imgs) < 12 {
-		t.Errorf("%d images, want at least 12", len(imgs))
+	if n := len(Images()); n < 12 {
+		t.Errorf("%d images, want at least 12", n)
 	}
-	for _, im := range imgs {
+	if n := len(CensusImages()); n < 6 {
+		t.Errorf("%d census images, want at least 6", n)
+	}
+	for _, im := range allImages() {
 		if seen[im.Name] {
 			t.Errorf("duplicate image %s", im.Name)
 		}
@@ -43,7 +48,7 @@ func TestImagesWellFormed(t *testing.T) {
 // packages exactly when the image has some, and that it names only files
 // its context has.
 func TestDockerfileGolden(t *testing.T) {
-	for _, im := range Images() {
+	for _, im := range allImages() {
 		t.Run(im.Name, func(t *testing.T) {
 			got, err := im.Dockerfile(Options{ServerURL: testServerURL + "/"})
 			if err != nil {

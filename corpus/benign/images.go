@@ -69,3 +69,38 @@ func Images() []Image {
 		},
 	}
 }
+
+// CensusImages returns the census set in a fixed order: ordinary service
+// and runtime images built from real Debian packages, nothing written here
+// but their Dockerfiles. They are not benign controls of the payload
+// experiment; the census scans them (with the benign corpus, the Debian
+// base and the web-app image) to show that ordinary images never hit a
+// scan limit, so that "incomplete" can fail a CI job without false alarms.
+func CensusImages() []Image {
+	return []Image{
+		{
+			Name: "census-postgres", From: FromDebian, Packages: []string{"postgresql-15"},
+			Description: "PostgreSQL 15 server (postgres as CMD, PGDATA volume), as the official postgres image runs it.",
+		},
+		{
+			Name: "census-redis", From: FromDebian, Packages: []string{"redis-server"},
+			Description: "Redis server in the foreground on all interfaces, as the official redis image runs it.",
+		},
+		{
+			Name: "census-nginx", From: FromDebian, Packages: []string{"nginx"},
+			Description: "Plain nginx in the foreground, logs to stdio.",
+		},
+		{
+			Name: "census-python", From: FromDebian, Packages: []string{"python3", "python3-pip", "python3-venv"},
+			Description: "Python 3.11 runtime with pip and a virtual environment on PATH.",
+		},
+		{
+			Name: "census-openjdk", From: FromDebian, Packages: []string{"openjdk-17-jre-headless"},
+			Description: "OpenJDK 17 headless runtime: a 100+ MB jimage modules file, jars and shared libraries.",
+		},
+		{
+			Name: "census-gcc", From: FromDebian, Packages: []string{"gcc", "g++", "make", "libc6-dev"},
+			Description: "C/C++ compilers and headers; cc1plus is over 32 MiB, the old per-file limit.",
+		},
+	}
+}
