@@ -28,7 +28,7 @@ func TestAllSortedAndComplete(t *testing.T) {
 		if m.PaperRef() == "" && m.Name() != "random-label" {
 			t.Errorf("%s: no paper reference", m.Name())
 		}
-		if Kind(m) == "" {
+		if KindOf(m) == "" {
 			t.Errorf("%s: neither a Dockerfile, an image nor a payload mutation", m.Name())
 		}
 	}
