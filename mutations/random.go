@@ -2,9 +2,7 @@ package mutations
 
 // Random names and bytes the mutation types draw from their rng.
 
-import (
-	"math/rand/v2"
-)
+import "math/rand/v2"
 
 const lower = "abcdefghijklmnopqrstuvwxyz"
 
