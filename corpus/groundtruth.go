@@ -1,20 +1,17 @@
 package corpus
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 // MarkerPrefix starts the comment that marks the next Dockerfile instruction
-// as malicious: "# strata:malicious=L8". Comments never reach the image, so
-// the marker labels ground truth without leaving a trace a detector could
-// read.
-const MarkerPrefix = "strata:malicious="
+// as malicious: "# strata:malicious=L8" (the shared Dockerfile model's MarkerPrefix).
+const MarkerPrefix = dfile.MarkerPrefix
 
 // Truth is the ground truth of one built image.
 type Truth struct {
@@ -38,14 +35,11 @@ func (t Truth) Malicious() bool { return len(t.MaliciousLayers) > 0 || len(t.Mal
 // map in order to the image's layers. A count mismatch is an error, never a
 // guess.
 func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, error) {
-	res, err := parser.Parse(bytes.NewReader(dockerfile))
-	if err != nil {
-		return Truth{}, fmt.Errorf("parse Dockerfile: %w", err)
-	}
-	chain, err := finalChain(res.AST.Children)
+	f, err := dfile.Parse(dockerfile)
 	if err != nil {
 		return Truth{}, err
 	}
+	chain := f.ChainInstructions()
 	want := baseHistory + len(chain)
 	if len(cf.History) != want {
 		return Truth{}, fmt.Errorf("image has %d history entries, want %d (base %d + %d instructions): cannot align ground truth", len(cf.History), want, baseHistory, len(chain))
@@ -64,7 +58,7 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 	}
 	t := Truth{Tags: map[int]string{}}
 	for i, node := range chain {
-		tag := marker(node.PrevComment)
+		tag := dfile.Marker(node)
 		if tag == "" {
 			continue
 		}
@@ -78,63 +72,4 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 	}
 	sort.Ints(t.MaliciousLayers)
 	return t, nil
-}
-
-func marker(comments []string) string {
-	for _, c := range comments {
-		c = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c), "#"))
-		if strings.HasPrefix(c, MarkerPrefix) {
-			return strings.TrimPrefix(c, MarkerPrefix)
-		}
-	}
-	return ""
-}
-
-// finalChain returns the instructions that make up the final stage's image:
-// those of every stage it is built FROM (by stage name), then its own.
-func finalChain(nodes []*parser.Node) ([]*parser.Node, error) {
-	type stage struct {
-		from  string
-		name  string
-		instr []*parser.Node
-	}
-	var stages []*stage
-	for _, n := range nodes {
-		if strings.EqualFold(n.Value, "from") {
-			st := &stage{}
-			if n.Next != nil {
-				st.from = strings.ToLower(n.Next.Value)
-				if a := n.Next.Next; a != nil && strings.EqualFold(a.Value, "as") && a.Next != nil {
-					st.name = strings.ToLower(a.Next.Value)
-				}
-			}
-			stages = append(stages, st)
-			continue
-		}
-		if len(stages) == 0 {
-			continue // ARG before the first FROM: global, no history entry
-		}
-		stages[len(stages)-1].instr = append(stages[len(stages)-1].instr, n)
-	}
-	if len(stages) == 0 {
-		return nil, fmt.Errorf("Dockerfile has no FROM")
-	}
-	var chain []*parser.Node
-	cur := stages[len(stages)-1]
-	for depth := 0; ; depth++ {
-		if depth > len(stages) {
-			return nil, fmt.Errorf("Dockerfile stages form a cycle")
-		}
-		chain = append(append([]*parser.Node{}, cur.instr...), chain...)
-		var parent *stage
-		for _, st := range stages {
-			if st != cur && st.name != "" && st.name == cur.from {
-				parent = st
-			}
-		}
-		if parent == nil {
-			return chain, nil
-		}
-		cur = parent
-	}
 }

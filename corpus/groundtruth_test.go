@@ -48,6 +48,7 @@ ENTRYPOINT ["/bin/x"]
 		{"multi-stage uses final stage", "FROM a AS b\n# strata:malicious=L1\nRUN x\nFROM debian\nRUN y\n", cfg(1, false), 1, nil, nil, ""},
 		{"no marker", "FROM a\nRUN x\n", cfg(1, false), 1, nil, nil, ""},
 		{"final stage built FROM an earlier stage", "FROM debian AS app\nRUN a\nENV X=1\nFROM app\n# strata:malicious=L8\nRUN b\n", cfg(1, false, true, false), 1, []int{2}, nil, ""},
+		{"no FROM", "RUN x\n", cfg(1, false), 1, nil, nil, "no FROM"},
 		{"chain of stages", "FROM debian AS s1\n# strata:malicious=L1\nRUN a\nFROM s1 AS s2\nRUN b\nFROM busybox AS other\nRUN z\nFROM s2\nRUN c\n", cfg(1, false, false, false), 1, []int{1}, nil, ""},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,8 @@ package mutations
 import (
 	"fmt"
 	"math/rand/v2"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 // DummyBuilderBase is the FROM image of add-dummy-layer's builder stage. It
@@ -46,14 +48,14 @@ func (addDummyLayer) MutateDockerfile(src []byte, rng *rand.Rand, _ Env) ([]byte
 	p := d.randomPoint(rng)
 	token := fmt.Sprintf("%016x", rng.Uint64())
 	size := (1 + rng.IntN(1024)) * 1024
-	return d.splice(
-		insertion{after: d.beforeFinalStage(), lines: []string{
+	return d.Splice(
+		dfile.Insert(d.beforeFinalStage(),
 			fmt.Sprintf("FROM %s AS %s", DummyBuilderBase, name),
 			fmt.Sprintf("RUN yes 'dummy %s' | head -c %d > /dummyfile", token, size),
-		}},
-		insertion{after: p.after, lines: []string{
+		),
+		insertAt(p,
 			fmt.Sprintf("COPY --from=%s /dummyfile /dummyfile", name),
 			"RUN rm /dummyfile",
-		}},
+		),
 	), nil
 }

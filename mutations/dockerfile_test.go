@@ -19,6 +19,7 @@ import (
 
 	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/drupal"
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -104,19 +105,19 @@ func checkMutated(t *testing.T, orig, got []byte) {
 	if err != nil {
 		t.Fatalf("mutated Dockerfile does not parse: %v\n%s", err, got)
 	}
-	if !isSubsequence(od.lines, gd.lines) {
+	if !isSubsequence(od.Lines, gd.Lines) {
 		t.Error("the original lines are not kept in order: the mutation edited or removed text")
 	}
-	prefix := strings.Join(od.lines[:od.beforeFinalStage()], "")
+	prefix := strings.Join(od.Lines[:od.beforeFinalStage()], "")
 	if !bytes.HasPrefix(got, []byte(prefix)) {
 		t.Error("the stages before the final stage changed")
 	}
 	var want, have []*parser.Node
-	for _, st := range od.chain() {
-		want = append(want, st.instr...)
+	for _, st := range od.Chain() {
+		want = append(want, st.Instructions...)
 	}
-	for _, st := range gd.chain() {
-		have = append(have, st.instr...)
+	for _, st := range gd.Chain() {
+		have = append(have, st.Instructions...)
 	}
 	i := 0
 	for _, n := range have {
@@ -220,7 +221,7 @@ func TestInsertionPoints(t *testing.T) {
 	if got := d.beforeFinalStage(); got != 3 {
 		t.Errorf("new stage goes after line %d, want 3", got)
 	}
-	out := d.splice(insertion{after: 15, lines: []string{"RUN x"}}, insertion{after: 5, lines: []string{"RUN y"}})
+	out := d.Splice(dfile.Insert(15, "RUN x"), dfile.Insert(5, "RUN y"))
 	want := "# syntax comment\nFROM busybox:stable AS base\nWORKDIR /app\n\n" +
 		"FROM base\n\nRUN y\n# why\n# strata:malicious=L8\nRUN <<EOF\necho hi\nEOF\n\n# strata:malicious=L9\nRUN a \\\n  b\nENV X=1\n\nRUN x\n"
 	if string(out) != want {

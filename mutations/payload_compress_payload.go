@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"path"
 	"strings"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -92,9 +94,9 @@ func (compressPayload) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 		unpack = fmt.Sprintf("tr '\\000-\\377' '%s' < %s | gzip -dc", xorRanges(key), dest)
 	}
 	prep := fmt.Sprintf("%s > %s && chmod %s %s", unpack, run, runMode(t), run)
-	p.Dockerfile = d.apply(
-		replaceNode(t.node, renderAddCopy(t.cmd, t.flags, rel, dest)),
-		replaceNode(t.by.node, runInstead(t.by, t.dest, prep, run)),
+	p.Dockerfile = d.Splice(
+		dfile.Replace(t.node, renderAddCopy(t.cmd, t.flags, rel, dest)),
+		dfile.Replace(t.by.node, runInstead(t.by, t.dest, prep, run)),
 	)
 	return c.done()
 }

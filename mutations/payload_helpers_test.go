@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func TestReplacePath(t *testing.T) {
@@ -137,7 +139,7 @@ func TestRenameRewritesEverything(t *testing.T) {
 	nodes := finalInstrs(t, f.p.Dockerfile)
 	a, _ := parseAddCopy(nodes[1], 1)
 	dest := a.dest
-	if !slices.Equal(a.flags, []string{"--chmod=755", "--chown=1:1"}) || markerOf(nodes[1]) != "L9" {
+	if !slices.Equal(a.flags, []string{"--chmod=755", "--chown=1:1"}) || dfile.Marker(nodes[1]) != "L9" {
 		t.Errorf("renamed COPY %q lost its flags or marker", nodes[1].Original)
 	}
 	got := string(f.p.Dockerfile)
@@ -199,11 +201,11 @@ func TestHideAndDeleteAvoidsNonRootRm(t *testing.T) {
 		}
 		d, _ := parseDockerfile(f.p.Dockerfile)
 		user := ""
-		for _, n := range d.final().instr {
-			if is(n, "user") {
+		for _, n := range d.Final().Instructions {
+			if dfile.Is(n, "user") {
 				user = n.Next.Value
 			}
-			if strings.HasPrefix(n.Original, "RUN rm -f") && !rootUser(user) {
+			if strings.HasPrefix(n.Original, "RUN rm -f") && !dfile.IsRoot(user) {
 				t.Fatalf("seed %d: rm runs as %s:\n%s", seed, user, f.p.Dockerfile)
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -41,7 +43,7 @@ func (hideAndDelete) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	var before []point
 	pts := d.points()
 	for _, pt := range pts {
-		if pt.index <= t.index && rootUser(d.userAt(pt)) {
+		if pt.index <= t.index && dfile.IsRoot(d.userAt(pt)) {
 			before = append(before, pt)
 		}
 	}
@@ -51,7 +53,7 @@ func (hideAndDelete) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	at := before[rng.IntN(len(before))]
 	var after []point
 	for _, pt := range pts {
-		if pt.index >= at.index && rootUser(d.userAt(pt)) {
+		if pt.index >= at.index && dfile.IsRoot(d.userAt(pt)) {
 			after = append(after, pt)
 		}
 	}
@@ -64,8 +66,8 @@ func (hideAndDelete) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	default:
 		hidden = path.Join(hiddenDir(rng), randName(rng, lower, 3, 9))
 	}
-	p.Dockerfile = d.apply(
-		insertAt(at, marked(t.marker, renderAddCopy(t.cmd, t.flags, t.srcs[0], hidden))...),
+	p.Dockerfile = d.Splice(
+		insertAt(at, dfile.Marked(t.marker, renderAddCopy(t.cmd, t.flags, t.srcs[0], hidden))...),
 		insertAt(rm, "RUN rm -f "+hidden),
 	)
 	return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -58,7 +60,7 @@ func (padBinary) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	rel := t.rel
 	if d.shared(t) {
 		rel = c.free(path.Dir(t.rel), "."+path.Base(t.rel)+"-"+randName(rng, lower, 4, 6))
-		p.Dockerfile = d.apply(replaceNode(t.node, renderAddCopy(t.cmd, t.flags, rel, t.dest)))
+		p.Dockerfile = d.Splice(dfile.Replace(t.node, renderAddCopy(t.cmd, t.flags, rel, t.dest)))
 	}
 	if err := c.write(rel, out, t.info.Mode().Perm(), t.info.ModTime()); err != nil {
 		return err

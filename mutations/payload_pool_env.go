@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -80,7 +82,7 @@ func (poolEnv) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 		return b.String(), n
 	}
 	words := func(l *launch) ([]string, int) {
-		tag := markerOf(l.node)
+		tag := dfile.Marker(l.node)
 		out, total := make([]string, len(l.args)), 0
 		for i, a := range l.args {
 			var n int
@@ -106,25 +108,25 @@ func (poolEnv) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	}
 
 	ep, cmd := d.launches()
-	var edits []edit
+	var edits []dfile.Edit
 	// rewrite replaces l by the ENV lines drawn so far and line, which
 	// carries tag. l's comment block stays above the first of them.
 	rewrite := func(l *launch, line, tag string) {
-		block := markerOf(l.node)
+		block := dfile.Marker(l.node)
 		var lines []string
 		for i, e := range append(envs, envLine{line, tag}) {
 			if i == 0 && e.tag == block {
 				lines = append(lines, e.line)
 				continue
 			}
-			lines = append(lines, marked(e.tag, e.line)...)
+			lines = append(lines, dfile.Marked(e.tag, e.line)...)
 		}
-		edits = append(edits, replaceNode(l.node, lines...))
+		edits = append(edits, dfile.Replace(l.node, lines...))
 		envs = nil
 	}
 	script := func(ws []string) string { return "exec " + strings.Join(ws, " ") + ` "$@"` }
 	shellForm := func(l *launch) {
-		tag := markerOf(l.node)
+		tag := dfile.Marker(l.node)
 		text, n := l.shell, 0
 		var b strings.Builder
 		last := 0
@@ -155,21 +157,21 @@ func (poolEnv) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 			cmdWords, m := words(cmd)
 			epWords = append(epWords, cmdWords...)
 			n += m
-			tag := markerOf(ep.node)
+			tag := dfile.Marker(ep.node)
 			if tag == "" {
-				tag = markerOf(cmd.node)
+				tag = dfile.Marker(cmd.node)
 			}
-			edits = append(edits, replaceNode(cmd.node, cmd.renderExec(nil)))
+			edits = append(edits, dfile.Replace(cmd.node, cmd.renderExec(nil)))
 			rewrite(ep, ep.renderExec([]string{"/bin/sh", "-c", script(epWords), "sh"}), tag)
 		} else if n > 0 {
-			rewrite(ep, ep.renderExec([]string{"/bin/sh", "-c", script(epWords), "sh"}), markerOf(ep.node))
+			rewrite(ep, ep.renderExec([]string{"/bin/sh", "-c", script(epWords), "sh"}), dfile.Marker(ep.node))
 		}
 	case ep != nil && ep.final:
 		shellForm(ep)
 	case ep == nil && cmd != nil && cmd.final && cmd.json:
 		ws, n := words(cmd)
 		if n > 0 {
-			rewrite(cmd, cmd.renderExec([]string{"/bin/sh", "-c", script(ws), "sh"}), markerOf(cmd.node))
+			rewrite(cmd, cmd.renderExec([]string{"/bin/sh", "-c", script(ws), "sh"}), dfile.Marker(cmd.node))
 		}
 	case ep == nil && cmd != nil && cmd.final:
 		shellForm(cmd)
@@ -177,6 +179,6 @@ func (poolEnv) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	if len(edits) == 0 || len(vars) == 0 {
 		return fmt.Errorf("%w: no URL argument (scheme://host...) in an ENTRYPOINT/CMD of the final stage this type can rewrite", ErrNotApplicable)
 	}
-	p.Dockerfile = d.apply(edits...)
+	p.Dockerfile = d.Splice(edits...)
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -72,8 +74,8 @@ func (renameBinary) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	rel := c.free(path.Dir(t.rel), path.Base(dest))
 	old := path.Clean(t.dest)
 	ep, cmd := d.launches()
-	edits := []edit{replaceNode(t.node, renderAddCopy(t.cmd, t.flags, rel, dest))}
-	for _, n := range d.final().instr {
+	edits := []dfile.Edit{dfile.Replace(t.node, renderAddCopy(t.cmd, t.flags, rel, dest))}
+	for _, n := range d.Final().Instructions {
 		if n == t.node {
 			continue
 		}
@@ -89,14 +91,13 @@ func (renameBinary) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 			for i := range args[1:] {
 				args[i+1], _ = replacePath(args[i+1], old, dest)
 			}
-			edits = append(edits, replaceNode(n, l.renderExec(args)))
+			edits = append(edits, dfile.Replace(n, l.renderExec(args)))
 		case l != nil:
-			edits = append(edits, replaceNode(n, l.renderShell(replaceProgram(l.shell, old, dest))))
+			edits = append(edits, dfile.Replace(n, l.renderShell(replaceProgram(l.shell, old, dest))))
 		default:
-			text := d.nodeText(n)
+			text := d.Text(n)
 			if repl, k := replacePath(text, old, dest); k > 0 {
-				edits = append(edits, edit{after: n.StartLine - 1, remove: n.EndLine - n.StartLine + 1,
-					lines: []string{strings.TrimSuffix(repl, "\n")}})
+				edits = append(edits, dfile.Replace(n, strings.TrimSuffix(repl, "\n")))
 			}
 		}
 	}
@@ -137,6 +138,6 @@ func (renameBinary) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	} else if err := c.rename(t.rel, rel); err != nil {
 		return err
 	}
-	p.Dockerfile = d.apply(edits...)
+	p.Dockerfile = d.Splice(edits...)
 	return c.done()
 }

@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -93,9 +95,9 @@ func (splitPayload) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 		}
 	}
 	prep := fmt.Sprintf("cat %s > %s && chmod %s %s", strings.Join(dests, " "), run, runMode(t), run)
-	p.Dockerfile = d.apply(
-		replaceNode(t.node, replacing(t.marker, adds...)...),
-		replaceNode(t.by.node, runInstead(t.by, t.dest, prep, run)),
+	p.Dockerfile = d.Splice(
+		dfile.Replace(t.node, replacing(t.marker, adds...)...),
+		dfile.Replace(t.by.node, runInstead(t.by, t.dest, prep, run)),
 	)
 	return c.done()
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/drupal"
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 // ---------------------------------------------------------------------------
@@ -282,15 +283,15 @@ func checkPayload(t *testing.T, orig []byte, f *payloadFixture) {
 	if err != nil {
 		t.Fatalf("mutated Dockerfile does not parse: %v\n%s", err, got)
 	}
-	prefix := strings.Join(od.lines[:od.beforeFinalStage()], "")
+	prefix := strings.Join(od.Lines[:od.beforeFinalStage()], "")
 	if !bytes.HasPrefix(got, []byte(prefix)) {
 		t.Error("the stages before the final stage changed")
 	}
 	tags := func(d *dockerfile) []string {
 		seen := map[string]bool{}
-		for _, st := range d.chain() {
-			for _, n := range st.instr {
-				if m := markerOf(n); m != "" {
+		for _, st := range d.Chain() {
+			for _, n := range st.Instructions {
+				if m := dfile.Marker(n); m != "" {
 					seen[m] = true
 				}
 			}
@@ -358,13 +359,13 @@ func groundTruth(t *testing.T, df []byte) map[string]string {
 		t.Fatal(err)
 	}
 	var chain []*parser.Node
-	for _, st := range d.chain() {
-		chain = append(chain, st.instr...)
+	for _, st := range d.Chain() {
+		chain = append(chain, st.Instructions...)
 	}
 	cf := &v1.ConfigFile{History: []v1.History{{CreatedBy: "base"}}, RootFS: v1.RootFS{DiffIDs: []v1.Hash{{}}}}
 	layerOf := map[int]string{}
 	for _, n := range chain {
-		layer := is(n, "run") || is(n, "add") || is(n, "copy") || is(n, "workdir")
+		layer := dfile.Is(n, "run") || dfile.Is(n, "add") || dfile.Is(n, "copy") || dfile.Is(n, "workdir")
 		if layer {
 			layerOf[len(cf.RootFS.DiffIDs)] = n.Original
 			cf.RootFS.DiffIDs = append(cf.RootFS.DiffIDs, v1.Hash{})
@@ -392,13 +393,13 @@ func finalInstrs(t *testing.T, df []byte) []*parser.Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d.final().instr
+	return d.Final().Instructions
 }
 
 func findInstr(nodes []*parser.Node, instr string) []*parser.Node {
 	var out []*parser.Node
 	for _, n := range nodes {
-		if is(n, instr) {
+		if dfile.Is(n, instr) {
 			out = append(out, n)
 		}
 	}
@@ -619,7 +620,7 @@ func TestPayloadClaims(t *testing.T) {
 					if truth[n.Original] != "L9" {
 						t.Error("the hidden copy is not malicious")
 					}
-				case is(n, "run") && strings.HasPrefix(n.Original, "RUN rm -f "):
+				case dfile.Is(n, "run") && strings.HasPrefix(n.Original, "RUN rm -f "):
 					rmAt = i
 					if truth[n.Original] != "" {
 						t.Error("the rm is marked malicious")
@@ -801,7 +802,7 @@ func runImage(t *testing.T, f *payloadFixture) string {
 	}
 	var files []file
 	env := []string{"PATH=" + root + "/usr/local/bin:/usr/bin:/bin"}
-	for i, n := range d.final().instr {
+	for i, n := range d.Final().Instructions {
 		if a, ok := parseAddCopy(n, i); ok {
 			b, err := os.ReadFile(filepath.Join(f.p.Dir, filepath.FromSlash(a.srcs[0])))
 			if err != nil {
@@ -810,7 +811,7 @@ func runImage(t *testing.T, f *payloadFixture) string {
 			files = append(files, file{a.dest, b})
 			pairs = append(pairs, a.dest, root+a.dest)
 		}
-		if is(n, "env") {
+		if dfile.Is(n, "env") {
 			env = append(env, n.Next.Value+"="+n.Next.Next.Value)
 		}
 	}

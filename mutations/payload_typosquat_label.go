@@ -40,7 +40,7 @@ func (typosquatLabel) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	owner := typo(name, rng)
 	line := fmt.Sprintf(`LABEL org.opencontainers.image.source="https://github.com/%s/%s" org.opencontainers.image.title="%s" org.opencontainers.image.vendor="%s"`,
 		owner, name, name, owner)
-	p.Dockerfile = d.apply(insertAt(d.randomPoint(rng), line))
+	p.Dockerfile = d.Splice(insertAt(d.randomPoint(rng), line))
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"path"
 	"strings"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 func init() {
@@ -90,8 +92,8 @@ func (wrapperScript) MutatePayload(p *Payload, rng *rand.Rand, _ Env) error {
 	if err := c.write(rel, []byte(script), 0o755, mtime); err != nil {
 		return err
 	}
-	tag := markerOf(l.node)
-	p.Dockerfile = d.apply(replaceNode(l.node, replacing(tag,
+	tag := dfile.Marker(l.node)
+	p.Dockerfile = d.Splice(dfile.Replace(l.node, replacing(tag,
 		renderAddCopy("COPY", []string{"--chmod=755"}, rel, dest),
 		l.renderExec([]string{dest}),
 	)...))

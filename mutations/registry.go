@@ -8,13 +8,11 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
-	"time"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Mutation is one polymorphic mutation type. Every type also implements
-// DockerfileMutation or ImageMutation.
+// Mutation is one polymorphic mutation type. Every registered type also
+// implements exactly one kind's interface: DockerfileMutation,
+// PayloadMutation or ImageMutation (see Kind).
 type Mutation interface {
 	// Name is the registry key, e.g. "dummy-echo".
 	Name() string
@@ -28,68 +26,51 @@ type Mutation interface {
 	PaperRef() string
 }
 
-// Env is what a Dockerfile mutation may need from the harness.
-type Env struct {
-	// ServerURL is the harness's loopback HTTP server (no trailing slash
-	// needed), which serves DummyNetworkFiles. Only dummy-network uses it.
-	ServerURL string
-	// BaseWorkdir is the working directory the final stage inherits from
-	// its external base image (image config WorkingDir; "" means "/"). The
-	// Dockerfile text cannot tell it, so the harness reads it from the
-	// stored base image. Only variable-workdir uses it.
-	BaseWorkdir string
-	// NoWget says the image has no wget (a Debian minbase image without the
-	// package): dummy-network then downloads with bash's /dev/tcp, which
-	// every Debian image has, instead of the paper's wget. The corpus
-	// sample has wget; experiment 3's benign controls may not.
-	NoWget bool
-}
+// info carries the four descriptive methods every type shares.
+type info struct{ name, version, description, paperRef string }
 
-// DockerfileMutation edits Dockerfile text. It returns a new slice and never
-// modifies src.
-type DockerfileMutation interface {
-	Mutation
-	MutateDockerfile(src []byte, rng *rand.Rand, env Env) ([]byte, error)
-}
+func (i info) Name() string        { return i.name }
+func (i info) Version() string     { return i.version }
+func (i info) Description() string { return i.description }
+func (i info) PaperRef() string    { return i.paperRef }
 
-// ImageMutation rewrites a built image. layerMap[i] is the new index of old
-// layer i, -1 if the layer was dropped; several old layers map to the same
-// new index when they were squashed together.
-type ImageMutation interface {
-	Mutation
-	MutateImage(img v1.Image, rng *rand.Rand) (out v1.Image, layerMap []int, err error)
+// Kind says what a mutation type changes. There are two families: the
+// source kinds (KindDockerfile, KindPayload) change what is built, before
+// the build; KindImage rewrites the built image.
+type Kind string
+
+const (
+	// KindDockerfile types splice instructions into the Dockerfile text
+	// (DockerfileMutation, dockerfile.go); the paper's experiment 2.
+	KindDockerfile Kind = "dockerfile"
+	// KindPayload types rewrite the Dockerfile, a private copy of the build
+	// context and the build's SOURCE_DATE_EPOCH (PayloadMutation,
+	// payload.go); experiment 3.
+	KindPayload Kind = "payload"
+	// KindImage types rewrite a built image in go-containerregistry's
+	// mutate style (ImageMutation, image.go), e.g. squash.
+	KindImage Kind = "image"
+)
+
+// LayerKinds are the kinds of the paper's experiment 2: mutations that
+// reshape the layers around an unchanged payload.
+var LayerKinds = []Kind{KindDockerfile, KindImage}
+
+// KindOf is the kind of m by the interface it implements, "" for none.
+func KindOf(m Mutation) Kind {
+	switch m.(type) {
+	case DockerfileMutation:
+		return KindDockerfile
+	case ImageMutation:
+		return KindImage
+	case PayloadMutation:
+		return KindPayload
+	}
+	return ""
 }
 
 // ErrUnknown is returned by Get for a name that is not registered.
-// Payload is what a PayloadMutation rewrites: the Dockerfile, a private
-// writable copy of the build context its ADD/COPY instructions read, and the
-// SOURCE_DATE_EPOCH the image is built with.
-type Payload struct {
-	Dockerfile []byte
-	// Dir is the build context: a private copy the mutation may change
-	// (add, rewrite, rename or delete files). Hard links into shared caches
-	// are never present: every file is the mutation's own.
-	Dir string
-	// Epoch is the SOURCE_DATE_EPOCH (with rewrite-timestamp) of the build;
-	// a mutation may change it. Nil means the build is not reproducible.
-	Epoch *time.Time
-}
-
-// PayloadMutation changes the payload, not only the layers around it
-// (experiment 3): it rewrites the Dockerfile and the files of the build
-// context, and may change the build's timestamp. It returns an error
-// wrapping ErrNotApplicable when the Dockerfile has nothing the type
-// changes (say, no file added from the context); the harness then skips
-// that (image, type) pair and reports the count.
-type PayloadMutation interface {
-	Mutation
-	MutatePayload(p *Payload, rng *rand.Rand, env Env) error
-}
-
 var ErrUnknown = errors.New("unknown mutation type")
-
-// ErrNotApplicable says a mutation type has nothing to change in an image.
-var ErrNotApplicable = errors.New("mutation type not applicable")
 
 var (
 	regMu    sync.RWMutex
@@ -97,8 +78,8 @@ var (
 )
 
 // Register adds m to the registry. It panics on an empty or duplicate name
-// or on a type that is neither a Dockerfile nor an image mutation: both are
-// programming errors found at init time.
+// or on a type of no kind (see KindOf): all are programming errors found at
+// init time.
 func Register(m Mutation) {
 	regMu.Lock()
 	defer regMu.Unlock()
@@ -109,7 +90,7 @@ func Register(m Mutation) {
 	if _, dup := registry[name]; dup {
 		panic(fmt.Sprintf("mutations: duplicate mutation type %q", name))
 	}
-	if Kind(m) == "" {
+	if KindOf(m) == "" {
 		panic(fmt.Sprintf("mutations: %q implements none of DockerfileMutation, ImageMutation, PayloadMutation", name))
 	}
 	registry[name] = m
@@ -139,18 +120,20 @@ func Get(name string) (Mutation, error) {
 	return m, nil
 }
 
-// Kind is "dockerfile" or "image" by the interface m implements ("" for
-// neither).
-func Kind(m Mutation) string {
-	switch m.(type) {
-	case DockerfileMutation:
-		return "dockerfile"
-	case ImageMutation:
-		return "image"
-	case PayloadMutation:
-		return "payload"
+// OfKind returns the registered types of the given kinds, sorted by name.
+// Experiment 2 runs LayerKinds (the paper's), experiment 3 KindPayload.
+func OfKind(kinds ...Kind) []Mutation {
+	want := map[Kind]bool{}
+	for _, k := range kinds {
+		want[k] = true
 	}
-	return ""
+	var out []Mutation
+	for _, m := range All() {
+		if want[KindOf(m)] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // NewRand returns the random stream of one mutation type for one seed. The
@@ -167,50 +150,3 @@ func NewRand(seed int64, name string) *rand.Rand {
 	sum := h.Sum(nil)
 	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])))
 }
-
-// ApplyDockerfile applies m to src with the stream NewRand(seed, m.Name()).
-func ApplyDockerfile(m DockerfileMutation, src []byte, seed int64, env Env) ([]byte, error) {
-	out, err := m.MutateDockerfile(src, NewRand(seed, m.Name()), env)
-	if err != nil {
-		return nil, fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
-	}
-	return out, nil
-}
-
-// ApplyImage applies m to img with the stream NewRand(seed, m.Name()).
-func ApplyImage(m ImageMutation, img v1.Image, seed int64) (v1.Image, []int, error) {
-	out, lm, err := m.MutateImage(img, NewRand(seed, m.Name()))
-	if err != nil {
-		return nil, nil, fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
-	}
-	return out, lm, nil
-}
-
-// ApplyPayload runs m on p with the rng of (seed, m's name).
-func ApplyPayload(m PayloadMutation, p *Payload, seed int64, env Env) error {
-	if err := m.MutatePayload(p, NewRand(seed, m.Name()), env); err != nil {
-		return fmt.Errorf("mutation %s (seed %d): %w", m.Name(), seed, err)
-	}
-	return nil
-}
-
-// OfKind returns the registered types of the given kinds ("dockerfile",
-// "image", "payload"), sorted by name. Experiment 2 runs the layer-level
-// kinds (the paper's), experiment 3 the payload kind.
-func OfKind(kinds ...string) []Mutation {
-	want := map[string]bool{}
-	for _, k := range kinds {
-		want[k] = true
-	}
-	var out []Mutation
-	for _, m := range All() {
-		if want[Kind(m)] {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// LayerKinds are the kinds of the paper's experiment 2: mutations that
-// reshape the layers around an unchanged payload.
-var LayerKinds = []string{"dockerfile", "image"}

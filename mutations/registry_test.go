@@ -28,7 +28,7 @@ func TestAllSortedAndComplete(t *testing.T) {
 		if m.PaperRef() == "" && m.Name() != "random-label" {
 			t.Errorf("%s: no paper reference", m.Name())
 		}
-		if Kind(m) == "" {
+		if KindOf(m) == "" {
 			t.Errorf("%s: neither a Dockerfile, an image nor a payload mutation", m.Name())
 		}
 	}
@@ -40,7 +40,7 @@ func TestAllSortedAndComplete(t *testing.T) {
 	for _, m := range OfKind(LayerKinds...) {
 		layer = append(layer, m.Name())
 	}
-	for _, m := range OfKind("payload") {
+	for _, m := range OfKind(KindPayload) {
 		payload = append(payload, m.Name())
 	}
 	if !slices.Equal(layer, paperTypes) {
@@ -48,6 +48,32 @@ func TestAllSortedAndComplete(t *testing.T) {
 	}
 	if !slices.Equal(payload, payloadTypes) {
 		t.Errorf("OfKind(payload) = %v, want %v", payload, payloadTypes)
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	tests := []struct {
+		name string
+		want Kind
+	}{
+		{"dummy-echo", KindDockerfile},
+		{"add-dummy-layer", KindDockerfile},
+		{"variable-workdir", KindDockerfile},
+		{"squash", KindImage},
+		{"pad-binary", KindPayload},
+		{"timestamp-epoch", KindPayload},
+	}
+	for _, tt := range tests {
+		m, err := Get(tt.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := KindOf(m); got != tt.want {
+			t.Errorf("KindOf(%s) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if got := KindOf(info{name: "none"}); got != "" {
+		t.Errorf("KindOf(a type of no kind) = %q, want \"\"", got)
 	}
 }
 

@@ -30,7 +30,7 @@ func runMutations(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		table.Column{Header: "description", Key: "description"},
 	)
 	for _, m := range mutations.All() {
-		t.Append(m.Name(), m.Version(), mutations.Kind(m), m.PaperRef(), m.Description())
+		t.Append(m.Name(), m.Version(), string(mutations.KindOf(m)), m.PaperRef(), m.Description())
 	}
 	if *md {
 		return t.WriteMarkdown(stdout)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	dfile "github.com/strata-sec/strata/internal/dockerfile"
 )
 
 // Case says which of the sample's malicious layers an image contains; the
@@ -138,8 +140,8 @@ var fragments = []fragment{
 // value names the sample's layer ("L8", "L9", "L10"). It is the last comment
 // line before the instruction, so BuildKit's parser puts it in
 // Node.PrevComment (comment text without the leading "# "), where
-// corpus.GroundTruth looks for the same prefix (corpus.MarkerPrefix).
-const Marker = "strata:malicious="
+// corpus.GroundTruth looks for it. It is the shared model's MarkerPrefix.
+const Marker = dfile.MarkerPrefix
 
 // Dockerfile assembles the Dockerfile of case c: FROM the web-app image
 // (WebDockerfile), plus the malicious layers present in c. The result
