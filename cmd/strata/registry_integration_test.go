@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/scanreport"
 	"github.com/strata-sec/strata/internal/testenv"
 )
 
@@ -171,7 +172,7 @@ func TestRegistryScan(t *testing.T) {
 			if code != tt.wantCode {
 				t.Fatalf("--format json: exit code %d, want %d\nstderr:\n%s", code, tt.wantCode, errOut)
 			}
-			var rep scanReport
+			var rep scanreport.Report
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("output is not JSON: %v\n%s", err, out)
 			}
