@@ -134,7 +134,7 @@ func TestRegistryScan(t *testing.T) {
 				{"linux/arm/v7", "clean", digestOf(t, multiV7)},
 			},
 			wantOut: []string{"(linux/amd64)", "CLEAN", "(linux/arm64)", "MALICIOUS", "(linux/arm/v7)", "CLEAN",
-				"3 targets: 1 malicious, 0 incomplete, 2 clean"},
+				"3 targets: 1 malicious, 0 invalid, 0 incomplete, 2 clean"},
 			wantErr: repo + ":multi (linux/arm64) is malicious"},
 		{name: "multi-platform --platform arm64", args: []string{"--platform", "linux/arm64", repo + ":multi"}, wantCode: 1,
 			want: []target{{"linux/arm64", "malicious", digestOf(t, multiARM)}}},
