@@ -26,6 +26,12 @@ const (
 	// Incomplete: below threshold, but some content was not scanned (a limit
 	// was hit), so "clean" cannot be claimed.
 	Incomplete Decision = "incomplete"
+	// Invalid: the image failed an integrity check (a truncated or corrupt
+	// layer, a diffID or digest mismatch, a path or link escaping the root),
+	// so its content is not what its manifest claims and nothing read from
+	// it can be called clean. Malicious still wins: evidence found in what
+	// was read stands whatever the broken part holds.
+	Invalid Decision = "invalid"
 )
 
 // Category groups findings; the first three are the paper's Table 3 categories.

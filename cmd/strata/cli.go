@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/strata-sec/strata/internal/scanreport"
 )
 
 // command is one subcommand.
@@ -33,12 +35,18 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.msg }
 
+// exitCode maps run's error to the process exit code: an exitError's own
+// code, 130 when a signal cancelled the context (the only canceller in
+// main), else 2 (usage or input error).
 func exitCode(err error) int {
 	var ee exitError
-	if errors.As(err, &ee) {
+	switch {
+	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, context.Canceled):
+		return scanreport.ExitInterrupted
 	}
-	return 2
+	return scanreport.ExitUsage
 }
 
 func usage(w io.Writer) {

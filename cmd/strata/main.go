@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/strata-sec/strata/internal/scanreport"
 )
 
 func main() {
@@ -21,8 +23,16 @@ func main() {
 	// the standard logger ("error reading preface ... after CloseSend"),
 	// which is noise after each build; strata writes progress explicitly.
 	log.SetOutput(io.Discard)
+	// SIGINT or SIGTERM cancels ctx: scans stop at the next layer entry or
+	// registry read and exit 130 without output. Once cancelled, the
+	// default signal behaviour is back, so a second signal kills at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if ctx.Err() != nil {
+		fmt.Fprintf(os.Stderr, "strata: %v: stopped\n", context.Cause(ctx))
+		os.Exit(scanreport.ExitInterrupted)
+	}
 	stop()
 	if err != nil {
 		if err.Error() != "" {

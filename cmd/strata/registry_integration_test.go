@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/scanreport"
 	"github.com/strata-sec/strata/internal/testenv"
 )
 
@@ -133,7 +134,7 @@ func TestRegistryScan(t *testing.T) {
 				{"linux/arm/v7", "clean", digestOf(t, multiV7)},
 			},
 			wantOut: []string{"(linux/amd64)", "CLEAN", "(linux/arm64)", "MALICIOUS", "(linux/arm/v7)", "CLEAN",
-				"3 targets: 1 malicious, 0 incomplete, 2 clean"},
+				"3 targets: 1 malicious, 0 invalid, 0 incomplete, 2 clean"},
 			wantErr: repo + ":multi (linux/arm64) is malicious"},
 		{name: "multi-platform --platform arm64", args: []string{"--platform", "linux/arm64", repo + ":multi"}, wantCode: 1,
 			want: []target{{"linux/arm64", "malicious", digestOf(t, multiARM)}}},
@@ -171,7 +172,7 @@ func TestRegistryScan(t *testing.T) {
 			if code != tt.wantCode {
 				t.Fatalf("--format json: exit code %d, want %d\nstderr:\n%s", code, tt.wantCode, errOut)
 			}
-			var rep scanReport
+			var rep scanreport.Report
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("output is not JSON: %v\n%s", err, out)
 			}

@@ -1,4 +1,4 @@
-package main
+package scanreport
 
 // SARIF 2.1.0 output for `strata scan --format sarif`, for GitHub code
 // scanning and other SARIF consumers. The layout is documented in README.md
@@ -11,10 +11,12 @@ package main
 //     scheme but file:) naming image, layer and file:
 //     oci/<image>/layers/<index>-<diffid12>/<path> for layer findings and
 //     oci/<image>/config[/<field>|/history/<n>] for config findings;
-//   - "not scanned" findings are ordinary results at level warning (SARIF
-//     forbids a level other than "none" with kind "review", and code scanning
-//     would hide level none), and each incomplete target also gets a warning
-//     notification under invocations[0].
+//   - "not scanned" findings are ordinary results (SARIF forbids a level
+//     other than "none" with kind "review", and code scanning would hide
+//     level none): level warning for a limit, error for an integrity
+//     problem, with properties issueKind and issueClass; each target with
+//     such findings, or decision incomplete or invalid, also gets a
+//     notification under invocations[0] listing the reasons per layer.
 
 import (
 	"crypto/sha256"
@@ -150,25 +152,29 @@ type sarifResultProps struct {
 	Image    string  `json:"image"`
 	Platform string  `json:"platform"`
 	// Layer is the layer index, -1 for config findings.
-	Layer          int    `json:"layer"`
-	DiffID         string `json:"diffId,omitempty"`
-	CreatedBy      string `json:"createdBy,omitempty"`
-	Path           string `json:"path,omitempty"`
-	Hidden         bool   `json:"hidden,omitempty"`
-	RemovedBy      *int   `json:"removedBy,omitempty"`
-	NotScanned     bool   `json:"notScanned,omitempty"`
+	Layer      int    `json:"layer"`
+	DiffID     string `json:"diffId,omitempty"`
+	CreatedBy  string `json:"createdBy,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Hidden     bool   `json:"hidden,omitempty"`
+	RemovedBy  *int   `json:"removedBy,omitempty"`
+	NotScanned bool   `json:"notScanned,omitempty"`
+	// IssueKind and IssueClass (limit or integrity) say why the content
+	// of a not-scanned result was not scanned.
+	IssueKind      string `json:"issueKind,omitempty"`
+	IssueClass     string `json:"issueClass,omitempty"`
 	ManifestDigest string `json:"manifestDigest"`
 }
 
-// writeScanSARIF renders rep as one SARIF 2.1.0 log.
-func writeScanSARIF(w io.Writer, rep scanReport) error {
+// WriteSARIF renders rep as one SARIF 2.1.0 log.
+func WriteSARIF(w io.Writer, rep Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(buildSARIF(rep, hierarchical.Rules()))
 }
 
-func buildSARIF(rep scanReport, rules []hierarchical.Rule) sarifLog {
+func buildSARIF(rep Report, rules []hierarchical.Rule) sarifLog {
 	driver := sarifDriver{
 		Name:            "strata",
 		FullName:        "strata " + rep.Detector.Name + " detector " + rep.Detector.Version,
@@ -205,8 +211,9 @@ func buildSARIF(rep scanReport, rules []hierarchical.Rule) sarifLog {
 			Name: t.Name, Platform: t.Platform, ManifestDigest: t.ManifestDigest,
 			Decision: t.Decision, Score: t.Score, Threshold: t.Threshold, BlamedLayers: t.BlamedLayers,
 		})
-		notScanned := 0
-		add := func(f scanFinding, l *scanLayer) {
+		var reasons []string
+		integrity := false
+		add := func(f Finding, l *Layer) {
 			idx, ok := ruleIndex[f.Rule]
 			if !ok { // a rule the table does not know: describe it from the finding
 				idx = addRule(sarifRule{
@@ -218,8 +225,13 @@ func buildSARIF(rep scanReport, rules []hierarchical.Rule) sarifLog {
 					Properties:           sarifRuleProps{Category: f.Category, Weight: f.Weight, Tags: []string{"security", f.Category}},
 				})
 			}
-			if f.Category == string(detectors.CategoryNotScanned) {
-				notScanned++
+			if is, ok := IssueOf(f); ok {
+				where := "config"
+				if l != nil {
+					where = "layer " + strconv.Itoa(l.Index)
+				}
+				reasons = append(reasons, where+": "+is.Kind+" ("+is.Class+")")
+				integrity = integrity || is.Class == ClassIntegrity
 			}
 			run.Results = append(run.Results, sarifFindingResult(t, l, f, idx))
 		}
@@ -231,11 +243,15 @@ func buildSARIF(rep scanReport, rules []hierarchical.Rule) sarifLog {
 		for _, f := range t.ConfigFindings {
 			add(f, nil)
 		}
-		if notScanned > 0 || t.Decision == string(detectors.Incomplete) {
+		if len(reasons) > 0 || t.Decision == string(detectors.Incomplete) || t.Decision == string(detectors.Invalid) {
+			level := "warning"
+			if integrity || t.Decision == string(detectors.Invalid) {
+				level = "error"
+			}
 			run.Invocations[0].ToolExecutionNotifications = append(run.Invocations[0].ToolExecutionNotifications, sarifNotification{
-				Level: "warning",
-				Message: sarifText{Text: fmt.Sprintf("%s: %d finding(s) mark content that was not scanned (decision %s); see the results of rules %s and %s.",
-					t.label(), notScanned, t.Decision, hierarchical.RuleNotScanned, hierarchical.RuleScriptTooLarge)},
+				Level: level,
+				Message: sarifText{Text: fmt.Sprintf("%s: %d finding(s) mark content that was not scanned (decision %s): %s; see the results with properties.notScanned.",
+					t.Label(), len(reasons), t.Decision, strings.Join(reasons, "; "))},
 			})
 		}
 	}
@@ -243,11 +259,17 @@ func buildSARIF(rep scanReport, rules []hierarchical.Rule) sarifLog {
 	return sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
 }
 
-func sarifFindingResult(t scanTarget, l *scanLayer, f scanFinding, ruleIdx int) sarifResult {
+func sarifFindingResult(t Target, l *Layer, f Finding, ruleIdx int) sarifResult {
 	props := sarifResultProps{
 		Category: f.Category, Weight: f.Weight, Image: t.Name, Platform: t.Platform, Layer: detectors.NoLayer,
 		Path: f.Path, Hidden: f.Hidden, RemovedBy: f.RemovedBy, ManifestDigest: t.ManifestDigest,
-		NotScanned: f.Category == string(detectors.CategoryNotScanned),
+	}
+	level := sarifLevel(f.Weight)
+	if is, ok := IssueOf(f); ok {
+		props.NotScanned, props.IssueKind, props.IssueClass = true, is.Kind, is.Class
+		if is.Class == ClassIntegrity {
+			level = "error"
+		}
 	}
 	image := t.Name + "@" + t.ManifestDigest
 	var logical sarifLogicalLoc
@@ -268,11 +290,15 @@ func sarifFindingResult(t scanTarget, l *scanLayer, f scanFinding, ruleIdx int) 
 	}
 	label := f.Category + "/" + f.Rule
 	if props.NotScanned {
-		label = "not scanned (" + f.Rule + ")"
+		label = "not scanned (" + props.IssueKind + ", " + props.IssueClass + ")"
+	}
+	evidence := f.Evidence
+	if is, ok := IssueOf(f); ok {
+		evidence = is.Detail
 	}
 	msg := label + ": "
-	if f.Evidence != "" {
-		msg += strings.Join(strings.Fields(f.Evidence), " ") + " "
+	if evidence != "" {
+		msg += strings.Join(strings.Fields(evidence), " ") + " "
 	}
 	if t.Platform != "" {
 		where += ", " + t.Platform
@@ -288,7 +314,7 @@ func sarifFindingResult(t scanTarget, l *scanLayer, f scanFinding, ruleIdx int) 
 	return sarifResult{
 		RuleID:    f.Rule,
 		RuleIndex: ruleIdx,
-		Level:     sarifLevel(f.Weight),
+		Level:     level,
 		Message:   sarifText{Text: msg},
 		Locations: []sarifLocation{{
 			PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifactLoc{URI: sarifURI(t.Name, l, f.Path)}},
@@ -305,7 +331,7 @@ func sarifRuleHelp(r hierarchical.Rule) string {
 	b.WriteString(sentence(r.Rationale) + " ")
 	switch {
 	case r.Category == detectors.CategoryNotScanned:
-		b.WriteString("Not scored: it marks content a scan limit skipped, so the image cannot be called clean (decision incomplete). ")
+		b.WriteString("Not scored: it marks content that was not scanned, so the image cannot be called clean: a scan limit (decision incomplete) or an integrity problem such as a truncated layer, a digest mismatch or a path escape (decision invalid); the result's properties.issueKind and issueClass say which. ")
 	case r.Weight >= hierarchical.StrongWeight:
 		fmt.Fprintf(&b, "Strong evidence (weight %s, capped at %s per image): a miner on its own, though a verdict needs a second kind of evidence. ", num(r.Weight), num(r.Cap))
 	default:
@@ -338,7 +364,7 @@ func sarifLevel(weight float64) string {
 // <image> is the scanned name with empty, "." and ".." segments dropped and
 // each segment percent-encoded; file path segments are percent-encoded and
 // "."/".." become %2E/%2E%2E, so no path climbs out of its layer.
-func sarifURI(image string, l *scanLayer, path string) string {
+func sarifURI(image string, l *Layer, path string) string {
 	var b strings.Builder
 	b.WriteString("oci/")
 	img := uriSegments(image, true)

@@ -1,46 +1,26 @@
-package main
+package scanreport
 
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/detectors/hierarchical"
 )
 
 // TestScanSARIFGolden pins the whole SARIF log of the miner image:
-// go test ./cmd/strata/ -run TestScanSARIFGolden -update
+// go test ./internal/scanreport/ -run TestScanSARIFGolden -update
 // (validated by hand with Microsoft's SARIF Multitool; see README.md).
 func TestScanSARIFGolden(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "layout")
-	writeLayout(t, dir, map[string]v1.Image{"miner": minerImage(t)})
-	out, errOut, code := scan(t, "--format", "sarif", dir+":miner")
-	if code != 1 {
-		t.Fatalf("exit code %d, want 1: %s", code, errOut)
+	rep := minerReport(t)
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, rep); err != nil {
+		t.Fatal(err)
 	}
-	checkSARIF(t, []byte(out))
-	// The image name is the layout path: absolute in properties and logical
-	// locations, without its leading "/" in artifact URIs.
-	got := strings.ReplaceAll(out, "oci/"+strings.TrimPrefix(filepath.ToSlash(dir), "/"), "oci/LAYOUT")
-	got = strings.ReplaceAll(got, dir, "LAYOUT")
-	golden := filepath.Join("testdata", "scan.golden.sarif")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/strata/ -run TestScanSARIFGolden -update)", err)
-	}
-	if !bytes.Equal([]byte(got), want) {
-		t.Errorf("SARIF differs from %s (a deliberate change: rerun with -update and review the diff):\n%s", golden, got)
-	}
+	checkSARIF(t, buf.Bytes())
+	got := buf.String()
+	checkGolden(t, "scan.golden.sarif", []byte(got))
 	for _, w := range []string{
 		`"uri": "oci/LAYOUT:miner/layers/1-`, `/usr/bin/xmrig"`,
 		`"uri": "oci/LAYOUT:miner/config/Entrypoint"`,
@@ -53,43 +33,47 @@ func TestScanSARIFGolden(t *testing.T) {
 }
 
 // TestScanSARIFReport covers what the miner image does not have: not-scanned
-// and hidden findings, a rule outside the table, two targets.
+// and hidden findings, a rule outside the table, an integrity problem,
+// three targets.
 func TestScanSARIFReport(t *testing.T) {
 	removedBy := 2
-	layer := func(i int, diff string, fs ...scanFinding) scanLayer {
-		return scanLayer{Index: i, DiffID: diff, CreatedBy: "RUN make", Findings: fs}
+	layer := func(i int, diff string, fs ...Finding) Layer {
+		return Layer{Index: i, DiffID: diff, CreatedBy: "RUN make", Findings: fs}
 	}
-	rep := scanReport{Schema: ScanSchema, Detector: scanDetector{Name: hierarchical.Name, Version: hierarchical.Version}, Targets: []scanTarget{
+	rep := Report{Schema: Schema, Detector: DetectorInfo{Name: hierarchical.Name, Version: hierarchical.Version}, Targets: []Target{
 		{Name: "./img.tar:app:1", Platform: "linux/amd64", ManifestDigest: "sha256:aaaa", Decision: "incomplete", Score: 3, Threshold: 10, BlamedLayers: []int{},
-			Layers: []scanLayer{
-				layer(0, "sha256:0123456789abcdef0000", scanFinding{Rule: hierarchical.RuleNotScanned, Category: "not-scanned", Path: "opt/big file.bin", Evidence: "file larger than 64 MiB"}),
+			Layers: []Layer{
+				layer(0, "sha256:0123456789abcdef0000", Finding{Rule: hierarchical.RuleNotScanned, Category: "not-scanned", Path: "opt/big file.bin", Evidence: "file-bytes-limit: file larger than 64 MiB"}),
 				layer(1, "sha256:fedcba9876543210ffff",
-					scanFinding{Rule: hierarchical.RuleMinerBinary, Category: "behavior", Weight: 6, Path: "../../etc/xmrig", Evidence: "xmrig", Hidden: true, RemovedBy: &removedBy},
-					scanFinding{Rule: "future-rule", Category: "behavior", Weight: 1, Evidence: "new"}),
+					Finding{Rule: hierarchical.RuleMinerBinary, Category: "behavior", Weight: 6, Path: "../../etc/xmrig", Evidence: "xmrig", Hidden: true, RemovedBy: &removedBy},
+					Finding{Rule: "future-rule", Category: "behavior", Weight: 1, Evidence: "new"}),
 			},
-			ConfigFindings: []scanFinding{{Rule: hierarchical.RuleRawIPDownload, Category: "domain-ip", Weight: 2, Path: "history:3", Evidence: "wget http://203.0.113.4/x"}}},
-		{Name: "./img.tar:app:1", Platform: "linux/arm64", ManifestDigest: "sha256:bbbb", Decision: "clean", Threshold: 10, BlamedLayers: []int{}, Layers: []scanLayer{}, ConfigFindings: []scanFinding{}},
+			ConfigFindings: []Finding{{Rule: hierarchical.RuleRawIPDownload, Category: "domain-ip", Weight: 2, Path: "history:3", Evidence: "wget http://203.0.113.4/x"}}},
+		{Name: "./img.tar:app:1", Platform: "linux/arm64", ManifestDigest: "sha256:bbbb", Decision: "clean", Threshold: 10, BlamedLayers: []int{}, Layers: []Layer{}, ConfigFindings: []Finding{}},
+		{Name: "cut.tar", ManifestDigest: "sha256:cccc", Decision: "invalid", Threshold: 10, BlamedLayers: []int{},
+			Layers: []Layer{layer(0, "sha256:00000000000000000000", Finding{Rule: hierarchical.RuleNotScanned, Category: "not-scanned", Evidence: "layer-truncated: unexpected EOF after 3 entries"})}},
 	}}
 	var buf bytes.Buffer
-	if err := writeScanSARIF(&buf, rep); err != nil {
+	if err := WriteSARIF(&buf, rep); err != nil {
 		t.Fatal(err)
 	}
 	checkSARIF(t, buf.Bytes())
 	var again bytes.Buffer
-	if err := writeScanSARIF(&again, rep); err != nil || !bytes.Equal(buf.Bytes(), again.Bytes()) {
+	if err := WriteSARIF(&again, rep); err != nil || !bytes.Equal(buf.Bytes(), again.Bytes()) {
 		t.Errorf("output not deterministic (err %v)", err)
 	}
 
 	log := buildSARIF(rep, hierarchical.Rules())
 	run := log.Runs[0]
-	if n := len(run.Results); n != 4 {
-		t.Fatalf("%d results, want 4", n)
+	if n := len(run.Results); n != 5 {
+		t.Fatalf("%d results, want 5", n)
 	}
 	wantURIs := []string{
 		"oci/img.tar:app:1/layers/0-0123456789ab/opt/big%20file.bin",
 		"oci/img.tar:app:1/layers/1-fedcba987654/%2E%2E/%2E%2E/etc/xmrig",
 		"oci/img.tar:app:1/layers/1-fedcba987654",
 		"oci/img.tar:app:1/config/history/3",
+		"oci/cut.tar/layers/0-000000000000",
 	}
 	for i, r := range run.Results {
 		if got := r.Locations[0].PhysicalLocation.ArtifactLocation.URI; got != wantURIs[i] {
@@ -97,7 +81,8 @@ func TestScanSARIFReport(t *testing.T) {
 		}
 	}
 	ns := run.Results[0]
-	if ns.Level != "warning" || !ns.Properties.NotScanned || !strings.HasPrefix(ns.Message.Text, "not scanned (not-scanned): file larger than 64 MiB") {
+	if ns.Level != "warning" || !ns.Properties.NotScanned || ns.Properties.IssueKind != "file-bytes-limit" || ns.Properties.IssueClass != ClassLimit ||
+		!strings.HasPrefix(ns.Message.Text, "not scanned (file-bytes-limit, limit): file larger than 64 MiB") {
 		t.Errorf("not-scanned result = %+v", ns)
 	}
 	if h := run.Results[1]; h.Level != "error" || !h.Properties.Hidden || h.Properties.RemovedBy == nil || *h.Properties.RemovedBy != 2 ||
@@ -112,17 +97,22 @@ func TestScanSARIFReport(t *testing.T) {
 		t.Errorf("unknown rule not appended: %d rules, last %q", len(rules), last.ID)
 	}
 	notes := run.Invocations[0].ToolExecutionNotifications
-	if len(notes) != 1 || notes[0].Level != "warning" || !strings.Contains(notes[0].Message.Text, "(linux/amd64): 1 finding(s)") {
+	if inv := run.Results[4]; inv.Level != "error" || inv.Properties.IssueKind != "layer-truncated" || inv.Properties.IssueClass != ClassIntegrity || inv.Properties.Layer != 0 {
+		t.Errorf("integrity result = %+v", inv)
+	}
+	if len(notes) != 2 || notes[0].Level != "warning" || !strings.Contains(notes[0].Message.Text, "(linux/amd64): 1 finding(s)") ||
+		!strings.Contains(notes[0].Message.Text, "layer 0: file-bytes-limit (limit)") ||
+		notes[1].Level != "error" || !strings.Contains(notes[1].Message.Text, "cut.tar: 1 finding(s) mark content that was not scanned (decision invalid): layer 0: layer-truncated (integrity)") {
 		t.Errorf("notifications = %+v", notes)
 	}
-	if tp := run.Properties.Targets; len(tp) != 2 || tp[0].Decision != "incomplete" || tp[1].Platform != "linux/arm64" {
+	if tp := run.Properties.Targets; len(tp) != 3 || tp[0].Decision != "incomplete" || tp[1].Platform != "linux/arm64" {
 		t.Errorf("run targets = %+v", tp)
 	}
 	// The fingerprint ignores image name and layer index.
 	moved := rep
-	moved.Targets = append([]scanTarget(nil), rep.Targets...)
+	moved.Targets = append([]Target(nil), rep.Targets...)
 	moved.Targets[0].Name = "registry.example/app:2"
-	moved.Targets[0].Layers = []scanLayer{{Index: 0, DiffID: "sha256:base", Findings: []scanFinding{}}}
+	moved.Targets[0].Layers = []Layer{{Index: 0, DiffID: "sha256:base", Findings: []Finding{}}}
 	for _, l := range rep.Targets[0].Layers {
 		l.Index++
 		moved.Targets[0].Layers = append(moved.Targets[0].Layers, l)

@@ -1,0 +1,187 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/table"
+)
+
+// Schema versions bench.json.
+const Schema = "strata.bench/v1"
+
+// Measurement names, in table order.
+const (
+	measureFloor    = "floor"       // decompress + tar walk, visitor drains content
+	measureCold     = "cold"        // hierarchical, fresh cache
+	measureWarm     = "warm"        // hierarchical, same detector again
+	measureMulti    = "multiengine" // clamscan + yara through multiengine, fresh cache
+	measureClamscan = "clamscan"    // clamscan's own wall time within multiengine
+	measureYara     = "yara"        // yara's own wall time within multiengine
+)
+
+const legend = `floor: decompress + tar walk of every layer, visitor drains content, no cache.
+cold: hierarchical scan, fresh in-memory layer cache. warm: the same detector again.
+multiengine: clamscan + yara over every layer's files (signatures learned from the last layer,
+or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
+MB: uncompressed layer bytes the walker read. vs floor: floor time / time (= throughput ratio);
+for warm: warm time as a percentage of cold time.
+`
+
+// learnDepth bounds how many layers, from the top, are tried for
+// multiengine signatures.
+const learnDepth = 4
+
+// Targets from the issue.
+const (
+	coldTarget = 0.50 // cold scan throughput >= 50% of the floor's
+	warmTarget = 0.05 // warm scan time <= 5% of the cold scan's
+)
+
+// Measurement is one timed quantity of one image, every run kept.
+type Measurement struct {
+	Name     string  `json:"name"`
+	RunsNS   []int64 `json:"runs_ns"`
+	MedianNS int64   `json:"median_ns"`
+	// Extra holds per-run counters (cache stats, engine runs).
+	Extra []map[string]int64 `json:"extra,omitempty"`
+}
+
+// Image is one benched image (one platform of a reference).
+type Image struct {
+	Ref          string        `json:"ref"`
+	Target       string        `json:"target"`
+	Layers       int           `json:"layers"`
+	Bytes        int64         `json:"uncompressed_bytes"`
+	Measurements []Measurement `json:"measurements"`
+	EnginesNote  string        `json:"engines_note,omitempty"`
+}
+
+// Report is bench.json (schema Schema).
+type Report struct {
+	Schema  string            `json:"schema"`
+	Count   int               `json:"count"`
+	Machine map[string]string `json:"machine"`
+	Images  []Image           `json:"images"`
+	Builds  *Builds           `json:"builds,omitempty"`
+}
+
+// Config says what to bench.
+type Config struct {
+	// Refs are the images to time (imageref forms: DIR:NAME, FILE, registry).
+	Refs []string
+	// Count is the repetitions of each measurement; the median is reported.
+	Count int
+	// Out, if set, receives bench.md, bench.json and machine.md.
+	Out string
+	// Engines also times clamscan and yara through multiengine.
+	Engines bool
+	// Platform keeps one platform of a multi-platform image.
+	Platform string
+	// Builds also times experiment 2's BuildKit builds, cold and warm.
+	Builds bool
+	// Stdout gets the tables and verdicts, Stderr progress lines.
+	Stdout, Stderr io.Writer
+}
+
+// Run times every image of cfg.Refs (and the builds if asked), prints the
+// tables and PASS/FAIL verdicts against the issue's targets, and writes the
+// files to cfg.Out.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	if len(cfg.Refs) == 0 && !cfg.Builds {
+		return Report{}, fmt.Errorf("nothing to bench: name an image (e.g. ~/.cache/strata/store:exp1/case-111) or ask for the builds")
+	}
+	if cfg.Count < 1 {
+		return Report{}, fmt.Errorf("count %d: want at least 1 repetition", cfg.Count)
+	}
+	stdout, stderr := cfg.Stdout, cfg.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	rep := Report{Schema: Schema, Count: cfg.Count, Machine: machine(ctx), Images: []Image{}}
+	for _, ref := range cfg.Refs {
+		targets, err := imageref.Open(ctx, ref, imageref.Options{Platform: cfg.Platform})
+		if err != nil {
+			return rep, err
+		}
+		for _, t := range targets {
+			fmt.Fprintf(stderr, "bench: %s\n", t.Name)
+			bi, err := benchImage(ctx, ref, t, cfg.Count, cfg.Engines, stderr)
+			if err != nil {
+				return rep, fmt.Errorf("%s: %w", t.Name, err)
+			}
+			rep.Images = append(rep.Images, bi)
+		}
+	}
+	if cfg.Builds {
+		var err error
+		if rep.Builds, err = runBuilds(ctx, stderr); err != nil {
+			return rep, err
+		}
+	}
+	return rep, write(rep, cfg.Out, stdout)
+}
+
+// write prints rep's tables and verdicts to stdout and, if out is set,
+// writes bench.md, bench.json and machine.md there.
+func write(rep Report, out string, stdout io.Writer) error {
+	tab := imagesTable(rep)
+	if err := tab.WriteText(stdout); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, legend)
+	vs := verdicts(rep)
+	var btab *table.Table
+	if rep.Builds != nil {
+		btab = buildsTable(rep.Builds)
+		if err := btab.WriteText(stdout); err != nil {
+			return err
+		}
+		vs = append(vs, buildVerdicts(rep.Builds)...)
+	}
+	for _, v := range vs {
+		fmt.Fprintln(stdout, v)
+	}
+	if out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# strata bench\n\nMedian of %d runs per measurement; machine in [machine.md](machine.md), every run in bench.json.\n\n%s\n", rep.Count, legend)
+	if err := tab.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	md.WriteString("\n")
+	if btab != nil {
+		md.WriteString("Experiment 2's builds (`--build-only`) in a private cache: cold from empty (debootstrap, packages, web-app image, every BuildKit build), then warm on the same cache.\n\n")
+		if err := btab.WriteMarkdown(&md); err != nil {
+			return err
+		}
+		md.WriteString("\n")
+	}
+	for _, v := range vs {
+		md.WriteString("- " + v + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(out, "bench.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "bench.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "machine.md"), []byte(machineMarkdown(rep.Machine)), 0o644)
+}
