@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // Identity of the detector; results are keyed by it.
@@ -110,7 +111,7 @@ var _ detectors.Detector = (*Detector)(nil)
 // New returns the detector for sigs. It fails with "clamscan not found: run
 // make setup" (wrapping ErrEngineNotFound) when an engine is missing.
 func New(sigs Signatures, opts ...Option) (*Detector, error) {
-	o := options{maxFileBytes: DefaultMaxFileBytes, maxLayerBytes: DefaultMaxLayerBytes, maxEntries: detectors.DefaultMaxEntries}
+	o := options{maxFileBytes: DefaultMaxFileBytes, maxLayerBytes: DefaultMaxLayerBytes, maxEntries: layers.DefaultMaxEntries}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -338,7 +339,7 @@ func (d *Detector) scanLayer(ctx context.Context, l v1.Layer, diffID string) (*l
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", diffID, err)
 	}
-	visit := func(_ *detectors.LayerInfo, e *detectors.Entry, content io.Reader) error {
+	visit := func(_ *layers.LayerInfo, e *layers.Entry, content io.Reader) error {
 		switch {
 		case e.Size == 0:
 			// Engines and signatures ignore empty files.
@@ -378,13 +379,13 @@ func (d *Detector) scanLayer(ctx context.Context, l v1.Layer, diffID string) (*l
 		}
 		return nil
 	}
-	res, err := detectors.Walk(ctx, one, visit, detectors.WithMaxFileBytes(d.opts.maxFileBytes),
-		detectors.WithMaxEntries(d.opts.maxEntries), detectors.WithMaxTotalBytes(0))
+	res, err := layers.Walk(ctx, one, visit, layers.WithMaxFileBytes(d.opts.maxFileBytes),
+		layers.WithMaxEntries(d.opts.maxEntries), layers.WithMaxTotalBytes(0))
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", diffID, err)
 	}
 	for _, is := range res.Issues {
-		if is.Limit() || is.Kind == detectors.IssuePathEscape {
+		if is.Limit() || is.Kind == layers.IssuePathEscape {
 			r.NotScanned = append(r.NotScanned, gap{Kind: string(is.Kind), Path: is.Path, Detail: is.Detail})
 		}
 	}
@@ -462,7 +463,7 @@ func (d *Detector) runEngines(ctx context.Context, dir string, paths []string, r
 	return nil
 }
 
-// teeLayer lets one decompression of a layer feed both detectors.Walk and a
+// teeLayer lets one decompression of a layer feed both layers.Walk and a
 // header reader that records what the layer deletes (whiteouts, opaque
 // directories), which the walker of a single layer applies to nothing.
 type teeLayer struct {
@@ -524,7 +525,7 @@ func readChanges(r io.Reader) layerChanges {
 		if err != nil {
 			break
 		}
-		name, ok := detectors.NormalizePath(hdr.Name)
+		name, ok := layers.NormalizePath(hdr.Name)
 		if !ok || name == "" {
 			continue
 		}

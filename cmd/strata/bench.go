@@ -18,10 +18,11 @@ import (
 
 	"github.com/strata-sec/strata/baselines/multiengine"
 	"github.com/strata-sec/strata/corpus/drupal"
-	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 	"github.com/strata-sec/strata/internal/table"
 	"github.com/strata-sec/strata/mutations"
 )
@@ -261,12 +262,12 @@ func timeIt(f func() error) (int64, error) {
 
 func benchOne(ctx context.Context, ref string, t imageref.Target, count int, engines bool, stderr io.Writer) (benchImage, error) {
 	img := t.Image
-	layers, err := img.Layers()
+	imgLayers, err := img.Layers()
 	if err != nil {
 		return benchImage{}, err
 	}
-	bi := benchImage{Ref: ref, Target: t.Name, Layers: len(layers)}
-	drain := func(_ *detectors.LayerInfo, _ *detectors.Entry, r io.Reader) error {
+	bi := benchImage{Ref: ref, Target: t.Name, Layers: len(imgLayers)}
+	drain := func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
 	}
@@ -275,9 +276,9 @@ func benchOne(ctx context.Context, ref string, t imageref.Target, count int, eng
 	cold := benchMeasurement{Name: benchCold}
 	warm := benchMeasurement{Name: benchWarm}
 	for range count {
-		var res *detectors.Result
+		var res *layers.Result
 		ns, err := timeIt(func() (err error) {
-			res, err = detectors.Walk(ctx, img, drain)
+			res, err = layers.Walk(ctx, img, drain)
 			return err
 		})
 		if err != nil {
@@ -286,7 +287,7 @@ func benchOne(ctx context.Context, ref string, t imageref.Target, count int, eng
 		bi.Bytes = res.Bytes
 		floor.RunsNS = append(floor.RunsNS, ns)
 
-		d := hierarchical.New(hierarchical.WithLayerCache(detectors.NewLayerCache()))
+		d := hierarchical.New(hierarchical.WithLayerCache(layercache.New()))
 		ns, err = timeIt(func() error { _, err := d.Scan(ctx, img); return err })
 		if err != nil {
 			return bi, fmt.Errorf("cold scan: %w", err)
@@ -309,7 +310,7 @@ func benchOne(ctx context.Context, ref string, t imageref.Target, count int, eng
 	bi.Measurements = append(bi.Measurements, floor, cold, warm)
 
 	if engines {
-		ms, note, err := benchEngines(ctx, img, len(layers), count)
+		ms, note, err := benchEngines(ctx, img, len(imgLayers), count)
 		if err != nil {
 			return bi, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 func init() {
@@ -358,7 +359,7 @@ func displayCreatedBy(s string) string {
 	if s == "" {
 		return "-"
 	}
-	if st := detectors.ParseCreatedBy(s); st.Instruction != "" {
+	if st := layers.ParseCreatedBy(s); st.Instruction != "" {
 		return st.Instruction + " " + st.Args
 	}
 	return s

@@ -1,4 +1,4 @@
-package detectors
+package layercache
 
 import (
 	"context"
@@ -12,20 +12,21 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // echo is a FileAnalyzer whose result is the file's first bytes; it logs
 // every call so a replay can be compared call by call.
 type echo struct{ log []string }
 
-func (a *echo) AnalyzeFile(l *LayerInfo, e *Entry, r io.Reader) ([]byte, error) {
+func (a *echo) AnalyzeFile(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
 	b := make([]byte, 16)
 	n, _ := io.ReadFull(r, b)
 	a.log = append(a.log, fmt.Sprintf("%d %s %q", l.Index, e.Path, b[:n]))
 	return b[:n], nil
 }
 
-func (a *echo) ReplayFile(l *LayerInfo, e *Entry, result []byte) error {
+func (a *echo) ReplayFile(l *layers.LayerInfo, e *layers.Entry, result []byte) error {
 	a.log = append(a.log, fmt.Sprintf("%d %s %q", l.Index, e.Path, result))
 	return nil
 }
@@ -40,9 +41,9 @@ func testImage(t *testing.T) v1.Image {
 }
 
 // comparable strips what legitimately differs between a streamed and a
-// replayed walk (LayerInfo.Cached) and flattens version chains.
-func comparable(r *Result) (map[string][]Entry, []LayerInfo, []Issue, int64) {
-	files := map[string][]Entry{}
+// replayed walk (layers.LayerInfo.Cached) and flattens version chains.
+func comparable(r *layers.Result) (map[string][]layers.Entry, []layers.LayerInfo, []layers.Issue, int64) {
+	files := map[string][]layers.Entry{}
 	for p, e := range r.Files {
 		for _, v := range e.Versions() {
 			c := *v
@@ -50,26 +51,26 @@ func comparable(r *Result) (map[string][]Entry, []LayerInfo, []Issue, int64) {
 			files[p] = append(files[p], c)
 		}
 	}
-	layers := append([]LayerInfo(nil), r.Layers...)
-	for i := range layers {
-		layers[i].Cached = false
+	ls := append([]layers.LayerInfo(nil), r.Layers...)
+	for i := range ls {
+		ls[i].Cached = false
 	}
-	return files, layers, r.Issues, r.Bytes
+	return files, ls, r.Issues, r.Bytes
 }
 
 func TestWalkReplayIdentical(t *testing.T) {
 	ctx := context.Background()
 	img := testImage(t)
-	c := NewLayerCache()
-	opts := []WalkOption{WithLayerCache(c, "echo/1"), WithMaxFileBytes(10)}
+	c := New()
+	opts := []layers.WalkOption{layers.WithMaxFileBytes(10)}
 	cold := &echo{}
-	r1, err := WalkAnalyzer(ctx, img, cold, opts...)
+	r1, err := layers.WalkAnalyzer(ctx, img, Wrap(c, "echo/1", cold), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	counted, reads := dt.CountReads(img)
 	warm := &echo{}
-	r2, err := WalkAnalyzer(ctx, counted, warm, opts...)
+	r2, err := layers.WalkAnalyzer(ctx, counted, Wrap(c, "echo/1", warm), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +90,11 @@ func TestWalkReplayIdentical(t *testing.T) {
 	if !reflect.DeepEqual(cold.log, warm.log) {
 		t.Errorf("analyzer calls differ:\n%q\n%q", cold.log, warm.log)
 	}
-	var kinds []IssueKind
+	var kinds []layers.IssueKind
 	for _, is := range i2 {
 		kinds = append(kinds, is.Kind)
 	}
-	if want := []IssueKind{IssueFileLimit, IssuePathEscape, IssueFileLimit, IssueFileLimit}; !reflect.DeepEqual(kinds, want) {
+	if want := []layers.IssueKind{layers.IssueFileLimit, layers.IssuePathEscape, layers.IssueFileLimit, layers.IssueFileLimit}; !reflect.DeepEqual(kinds, want) {
 		t.Errorf("issues %v, want %v (path escape and file limits replayed)", kinds, want)
 	}
 }
@@ -113,8 +114,8 @@ func TestCacheRefusesWrongDiffID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewLayerCache()
-	if _, err := WalkAnalyzer(ctx, liar, &echo{}, WithLayerCache(c, "echo/1")); err != nil {
+	c := New()
+	if _, err := layers.WalkAnalyzer(ctx, liar, Wrap(c, "echo/1", &echo{})); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.Stores != 1 {
@@ -123,7 +124,7 @@ func TestCacheRefusesWrongDiffID(t *testing.T) {
 }
 
 func TestCacheBounds(t *testing.T) {
-	c := NewLayerCache(CacheMaxEntries(2), CacheMaxBytes(400))
+	c := New(MaxEntries(2), MaxBytes(400))
 	for i := range 3 {
 		c.put(fmt.Sprint("k", i), make([]byte, 50))
 	}
@@ -140,38 +141,10 @@ func TestCacheBounds(t *testing.T) {
 	}
 }
 
-func TestWalkRefusesCacheWithVisitFunc(t *testing.T) {
-	visit := func(*LayerInfo, *Entry, io.Reader) error { return nil }
-	if _, err := Walk(context.Background(), testImage(t), visit, WithLayerCache(NewLayerCache(), "x")); err == nil {
-		t.Errorf("Walk with a VisitFunc accepted a layer cache")
+// TestWrapNilCache: no cache, no decorator (and so no replay).
+func TestWrapNilCache(t *testing.T) {
+	a := &echo{}
+	if got := Wrap(nil, "x", a); got != layers.FileAnalyzer(a) {
+		t.Errorf("Wrap(nil) = %T, want the analyzer itself", got)
 	}
-}
-
-// TestLayoutLayersAreReadCompressed pins blobBacked to go-containerregistry's
-// type for layout (and registry) layers: if it is renamed, the walker falls
-// back to the slower Uncompressed() and this test says so.
-func TestLayoutLayersAreReadCompressed(t *testing.T) {
-	l := dt.GzipLayer(t, must(dt.Tar(dt.Text("a", "a"))), 6)
-	img := dt.LayoutImage(t, t.TempDir(), v1.Config{}, []v1.Layer{l}, []string{"ADD a /"})
-	ls, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !blobBacked(ls[0]) {
-		t.Errorf("layout layer %T not recognised as blob-backed", ls[0])
-	}
-	if blobBacked(dt.Layer(t, dt.Text("a", "a"))) {
-		t.Errorf("in-memory tarball layer taken as blob-backed")
-	}
-	res, err := Walk(context.Background(), img, nil)
-	if err != nil || len(res.Files) != 1 {
-		t.Errorf("walk of layout image: %v, %d files", err, len(res.Files))
-	}
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

@@ -1,12 +1,16 @@
-package detectors
+package layers
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	dt "github.com/strata-sec/strata/detectors/detectortest"
 )
 
 // A layer stream read past its end keeps answering io.EOF. The walker reads
@@ -33,4 +37,33 @@ func TestLayerStreamReadAfterEOF(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestLayoutLayersAreReadCompressed pins blobBacked to go-containerregistry's
+// type for layout (and registry) layers: if it is renamed, the walker falls
+// back to the slower Uncompressed() and this test says so.
+func TestLayoutLayersAreReadCompressed(t *testing.T) {
+	l := dt.GzipLayer(t, must(dt.Tar(dt.Text("a", "a"))), 6)
+	img := dt.LayoutImage(t, t.TempDir(), v1.Config{}, []v1.Layer{l}, []string{"ADD a /"})
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !blobBacked(ls[0]) {
+		t.Errorf("layout layer %T not recognised as blob-backed", ls[0])
+	}
+	if blobBacked(dt.Layer(t, dt.Text("a", "a"))) {
+		t.Errorf("in-memory tarball layer taken as blob-backed")
+	}
+	res, err := Walk(context.Background(), img, nil)
+	if err != nil || len(res.Files) != 1 {
+		t.Errorf("walk of layout image: %v, %d files", err, len(res.Files))
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
