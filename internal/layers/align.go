@@ -60,8 +60,9 @@ func (a Alignment) CreatedBy(k int) string {
 // LayerOf returns the layer history entry h produced, NoLayer for an
 // empty_layer entry or one beyond the layers.
 func (a Alignment) LayerOf(h int) int {
-	k := sort.SearchInts(a.Layers, h)
-	if k < len(a.Layers) && a.Layers[k] == h {
+	aligned := a.Layers[:min(a.NonEmpty, len(a.Layers))] // ascending; NoLayer after
+	k := sort.SearchInts(aligned, h)
+	if k < len(aligned) && aligned[k] == h {
 		return k
 	}
 	return NoLayer

@@ -67,3 +67,17 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestWalkCacheKey pins the walk options' part of a layer cache key (see
+// layercache.TestCacheKeyLayout): changing it orphans every cached record.
+func TestWalkCacheKey(t *testing.T) {
+	want := "\x00max-file-bytes=33554432\x00max-entries=1048576\x00max-path-bytes=4096\x00max-path-depth=256"
+	if got := defaultWalkOptions().cacheKey(); got != want {
+		t.Errorf("walk key %q, want %q", got, want)
+	}
+	o := defaultWalkOptions()
+	WithMaxTotalBytes(1)(&o) // not in the key: replay checks it with fits
+	if o.cacheKey() != want {
+		t.Errorf("total-bytes limit changed the key")
+	}
+}

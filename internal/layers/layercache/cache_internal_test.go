@@ -2,10 +2,12 @@ package layercache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -146,5 +148,99 @@ func TestWrapNilCache(t *testing.T) {
 	a := &echo{}
 	if got := Wrap(nil, "x", a); got != layers.FileAnalyzer(a) {
 		t.Errorf("Wrap(nil) = %T, want the analyzer itself", got)
+	}
+}
+
+// layerEcho is echo with a layer result: the number of files it saw.
+type layerEcho struct {
+	echo
+	files int
+}
+
+func (a *layerEcho) AnalyzeFile(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
+	a.files++
+	return a.echo.AnalyzeFile(l, e, r)
+}
+
+func (a *layerEcho) AnalyzeLayer(l *layers.LayerInfo) ([]byte, error) {
+	res := fmt.Sprintf("layer %d: %d files", l.Index, a.files)
+	a.files = 0
+	a.log = append(a.log, res)
+	return []byte(res), nil
+}
+
+func (a *layerEcho) ReplayLayer(l *layers.LayerInfo, result []byte) error {
+	a.log = append(a.log, string(result))
+	return nil
+}
+
+// TestLayerResultReplayed: a LayerAnalyzer's per-layer result is recorded
+// and replayed in order with the file results; a record without one is
+// refused (ErrCacheRecord) and dropped.
+func TestLayerResultReplayed(t *testing.T) {
+	ctx := context.Background()
+	img := testImage(t)
+	c := New()
+	cold := &layerEcho{}
+	if _, err := layers.WalkAnalyzer(ctx, img, Wrap(c, "layer-echo/1", cold)); err != nil {
+		t.Fatal(err)
+	}
+	counted, reads := dt.CountReads(img)
+	warm := &layerEcho{}
+	if _, err := layers.WalkAnalyzer(ctx, counted, Wrap(c, "layer-echo/1", warm)); err != nil {
+		t.Fatal(err)
+	}
+	if reads.Total() != 0 {
+		t.Errorf("replay opened layers %d times", reads.Total())
+	}
+	if !reflect.DeepEqual(cold.log, warm.log) || len(cold.log) == 0 {
+		t.Errorf("analyzer calls differ:\n%q\n%q", cold.log, warm.log)
+	}
+	// Records of a plain FileAnalyzer carry no layer result: a
+	// LayerAnalyzer under the same key cannot replay them.
+	c2 := New()
+	if _, err := layers.WalkAnalyzer(ctx, img, Wrap(c2, "k", &echo{})); err != nil {
+		t.Fatal(err)
+	}
+	_, err := layers.WalkAnalyzer(ctx, img, Wrap(c2, "k", &layerEcho{}))
+	if !errors.Is(err, layers.ErrCacheRecord) {
+		t.Fatalf("replaying a record without a layer result: %v, want ErrCacheRecord", err)
+	}
+	if st := c2.Stats(); st.Rejected != 1 {
+		t.Errorf("bad record not dropped: %+v", st)
+	}
+}
+
+// TestConcurrentWalksReadALayerOnce: walks that need the same record wait
+// for the walk recording it instead of reading the layer themselves.
+func TestConcurrentWalksReadALayerOnce(t *testing.T) {
+	ctx := context.Background()
+	img := testImage(t)
+	counted, reads := dt.CountReads(img)
+	c := New()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := layers.WalkAnalyzer(ctx, counted, Wrap(c, "echo/1", &echo{})); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n, want := reads.Total(), int64(3); n != want {
+		t.Errorf("%d layer reads by 8 concurrent walks, want %d (each layer once)", n, want)
+	}
+}
+
+// TestCacheKeyLayout pins the key layout: keys (and so on-disk records)
+// stay valid across releases unless recordFormat is bumped.
+func TestCacheKeyLayout(t *testing.T) {
+	walkKey := "\x00max-file-bytes=33554432\x00max-entries=1048576\x00max-path-bytes=4096\x00max-path-depth=256"
+	got := cacheKey("a/1", walkKey, "sha256:ab")
+	want := "strata-layer-record/2\x00analyzer=a/1\x00max-file-bytes=33554432\x00max-entries=1048576\x00max-path-bytes=4096\x00max-path-depth=256\x00diff-id=sha256:ab"
+	if got != want {
+		t.Errorf("key %q, want %q", got, want)
 	}
 }
