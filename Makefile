@@ -78,8 +78,8 @@ test: setup
 	@# Budgets are execution counts, not durations: Go 1.26's coordinator can
 	@# fail a duration-bounded run with "context deadline exceeded" at the
 	@# deadline without any crasher (golang/go#75804, fixed in Go 1.27).
-	$(GO) test ./detectors -run '^$$' -fuzz '^FuzzWalkLayer$$' -fuzztime 100000x
-	$(GO) test ./detectors -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 300000x
+	$(GO) test ./internal/layers -run '^$$' -fuzz '^FuzzWalkLayer$$' -fuzztime 100000x
+	$(GO) test ./internal/layers -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 300000x
 	$(GO) test -count=1 -timeout 40m ./...
 
 # Unit tests only: skips everything that needs buildkitd or external engines.

@@ -7,6 +7,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	dfile "github.com/strata-sec/strata/internal/dockerfile"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // MarkerPrefix starts the comment that marks the next Dockerfile instruction
@@ -44,17 +45,9 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 	if len(cf.History) != want {
 		return Truth{}, fmt.Errorf("image has %d history entries, want %d (base %d + %d instructions): cannot align ground truth", len(cf.History), want, baseHistory, len(chain))
 	}
-	layerOf := make([]int, len(cf.History))
-	n := 0
-	for i, h := range cf.History {
-		layerOf[i] = -1
-		if !h.EmptyLayer {
-			layerOf[i] = n
-			n++
-		}
-	}
-	if n != len(cf.RootFS.DiffIDs) {
-		return Truth{}, fmt.Errorf("image has %d non-empty history entries but %d layers", n, len(cf.RootFS.DiffIDs))
+	al := layers.Align(cf.History, len(cf.RootFS.DiffIDs))
+	if al.Mismatch() {
+		return Truth{}, fmt.Errorf("image has %d non-empty history entries but %d layers", al.NonEmpty, len(cf.RootFS.DiffIDs))
 	}
 	t := Truth{Tags: map[int]string{}}
 	for i, node := range chain {
@@ -63,7 +56,7 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 			continue
 		}
 		hi := baseHistory + i
-		if l := layerOf[hi]; l >= 0 {
+		if l := al.LayerOf(hi); l != layers.NoLayer {
 			t.MaliciousLayers = append(t.MaliciousLayers, l)
 			t.Tags[l] = tag
 		} else {

@@ -1,9 +1,8 @@
 // Package detectors defines the Detector interface every strata detector and
-// baseline implements, and the image walker they share: it streams each
-// layer's uncompressed tar once, applies OCI whiteouts and opaque directories,
-// keeps deleted files as hidden entries with the layers that added and removed
-// them, aligns config history to layers, and reports every limit it hits so a
-// detector can say "not scanned" instead of "clean".
+// baseline implements, with its Verdict, Finding and Decision types.
+// Detectors read images with the layer walker of internal/layers (whiteouts,
+// hidden files, history alignment, limits) and cache per-layer results with
+// internal/layers/layercache.
 //
 // The hierarchical detector lives in the hierarchical subpackage; see
 // README.md for its rules and for how to add a detector.

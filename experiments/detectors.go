@@ -13,6 +13,7 @@ import (
 	"github.com/strata-sec/strata/baselines/multiengine"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 // KnownSamplesFile is where Detectors saves the fuzzy hashes the
@@ -28,7 +29,7 @@ type DetectorSet struct {
 	Hierarchical *hierarchical.Detector
 	hierOpts     []hierarchical.Option
 	me           *multiengine.Detector
-	cache        *detectors.LayerCache
+	cache        *layercache.Cache
 }
 
 // LogCache writes the shared layer cache's counters: how many layer walks
@@ -85,7 +86,7 @@ func Detectors(ctx context.Context, cfg Config, firstSighting Built, resultsDir 
 	if err != nil {
 		return nil, err
 	}
-	cache := detectors.NewLayerCache(detectors.CacheDir(filepath.Join(cfg.CacheDir, "scan-cache", "hierarchical")))
+	cache := layercache.New(layercache.Dir(filepath.Join(cfg.CacheDir, "scan-cache", "hierarchical")))
 	set := &DetectorSet{
 		hierOpts: []hierarchical.Option{hierarchical.WithKnownSamples(ks), hierarchical.WithLayerCache(cache)},
 		me:       me,

@@ -22,6 +22,7 @@ import (
 	"github.com/strata-sec/strata/baselines/multiengine"
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // needEngines skips under -short only; otherwise the real engines must be
@@ -394,7 +395,7 @@ func TestHostileNames(t *testing.T) {
 		if fd.Category == detectors.CategorySignature && fd.Rule == "sha256" {
 			got[fd.Path] = true
 		}
-		if fd.Category == detectors.CategoryNotScanned && fd.Rule == string(detectors.IssuePathEscape) {
+		if fd.Category == detectors.CategoryNotScanned && fd.Rule == string(layers.IssuePathEscape) {
 			escapeReported = true
 		}
 	}

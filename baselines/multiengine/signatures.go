@@ -15,8 +15,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // Signature generation parameters. They are part of the method: changing one
@@ -120,7 +119,7 @@ type learnedFile struct {
 
 // Learn generates signatures from the files the malicious layers (indices,
 // 0 = bottom) of img add, the first sighting of a sample. It reads the image
-// twice with detectors.Walk: once to collect the malicious files, once to
+// twice with layers.Walk: once to collect the malicious files, once to
 // reject what also occurs in the benign layers (identical files and body
 // sequences). The generated databases are validated by the real engines, so
 // clamscan and yara must be installed.
@@ -134,15 +133,15 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 	if err != nil {
 		return Signatures{}, fmt.Errorf("learn: manifest digest: %w", err)
 	}
-	layers, err := img.Layers()
+	imgLayers, err := img.Layers()
 	if err != nil {
 		return Signatures{}, fmt.Errorf("learn: layers: %w", err)
 	}
 	mal := map[int]bool{}
 	s := Signatures{Image: md.String()}
 	for _, i := range maliciousLayers {
-		if i < 0 || i >= len(layers) {
-			return Signatures{}, fmt.Errorf("learn: malicious layer %d out of range (image has %d layers)", i, len(layers))
+		if i < 0 || i >= len(imgLayers) {
+			return Signatures{}, fmt.Errorf("learn: malicious layer %d out of range (image has %d layers)", i, len(imgLayers))
 		}
 		if !mal[i] {
 			mal[i] = true
@@ -153,7 +152,7 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 
 	// Pass 1: the malicious files.
 	var files []*learnedFile
-	res, err := detectors.Walk(ctx, img, func(li *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
+	res, err := layers.Walk(ctx, img, func(li *layers.LayerInfo, e *layers.Entry, r io.Reader) error {
 		if !mal[li.Index] {
 			return nil
 		}
@@ -172,7 +171,7 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 		sum := sha256.Sum256(b)
 		files = append(files, &learnedFile{path: e.Path, layer: li.Index, data: b, sum: hex.EncodeToString(sum[:]), kind: kindOf(e.Path, b)})
 		return nil
-	}, detectors.WithMaxFileBytes(LearnMaxFileBytes), detectors.WithMaxTotalBytes(0))
+	}, layers.WithMaxFileBytes(LearnMaxFileBytes), layers.WithMaxTotalBytes(0))
 	if err != nil {
 		return Signatures{}, fmt.Errorf("learn: %w", err)
 	}
@@ -195,9 +194,9 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 		}
 	}
 	benign := map[string]bool{}
-	if len(mal) < len(layers) {
+	if len(mal) < len(imgLayers) {
 		var buf bytes.Buffer
-		_, err := detectors.Walk(ctx, img, func(li *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
+		_, err := layers.Walk(ctx, img, func(li *layers.LayerInfo, e *layers.Entry, r io.Reader) error {
 			if mal[li.Index] {
 				return nil
 			}
@@ -209,7 +208,7 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 			benign[hex.EncodeToString(sum[:])] = true
 			m.scan(buf.Bytes())
 			return nil
-		}, detectors.WithMaxFileBytes(LearnMaxFileBytes), detectors.WithMaxTotalBytes(0))
+		}, layers.WithMaxFileBytes(LearnMaxFileBytes), layers.WithMaxTotalBytes(0))
 		if err != nil {
 			return Signatures{}, fmt.Errorf("learn: benign layers: %w", err)
 		}

@@ -2,13 +2,12 @@ package hierarchical
 
 import (
 	"bytes"
+	"github.com/strata-sec/strata/internal/layers"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/strata-sec/strata/detectors"
 )
 
 // machineFile reads a file of this machine, skipping the test without it.
@@ -29,8 +28,8 @@ func elfWithStrings(t testing.TB, extra ...string) []byte {
 
 func analyzeBytes(t testing.TB, p string, mode fs.FileMode, b []byte) fileResult {
 	t.Helper()
-	e := &detectors.Entry{Path: p, Type: detectors.TypeFile, Mode: mode, Size: int64(len(b))}
-	fr, err := analyzeFile(e, bytes.NewReader(b), fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: detectors.DefaultMaxFileBytes})
+	e := &layers.Entry{Path: p, Type: layers.TypeFile, Mode: mode, Size: int64(len(b))}
+	fr, err := analyzeFile(e, bytes.NewReader(b), fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: layers.DefaultMaxFileBytes})
 	if err != nil {
 		t.Fatalf("analyzeFile(%s): %v", p, err)
 	}

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 // cacheImages cover what a replay must reproduce: whiteouts and opaque
@@ -41,7 +41,7 @@ func TestCacheWarmVerdictIdentical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := hierarchical.New(hierarchical.WithLayerCache(detectors.NewLayerCache()))
+			d := hierarchical.New(hierarchical.WithLayerCache(layercache.New()))
 			first, err := d.Scan(ctx, img)
 			if err != nil {
 				t.Fatal(err)
@@ -167,13 +167,13 @@ func TestCacheDisk(t *testing.T) {
 func TestCacheKeyOptions(t *testing.T) {
 	ctx := context.Background()
 	img, _ := sample(t, true, true, true)
-	c := detectors.NewLayerCache()
-	layers, _ := img.Layers()
+	c := layercache.New()
+	imgLayers, _ := img.Layers()
 	variants := [][]hierarchical.Option{
 		nil,
 		{hierarchical.WithMaxScriptBytes(64)},
-		{hierarchical.WithWalkOptions(detectors.WithMaxFileBytes(4096))},
-		{hierarchical.WithWalkOptions(detectors.WithMaxEntries(1000))},
+		{hierarchical.WithWalkOptions(layers.WithMaxFileBytes(4096))},
+		{hierarchical.WithWalkOptions(layers.WithMaxEntries(1000))},
 	}
 	for k, opts := range variants {
 		uncached, err := hierarchical.New(append(opts, hierarchical.WithLayerCache(nil))...).Scan(ctx, img)
@@ -185,8 +185,8 @@ func TestCacheKeyOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reads.Total() != int64(len(layers)) {
-			t.Errorf("variant %d: %d layer reads, want %d (a record of another variant was replayed)", k, reads.Total(), len(layers))
+		if reads.Total() != int64(len(imgLayers)) {
+			t.Errorf("variant %d: %d layer reads, want %d (a record of another variant was replayed)", k, reads.Total(), len(imgLayers))
 		}
 		if !reflect.DeepEqual(got, uncached) {
 			t.Errorf("variant %d: verdict differs from uncached", k)
@@ -195,7 +195,7 @@ func TestCacheKeyOptions(t *testing.T) {
 	// The total-bytes limit is per image, not per layer: it is not in the
 	// key, and a record that would not fit the remaining budget is not
 	// replayed.
-	limited := []hierarchical.Option{hierarchical.WithWalkOptions(detectors.WithMaxTotalBytes(4096))}
+	limited := []hierarchical.Option{hierarchical.WithWalkOptions(layers.WithMaxTotalBytes(4096))}
 	want, err := hierarchical.New(append(limited, hierarchical.WithLayerCache(nil))...).Scan(ctx, img)
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // The start chain: ENTRYPOINT/CMD often starts a wrapper script (run.sh,
@@ -215,7 +214,7 @@ func startedProgram(argv []string) string {
 
 // followStart adds hier-started-flagged-file for every program on the chain
 // that starts at e (reached as described by how) and carries strong evidence.
-func (s *scan) followStart(cfg v1.Config, how string, e *detectors.Entry, strong map[string][]string, visited map[*detectors.Entry]bool, depth int) {
+func (s *scan) followStart(cfg v1.Config, how string, e *layers.Entry, strong map[string][]string, visited map[*layers.Entry]bool, depth int) {
 	if visited[e] {
 		return
 	}
@@ -240,7 +239,7 @@ func (s *scan) followStart(cfg v1.Config, how string, e *detectors.Entry, strong
 // resolveFrom resolves a program word of a script: absolute, relative to
 // the directories the script cd's into, the WorkingDir or its own
 // directory, or a bare name in PATH.
-func (s *scan) resolveFrom(word string, cfg v1.Config, script *detectors.Entry, dirs []string) *detectors.Entry {
+func (s *scan) resolveFrom(word string, cfg v1.Config, script *layers.Entry, dirs []string) *layers.Entry {
 	self := path.Dir("/" + script.Path)
 	fix := func(w string) string { return strings.ReplaceAll(w, scriptDirMarker, self) }
 	word = fix(word)

@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // scanHistory analyses every history entry: RUN commands as shell, ADD/COPY
@@ -17,7 +18,7 @@ import (
 // to it; metadata entries have no layer.
 func (s *scan) scanHistory() {
 	for _, h := range s.res.History {
-		step := detectors.ParseCreatedBy(h.CreatedBy)
+		step := layers.ParseCreatedBy(h.CreatedBy)
 		where := "history:" + strconv.Itoa(h.Index)
 		add := func(rule, ev string) { s.add(rule, h.Layer, where, h.CreatedBy, nil, ev) }
 		var hits []hit
@@ -25,7 +26,7 @@ func (s *scan) scanHistory() {
 		case "RUN":
 			hits = append(analyzeScript(parseShell(step.Args), false), base64Hits(step.Args)...)
 		case "ENTRYPOINT", "CMD":
-			argv, ok := detectors.ParseExecForm(step.Args)
+			argv, ok := layers.ParseExecForm(step.Args)
 			if !ok {
 				argv = []string{"/bin/sh", "-c", step.Args}
 			}
@@ -129,7 +130,7 @@ func (s *scan) correlateEntrypoint(cfg v1.Config, strong map[string][]string) {
 		started = "CMD"
 	}
 	progs := startedPrograms(cfg)
-	visited := map[*detectors.Entry]bool{}
+	visited := map[*layers.Entry]bool{}
 	for i, prog := range progs {
 		e := s.resolve(prog, cfg)
 		if e == nil {
@@ -148,7 +149,7 @@ func (s *scan) correlateEntrypoint(cfg v1.Config, strong map[string][]string) {
 
 // addedChmodStarted: the started program was added in one layer and made
 // executable in a later one (ADD + RUN chmod as separate steps).
-func (s *scan) addedChmodStarted(e *detectors.Entry, started string) {
+func (s *scan) addedChmodStarted(e *layers.Entry, started string) {
 	// Walk the path's live history (after its last deletion, if any).
 	vs := e.Versions()
 	for i := len(vs) - 1; i > 0; i-- {
@@ -181,12 +182,12 @@ func (s *scan) layerCreatedBy(i int) string {
 	return ""
 }
 
-func (s *scan) layerStep(i int) detectors.Step { return detectors.ParseCreatedBy(s.layerCreatedBy(i)) }
+func (s *scan) layerStep(i int) layers.Step { return layers.ParseCreatedBy(s.layerCreatedBy(i)) }
 
 // resolve finds the file a program word names: absolute, relative to
 // WorkingDir, or searched in PATH; symlinks in the view are resolved by
 // lookup (nothing is read), at most 16 hops.
-func (s *scan) resolve(prog string, cfg v1.Config) *detectors.Entry {
+func (s *scan) resolve(prog string, cfg v1.Config) *layers.Entry {
 	var candidates []string
 	switch {
 	case path.IsAbs(prog):
@@ -209,7 +210,7 @@ func (s *scan) resolve(prog string, cfg v1.Config) *detectors.Entry {
 		}
 	}
 	for _, c := range candidates {
-		if e := s.lookup(c, 0); e != nil && e.Type == detectors.TypeFile && !e.Hidden {
+		if e := s.lookup(c, 0); e != nil && e.Type == layers.TypeFile && !e.Hidden {
 			return e
 		}
 	}
@@ -217,11 +218,11 @@ func (s *scan) resolve(prog string, cfg v1.Config) *detectors.Entry {
 }
 
 // lookup resolves symlinks in every component of p against the final view.
-func (s *scan) lookup(p string, hops int) *detectors.Entry {
+func (s *scan) lookup(p string, hops int) *layers.Entry {
 	if hops > 16 {
 		return nil
 	}
-	n, ok := detectors.NormalizePath(p)
+	n, ok := layers.NormalizePath(p)
 	if !ok || n == "" {
 		return nil
 	}
@@ -237,9 +238,9 @@ func (s *scan) lookup(p string, hops int) *detectors.Entry {
 			}
 			continue // implicit or re-created parent directory
 		}
-		if e.Type == detectors.TypeSymlink || e.Type == detectors.TypeHardlink {
+		if e.Type == layers.TypeSymlink || e.Type == layers.TypeHardlink {
 			target := e.Linkname
-			if e.Type == detectors.TypeSymlink && !path.IsAbs(target) {
+			if e.Type == layers.TypeSymlink && !path.IsAbs(target) {
 				target = path.Join("/", path.Dir(cur), target)
 			}
 			rest := strings.Join(parts[i+1:], "/")

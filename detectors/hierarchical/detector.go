@@ -12,6 +12,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 const (
@@ -33,11 +35,11 @@ type Detector struct {
 }
 
 type options struct {
-	walk           []detectors.WalkOption
+	walk           []layers.WalkOption
 	threshold      float64
 	maxScriptBytes int64
 	maxFileBytes   int64 // the walker's file bound, also bounds inflated gzip members
-	cache          *detectors.LayerCache
+	cache          *layercache.Cache
 	// signals enabled (nil: all); signalErr is an unknown name given to
 	// WithSignals, reported by Scan.
 	signals   map[string]bool
@@ -51,7 +53,7 @@ type options struct {
 type Option func(*options)
 
 // WithWalkOptions passes limits to the image walker.
-func WithWalkOptions(opts ...detectors.WalkOption) Option {
+func WithWalkOptions(opts ...layers.WalkOption) Option {
 	return func(o *options) { o.walk = append(o.walk, opts...) }
 }
 
@@ -63,25 +65,25 @@ func WithThreshold(t float64) Option { return func(o *options) { o.threshold = t
 func WithMaxScriptBytes(n int64) Option { return func(o *options) { o.maxScriptBytes = n } }
 
 // WithLayerCache sets the cache of per-layer results (nil: no cache). The
-// default is a private in-memory cache with the detectors.NewLayerCache
+// default is a private in-memory cache with the layercache.New
 // defaults; pass one cache to several detectors or processes' scans to share
 // it. Cached layers are replayed without opening their blobs; verdicts are
 // identical to uncached scans.
-func WithLayerCache(c *detectors.LayerCache) Option { return func(o *options) { o.cache = c } }
+func WithLayerCache(c *layercache.Cache) Option { return func(o *options) { o.cache = c } }
 
 // WithCacheDir is WithLayerCache with a new cache that also keeps its records
 // in dir, so later processes skip layers this one analysed.
 func WithCacheDir(dir string) Option {
-	return func(o *options) { o.cache = detectors.NewLayerCache(detectors.CacheDir(dir)) }
+	return func(o *options) { o.cache = layercache.New(layercache.Dir(dir)) }
 }
 
 // New returns a hierarchical detector.
 func New(opts ...Option) *Detector {
-	o := options{threshold: Threshold, maxScriptBytes: DefaultMaxScriptBytes, cache: detectors.NewLayerCache()}
+	o := options{threshold: Threshold, maxScriptBytes: DefaultMaxScriptBytes, cache: layercache.New()}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	o.maxFileBytes = detectors.EffectiveMaxFileBytes(o.walk...)
+	o.maxFileBytes = layers.EffectiveMaxFileBytes(o.walk...)
 	return &Detector{opts: o}
 }
 
@@ -92,7 +94,7 @@ func (d *Detector) Version() string { return Version }
 
 // Cache returns the detector's layer cache (nil if disabled), e.g. for its
 // Stats.
-func (d *Detector) Cache() *detectors.LayerCache { return d.opts.cache }
+func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
@@ -117,7 +119,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 		return detectors.Verdict{}, ks.err
 	}
 	s, err := d.walk(ctx, img)
-	if errors.Is(err, detectors.ErrCacheRecord) {
+	if errors.Is(err, layers.ErrCacheRecord) {
 		// The walker dropped the bad record; this walk reads the layer.
 		s, err = d.walk(ctx, img)
 	}
@@ -135,12 +137,8 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 
 // walk runs stage 1: the walk with per-file analysis, replaying cached layers.
 func (d *Detector) walk(ctx context.Context, img v1.Image) (*scan, error) {
-	s := &scan{d: d, seen: map[string]bool{}, scripts: map[*detectors.Entry]scriptRuns{}}
-	opts := d.opts.walk
-	if d.opts.cache != nil {
-		opts = append(append([]detectors.WalkOption{}, opts...), detectors.WithLayerCache(d.opts.cache, d.analyzerKey()))
-	}
-	res, err := detectors.WalkAnalyzer(ctx, img, s, opts...)
+	s := &scan{d: d, seen: map[string]bool{}, scripts: map[*layers.Entry]scriptRuns{}}
+	res, err := layers.WalkAnalyzer(ctx, img, layercache.Wrap(d.opts.cache, d.analyzerKey(), s), d.opts.walk...)
 	if err != nil {
 		return nil, err
 	}
@@ -151,26 +149,26 @@ func (d *Detector) walk(ctx context.Context, img v1.Image) (*scan, error) {
 // scan is the state of one Scan call.
 type scan struct {
 	d        *Detector
-	res      *detectors.Result
+	res      *layers.Result
 	findings []pending
 	seen     map[string]bool
 	warnings []string
 	// scripts holds, per file version, the programs a shell script runs
 	// (from its cached per-file result), for the ENTRYPOINT -> script ->
 	// program chain.
-	scripts map[*detectors.Entry]scriptRuns
+	scripts map[*layers.Entry]scriptRuns
 }
 
 // pending is a finding whose file may still be hidden by a later layer; the
 // entry pointer is resolved once the walk is over.
 type pending struct {
 	f     detectors.Finding
-	entry *detectors.Entry
+	entry *layers.Entry
 }
 
 // add records a finding unless its rule's signal is switched off, so nothing
 // downstream (correlation, scoring, blame) ever sees disabled evidence.
-func (s *scan) add(rule string, layer int, path, createdBy string, entry *detectors.Entry, evidence string) {
+func (s *scan) add(rule string, layer int, path, createdBy string, entry *layers.Entry, evidence string) {
 	r, ok := ruleByID[rule]
 	if !ok {
 		panic("hierarchical: unknown rule " + rule)
@@ -198,7 +196,7 @@ func (s *scan) reportIssues() {
 		switch {
 		case is.Limit():
 			s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
-		case is.Kind == detectors.IssuePathEscape:
+		case is.Kind == layers.IssuePathEscape:
 			// A crafted entry, and content the walker refused to read:
 			// never pass it as clean.
 			s.add(RulePathEscape, is.Layer, is.Path, "", nil, is.Detail)

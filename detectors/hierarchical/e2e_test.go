@@ -15,6 +15,7 @@ import (
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 const paperEntrypoint = `ENTRYPOINT ["/bin/minerd" "-a" "cryptonight" "-o" "stratum+tcp://xmr.pool.minergate.com:45560" "-u" "trudly@outlook.com" "-p" "x" "-t" "1"]`
@@ -266,11 +267,11 @@ func TestIncomplete(t *testing.T) {
 		want detectors.Decision
 	}{
 		{"benign, fully scanned", benign, nil, detectors.Clean},
-		{"benign, file limit", benign, []hierarchical.Option{hierarchical.WithWalkOptions(detectors.WithMaxFileBytes(4096))}, detectors.Incomplete},
-		{"benign, total limit", benign, []hierarchical.Option{hierarchical.WithWalkOptions(detectors.WithMaxTotalBytes(1024))}, detectors.Incomplete},
+		{"benign, file limit", benign, []hierarchical.Option{hierarchical.WithWalkOptions(layers.WithMaxFileBytes(4096))}, detectors.Incomplete},
+		{"benign, total limit", benign, []hierarchical.Option{hierarchical.WithWalkOptions(layers.WithMaxTotalBytes(1024))}, detectors.Incomplete},
 		{"benign, script limit", dt.Image(t, v1.Config{}, dt.Run("x", dt.Exec("run.sh", "#!/bin/sh\necho "+string(repeat('a', 3000))+"\n"))),
 			[]hierarchical.Option{hierarchical.WithMaxScriptBytes(1024)}, detectors.Incomplete},
-		{"malicious stays malicious under limits", malicious, []hierarchical.Option{hierarchical.WithWalkOptions(detectors.WithMaxFileBytes(4096))}, detectors.Malicious},
+		{"malicious stays malicious under limits", malicious, []hierarchical.Option{hierarchical.WithWalkOptions(layers.WithMaxFileBytes(4096))}, detectors.Malicious},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

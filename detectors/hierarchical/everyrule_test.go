@@ -12,10 +12,9 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // everyRuleRow is one image scanned for one rule: fire says whether the
@@ -151,7 +150,7 @@ static bool stratum_authorize(struct stratum_ctx *sctx, const char *user, const 
 func everyRuleRows() []everyRuleRow {
 	const R = true  // the rule must fire
 	const Q = false // the rule must stay quiet
-	limits := func(o ...detectors.WalkOption) func(*testing.T) []hierarchical.Option {
+	limits := func(o ...layers.WalkOption) func(*testing.T) []hierarchical.Option {
 		return func(*testing.T) []hierarchical.Option {
 			return []hierarchical.Option{hierarchical.WithWalkOptions(o...)}
 		}
@@ -563,10 +562,10 @@ func everyRuleRows() []everyRuleRow {
 		// ---- not scanned ----
 		{hierarchical.RuleNotScanned, R, "/bin/ls over a 4 KiB file limit", func(t *testing.T) v1.Image {
 			return erRun(t, "apt-get install -y coreutils", dt.Exec("usr/bin/ls", machineFile(t, "/bin/ls")))
-		}, limits(detectors.WithMaxFileBytes(4096)), ""},
+		}, limits(layers.WithMaxFileBytes(4096)), ""},
 		{hierarchical.RuleNotScanned, R, "more entries than the entry limit", func(t *testing.T) v1.Image {
 			return erRun(t, "true", dt.Text("etc/a", "a\n"), dt.Text("etc/b", "b\n"), dt.Text("etc/c", "c\n"))
-		}, limits(detectors.WithMaxEntries(2)), ""},
+		}, limits(layers.WithMaxEntries(2)), ""},
 		{hierarchical.RuleNotScanned, R, "tar entry escaping the root", func(t *testing.T) v1.Image {
 			return erOne(t, "COPY . / # buildkit", dt.Text("../evil", "x"))
 		}, nil, ""},
@@ -575,7 +574,7 @@ func everyRuleRows() []everyRuleRow {
 		}, nil, ""},
 		{hierarchical.RuleNotScanned, Q, "small files under a 4 KiB file limit and 3 entries", func(t *testing.T) v1.Image {
 			return erRun(t, "true", dt.Text("etc/a", "a\n"), dt.Text("etc/b", "b\n"), dt.Exec("usr/local/bin/docker-php-entrypoint", erDockerPHPEntrypoint))
-		}, limits(detectors.WithMaxFileBytes(4096), detectors.WithMaxEntries(3)), ""},
+		}, limits(layers.WithMaxFileBytes(4096), layers.WithMaxEntries(3)), ""},
 
 		{hierarchical.RuleScriptTooLarge, R, "3 KiB script over a 1 KiB script limit", func(t *testing.T) v1.Image {
 			return erRun(t, "true", dt.Exec("usr/local/bin/setup.sh", erBigScript(3000)))

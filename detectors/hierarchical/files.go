@@ -12,8 +12,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
-
-	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // fileKind decides which analysers read a file.
@@ -65,8 +64,8 @@ func (d *Detector) fileOpts() fileOpts {
 }
 
 // AnalyzeFile analyses one regular file while its layer streams by
-// (detectors.FileAnalyzer).
-func (s *scan) AnalyzeFile(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) ([]byte, error) {
+// (layers.FileAnalyzer).
+func (s *scan) AnalyzeFile(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
 	fr, err := analyzeFile(e, r, s.d.fileOpts())
 	if err != nil {
 		return nil, err
@@ -76,7 +75,7 @@ func (s *scan) AnalyzeFile(l *detectors.LayerInfo, e *detectors.Entry, r io.Read
 }
 
 // ReplayFile adds the findings of a file of a cached layer.
-func (s *scan) ReplayFile(l *detectors.LayerInfo, e *detectors.Entry, result []byte) error {
+func (s *scan) ReplayFile(l *layers.LayerInfo, e *layers.Entry, result []byte) error {
 	fr, err := decodeFileResult(result)
 	if err != nil {
 		return err
@@ -90,7 +89,7 @@ func (s *scan) ReplayFile(l *detectors.LayerInfo, e *detectors.Entry, result []b
 // result: the same layer can be added by different steps in other images.
 // Known-sample matches depend on the detector's sample set, so they are
 // made here too, never cached.
-func (s *scan) addFile(l *detectors.LayerInfo, e *detectors.Entry, fr fileResult) {
+func (s *scan) addFile(l *layers.LayerInfo, e *layers.Entry, fr fileResult) {
 	add := func(rule, ev string) { s.add(rule, l.Index, e.Path, "", e, ev) }
 	if fr.minerBinary != "" {
 		add(RuleMinerBinary, fr.minerBinary)
@@ -126,7 +125,7 @@ type source struct {
 }
 
 // analyzeFile reads one file and returns what its content shows.
-func analyzeFile(e *detectors.Entry, r io.Reader, o fileOpts) (fileResult, error) {
+func analyzeFile(e *layers.Entry, r io.Reader, o fileOpts) (fileResult, error) {
 	return analyzeStream(source{path: e.Path, shown: e.Path, exec: e.Executable(), mode: e.Mode, size: e.Size}, r, o)
 }
 
@@ -413,7 +412,7 @@ func (fr fileResult) encode() []byte {
 func decodeFileResult(b []byte) (fileResult, error) {
 	var fr fileResult
 	bad := func(why string) (fileResult, error) {
-		return fileResult{}, fmt.Errorf("%w: hierarchical file result: %s", detectors.ErrCacheRecord, why)
+		return fileResult{}, fmt.Errorf("%w: hierarchical file result: %s", layers.ErrCacheRecord, why)
 	}
 	next := func() (uint64, bool) {
 		v, n := binary.Uvarint(b)
@@ -543,7 +542,7 @@ func elfDesc(b []byte) string {
 func (s *scan) scanLinks() {
 	for _, p := range s.res.Paths() {
 		for _, e := range s.res.Files[p].Versions() {
-			if (e.Type == detectors.TypeSymlink || e.Type == detectors.TypeHardlink) && isMinerName(path.Base(e.Path)) {
+			if (e.Type == layers.TypeSymlink || e.Type == layers.TypeHardlink) && isMinerName(path.Base(e.Path)) {
 				s.add(RuleMinerBinary, e.Layer, e.Path, "", e, fmt.Sprintf("%s %s -> %s", e.Type, e.Path, e.Linkname))
 			}
 		}

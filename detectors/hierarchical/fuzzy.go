@@ -16,8 +16,7 @@ import (
 
 	"github.com/glaslos/tlsh"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // Fuzzy hashes (the hash signal). Stage 1 computes the TLSH and sha256 of
@@ -369,7 +368,7 @@ func (k *knownSet) match(d fileDigest) (sample KnownSample, dist int, exact, ok 
 }
 
 // addKnownMatches adds fuzzy-hash-match findings for a file's digests.
-func (s *scan) addKnownMatches(l *detectors.LayerInfo, e *detectors.Entry, fr fileResult) {
+func (s *scan) addKnownMatches(l *layers.LayerInfo, e *layers.Entry, fr fileResult) {
 	ks := s.d.opts.known
 	if ks.len() == 0 || !s.d.opts.signalOn(SignalHash) {
 		return
@@ -402,13 +401,13 @@ func (s *scan) addKnownMatches(l *detectors.LayerInfo, e *detectors.Entry, fr fi
 // directory are skipped (git's hook samples are the same in every clone).
 // Files are read up to the walker's default file bound, as a scan reads
 // them. Samples are deduplicated by sha256.
-func LearnKnownSamples(ctx context.Context, img v1.Image, layers []int) ([]KnownSample, error) {
+func LearnKnownSamples(ctx context.Context, img v1.Image, malicious []int) ([]KnownSample, error) {
 	n, err := img.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("hierarchical: learn known samples: %w", err)
 	}
 	want := map[int]bool{}
-	for _, l := range layers {
+	for _, l := range malicious {
 		if l < 0 || l >= len(n) {
 			return nil, fmt.Errorf("hierarchical: learn known samples: layer %d out of range (image has %d)", l, len(n))
 		}
@@ -416,8 +415,8 @@ func LearnKnownSamples(ctx context.Context, img v1.Image, layers []int) ([]Known
 	}
 	var out []KnownSample
 	seen := map[string]bool{}
-	fo := fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: detectors.DefaultMaxFileBytes}
-	visit := func(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
+	fo := fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: layers.DefaultMaxFileBytes}
+	visit := func(l *layers.LayerInfo, e *layers.Entry, r io.Reader) error {
 		if !want[l.Index] || inGitDir(e.Path) {
 			return nil
 		}
@@ -439,7 +438,7 @@ func LearnKnownSamples(ctx context.Context, img v1.Image, layers []int) ([]Known
 		}
 		return nil
 	}
-	res, err := detectors.Walk(ctx, img, visit)
+	res, err := layers.Walk(ctx, img, visit)
 	if err != nil {
 		return nil, fmt.Errorf("hierarchical: learn known samples: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 // learnFrom learns the known samples of the paper-like image's malicious
@@ -223,7 +224,7 @@ func TestKnownSamplesNotInCacheKey(t *testing.T) {
 	ks, minerELF := learnFrom(t)
 	img := dt.Image(t, v1.Config{Cmd: []string{"/usr/lib/.x/kthreadd"}},
 		dt.Step{CreatedBy: "COPY x / # buildkit", Files: []dt.File{dt.Exec("usr/lib/.x/kthreadd", padRandom(minerELF, 512, 7))}})
-	c := detectors.NewLayerCache()
+	c := layercache.New()
 	for _, set := range [][]hierarchical.KnownSample{nil, ks, ks[:1], nil} {
 		cold, err := hierarchical.New(hierarchical.WithLayerCache(nil), hierarchical.WithKnownSamples(set)).Scan(ctx, img)
 		if err != nil {

@@ -5,13 +5,12 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"github.com/strata-sec/strata/internal/layers"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/strata-sec/strata/detectors"
 )
 
 const testWallet = "44vjAVKLTFc7jxTv5ij1ifCv2YCFe3bpTgcRyR6uKg84iyFhrCesstmWNUppRCrxCsMorTP8QKxMrD3QfgQ41zsqMgPaXY5"
@@ -157,7 +156,7 @@ func TestGzipDocsOfThisMachine(t *testing.T) {
 // TestGzipBomb: inflation stops at the bound and says so.
 func TestGzipBomb(t *testing.T) {
 	b := gz(t, "", append([]byte("#!/bin/sh\n"), bytes.Repeat([]byte("# padding\n"), 1<<20)...)) // 10 MiB of text
-	e := &detectors.Entry{Path: "opt/run.sh.gz", Type: detectors.TypeFile, Mode: 0o644, Size: int64(len(b))}
+	e := &layers.Entry{Path: "opt/run.sh.gz", Type: layers.TypeFile, Mode: 0o644, Size: int64(len(b))}
 	fr, err := analyzeFile(e, bytes.NewReader(b), fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: 4 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +170,7 @@ func TestGzipBomb(t *testing.T) {
 	// were never inflated before, and a benign image must not turn
 	// incomplete for a compressed log.
 	log := gz(t, "", bytes.Repeat([]byte("127.0.0.1 - - GET /index.html 200\n"), 1<<18))
-	e = &detectors.Entry{Path: "var/log/nginx/access.log.1.gz", Type: detectors.TypeFile, Mode: 0o644, Size: int64(len(log))}
+	e = &layers.Entry{Path: "var/log/nginx/access.log.1.gz", Type: layers.TypeFile, Mode: 0o644, Size: int64(len(log))}
 	if fr, err = analyzeFile(e, bytes.NewReader(log), fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: 4 << 20}); err != nil || len(fr.hits) > 0 {
 		t.Errorf("compressed log: %+v, %v", fr.hits, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 func TestAllSignals(t *testing.T) {
@@ -197,7 +198,7 @@ func TestSignalsShareTheCache(t *testing.T) {
 		settings = append(settings, []string{s}, rest)
 	}
 	for name, img := range imgs {
-		c := detectors.NewLayerCache()
+		c := layercache.New()
 		if _, err := hierarchical.New(hierarchical.WithLayerCache(c)).Scan(ctx, img); err != nil {
 			t.Fatal(err)
 		}

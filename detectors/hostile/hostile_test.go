@@ -22,6 +22,7 @@ import (
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // miner is content the hierarchical detector calls malicious on its own
@@ -174,13 +175,13 @@ type tcase struct {
 	name  string
 	check string // what the case checks
 	img   func(t *testing.T) v1.Image
-	opts  []detectors.WalkOption
+	opts  []layers.WalkOption
 	// Exactly one of wantErr or want* describes the outcome.
-	wantErr      string                // substring of the scan error
-	wantIssues   []detectors.IssueKind // issue kinds that must be reported
-	wantDecision detectors.Decision    // "" = anything but clean when content went unscanned
-	wantPaths    []string              // paths that must be in the final view
-	wantAbsent   []string              // paths that must not be
+	wantErr      string             // substring of the scan error
+	wantIssues   []layers.IssueKind // issue kinds that must be reported
+	wantDecision detectors.Decision // "" = anything but clean when content went unscanned
+	wantPaths    []string           // paths that must be in the final view
+	wantAbsent   []string           // paths that must not be
 }
 
 func one(t *testing.T, b dt.Blob) v1.Image { return dt.RawImage(t, v1.ConfigFile{}, b) }
@@ -198,44 +199,44 @@ func cases() []tcase {
 				tw.Write(make([]byte, 4096)) // stream ends here
 				return one(t, dt.Blob{Data: gz(t, buf.Bytes()), DiffID: dt.Hash(nil)})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerTruncated}},
+			wantIssues: []layers.IssueKind{layers.IssueLayerTruncated}},
 		{name: "tar-bomb-layer-bytes", check: "a highly compressible layer larger than MaxLayerUncompressedBytes is cut",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: zeroBomb(t, 48<<20), DiffID: dt.Hash(nil)})
 			},
-			opts:       []detectors.WalkOption{detectors.WithMaxLayerUncompressedBytes(8 << 20), detectors.WithMaxCompressionRatio(0, 0)},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerBytesLimit}},
+			opts:       []layers.WalkOption{layers.WithMaxLayerUncompressedBytes(8 << 20), layers.WithMaxCompressionRatio(0, 0)},
+			wantIssues: []layers.IssueKind{layers.IssueLayerBytesLimit}},
 		{name: "gzip-bomb-ratio-default", check: "the default compression-ratio limit stops a ~1000:1 gzip bomb while streaming",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: zeroBomb(t, 160<<20), DiffID: dt.Hash(nil)})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueRatioLimit}},
+			wantIssues: []layers.IssueKind{layers.IssueRatioLimit}},
 		{name: "compressed-size-declared", check: "a descriptor over MaxLayerBytes is refused before the blob is opened (the blob is missing)",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, files(t, miner)), Size: 5 << 30, Missing: true})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerSizeLimit}},
+			wantIssues: []layers.IssueKind{layers.IssueLayerSizeLimit}},
 		{name: "compressed-size-streamed", check: "a blob longer than MaxLayerBytes is cut while streaming even if the descriptor lies",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, append(files(t, dt.Text("a", "a")), randomBytes(64<<10)...)), Size: 100})
 			},
-			opts:       []detectors.WalkOption{detectors.WithMaxLayerBytes(1000)},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerSizeLimit}},
+			opts:       []layers.WalkOption{layers.WithMaxLayerBytes(1000)},
+			wantIssues: []layers.IssueKind{layers.IssueLayerSizeLimit}},
 		{name: "million-files-lowered-limit", check: "entries beyond MaxEntries are not applied and reported",
 			img:        func(t *testing.T) v1.Image { return one(t, dt.Blob{Data: gz(t, manyFiles(t, 5000))}) },
-			opts:       []detectors.WalkOption{detectors.WithMaxEntries(1000)},
-			wantIssues: []detectors.IssueKind{detectors.IssueEntryLimit},
+			opts:       []layers.WalkOption{layers.WithMaxEntries(1000)},
+			wantIssues: []layers.IssueKind{layers.IssueEntryLimit},
 			wantAbsent: []string{"d/f0004999"}},
 		{name: "million-files-default-scaled", check: "the default entry limit scaled down 1024x behaves like the default",
 			img: func(t *testing.T) v1.Image {
-				return one(t, dt.Blob{Data: gz(t, manyFiles(t, detectors.DefaultMaxEntries/1024+1))})
+				return one(t, dt.Blob{Data: gz(t, manyFiles(t, layers.DefaultMaxEntries/1024+1))})
 			},
-			opts:       []detectors.WalkOption{detectors.WithMaxEntries(detectors.DefaultMaxEntries / 1024)},
-			wantIssues: []detectors.IssueKind{detectors.IssueEntryLimit}},
+			opts:       []layers.WalkOption{layers.WithMaxEntries(layers.DefaultMaxEntries / 1024)},
+			wantIssues: []layers.IssueKind{layers.IssueEntryLimit}},
 		{name: "huge-sparse-file", check: "a 1 TiB sparse file is read up to MaxFileBytes only and reported",
 			img:        func(t *testing.T) v1.Image { return one(t, dt.Blob{Data: gz(t, sparseTar(t, 1<<40))}) },
-			opts:       []detectors.WalkOption{detectors.WithMaxFileBytes(1 << 20)},
-			wantIssues: []detectors.IssueKind{detectors.IssueFileLimit},
+			opts:       []layers.WalkOption{layers.WithMaxFileBytes(1 << 20)},
+			wantIssues: []layers.IssueKind{layers.IssueFileLimit},
 			wantPaths:  []string{"sparse"}},
 		{name: "dotdot-traversal", check: "../ entries are skipped and reported as not scanned (never clean), nothing is written to the host",
 			img: func(t *testing.T) v1.Image {
@@ -244,7 +245,7 @@ func cases() []tcase {
 					entry{hdr: tar.Header{Name: "a/../../escape"}, body: []byte("x")},
 					entry{hdr: tar.Header{Name: "ok"}, body: []byte("x")}))})
 			},
-			wantIssues:   []detectors.IssueKind{detectors.IssuePathEscape, detectors.IssuePathEscape},
+			wantIssues:   []layers.IssueKind{layers.IssuePathEscape, layers.IssuePathEscape},
 			wantDecision: detectors.Incomplete, // their content was refused, so "clean" cannot be claimed
 			wantPaths:    []string{"ok"}},
 		{name: "absolute-paths", check: "/abs names are taken relative to the layer root",
@@ -267,7 +268,7 @@ func cases() []tcase {
 				return one(t, dt.Blob{Data: gz(t, files(t, dt.Hardlink("out", "../../etc/passwd"), dt.Hardlink("gone", "no/such"),
 					dt.Hardlink("h1", "h2"), dt.Hardlink("h2", "h1")))})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssuePathEscape},
+			wantIssues: []layers.IssueKind{layers.IssuePathEscape},
 			wantPaths:  []string{"out", "gone", "h1", "h2"}},
 		{name: "duplicate-entries", check: "a path written twice in one layer keeps both versions and both are scanned",
 			img: func(t *testing.T) v1.Image {
@@ -279,7 +280,7 @@ func cases() []tcase {
 				b := gz(t, files(t, dt.Text("first", "1"), dt.Text("second", string(randomBytes(256<<10)))))
 				return one(t, dt.Blob{Data: cut(b, len(b)/2)})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerTruncated},
+			wantIssues: []layers.IssueKind{layers.IssueLayerTruncated},
 			wantPaths:  []string{"first"}},
 		{name: "truncated-gzip-before-first-entry", check: "gzip cut inside the first header: the layer cannot be read at all, an error",
 			img: func(t *testing.T) v1.Image {
@@ -292,13 +293,13 @@ func cases() []tcase {
 				b := files(t, dt.Text("first", "1"), dt.Text("second", string(randomBytes(8192))))
 				return one(t, dt.Blob{Data: cut(b, len(b)-4000), MediaType: types.OCIUncompressedLayer})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerTruncated}},
+			wantIssues: []layers.IssueKind{layers.IssueLayerTruncated}},
 		{name: "truncated-tar-at-entry-boundary", check: "a tar without its end-of-archive marker is incomplete, not complete",
 			img: func(t *testing.T) v1.Image {
 				b := files(t, dt.Text("first", "1"))
 				return one(t, dt.Blob{Data: cut(b, len(b)-1024), MediaType: types.OCIUncompressedLayer})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerTruncated}},
+			wantIssues: []layers.IssueKind{layers.IssueLayerTruncated}},
 		{name: "corrupt-gzip-header", check: "gzip magic followed by garbage is an error naming the layer",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: append([]byte{0x1f, 0x8b, 0x99, 0xff}, randomBytes(100)...)})
@@ -310,17 +311,17 @@ func cases() []tcase {
 				b[len(b)-8] ^= 0xff // CRC32
 				return one(t, dt.Blob{Data: b})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueDigestMismatch}},
+			wantIssues: []layers.IssueKind{layers.IssueDigestMismatch}},
 		{name: "wrong-layer-digest", check: "a blob that does not hash to the manifest digest is a digest-mismatch issue",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, files(t, dt.Text("a", "a"))), Digest: dt.Hash([]byte("something else"))})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueDigestMismatch}},
+			wantIssues: []layers.IssueKind{layers.IssueDigestMismatch}},
 		{name: "wrong-diffid", check: "content that does not hash to the config's diffID is a digest-mismatch issue",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, files(t, dt.Text("a", "a"))), DiffID: dt.Hash([]byte("other"))})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueDigestMismatch}},
+			wantIssues: []layers.IssueKind{layers.IssueDigestMismatch}},
 		{name: "missing-blob", check: "a manifest naming a blob that is not there is an error",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, files(t, dt.Text("a", "a"))), Missing: true})
@@ -331,13 +332,13 @@ func cases() []tcase {
 				hs := append(history(100000), v1.History{CreatedBy: "RUN x # buildkit"})
 				return dt.RawImage(t, v1.ConfigFile{History: hs}, dt.Blob{Data: gz(t, files(t, dt.Text("a", "a")))})
 			},
-			opts:       []detectors.WalkOption{detectors.WithMaxConfigBytes(32 << 20)},
-			wantIssues: []detectors.IssueKind{detectors.IssueHistoryLimit}},
+			opts:       []layers.WalkOption{layers.WithMaxConfigBytes(32 << 20)},
+			wantIssues: []layers.IssueKind{layers.IssueHistoryLimit}},
 		{name: "config-too-large", check: "a config over MaxConfigBytes is an error",
 			img: func(t *testing.T) v1.Image {
 				return dt.RawImage(t, v1.ConfigFile{History: history(1000)}, dt.Blob{Data: gz(t, files(t, dt.Text("a", "a")))})
 			},
-			opts:    []detectors.WalkOption{detectors.WithMaxConfigBytes(1000)},
+			opts:    []layers.WalkOption{layers.WithMaxConfigBytes(1000)},
 			wantErr: "more than the 1000"},
 		{name: "non-utf8-names", check: "names that are not UTF-8 are scanned like any other",
 			img: func(t *testing.T) v1.Image {
@@ -352,7 +353,7 @@ func cases() []tcase {
 					dt.Blob{Data: gz(t, rawTar(t, entry{hdr: tar.Header{Name: ".wh.."}}, entry{hdr: tar.Header{Name: "usr/local/.wh..."}},
 						entry{hdr: tar.Header{Name: ".wh."}})), MediaType: types.OCILayer})
 			},
-			wantIssues:   []detectors.IssueKind{detectors.IssuePathEscape},
+			wantIssues:   []layers.IssueKind{layers.IssuePathEscape},
 			wantDecision: detectors.Malicious},
 		{name: "opaque-root", check: "an opaque marker at the root hides every lower entry, which is still scanned",
 			img: func(t *testing.T) v1.Image {
@@ -368,7 +369,7 @@ func cases() []tcase {
 					dt.Blob{Data: gz(t, rawTar(t, entry{hdr: tar.Header{Name: "../.wh.usr"}}, entry{hdr: tar.Header{Name: "x/../../.wh.usr"}},
 						entry{hdr: tar.Header{Name: ".wh.../usr"}})), MediaType: types.OCILayer})
 			},
-			wantIssues:   []detectors.IssueKind{detectors.IssuePathEscape},
+			wantIssues:   []layers.IssueKind{layers.IssuePathEscape},
 			wantDecision: detectors.Malicious},
 		{name: "devices-and-fifos", check: "char/block devices and fifos are recorded, never read",
 			img: func(t *testing.T) v1.Image {
@@ -383,7 +384,7 @@ func cases() []tcase {
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, rawTar(t, entry{hdr: tar.Header{Name: strings.Repeat("n", 10<<10)}, body: []byte("x")}))})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssuePathLimit}},
+			wantIssues: []layers.IssueKind{layers.IssuePathLimit}},
 		{name: "depth-10000", check: "a path 10,000 directories deep is skipped and reported, quickly",
 			img: func(t *testing.T) v1.Image {
 				var es []entry
@@ -397,13 +398,13 @@ func cases() []tcase {
 				es = append(es, entry{hdr: tar.Header{Name: p}, body: []byte("x")})
 				return one(t, dt.Blob{Data: gz(t, rawTar(t, es...))})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssuePathLimit},
+			wantIssues: []layers.IssueKind{layers.IssuePathLimit},
 			wantPaths:  []string{"a"}},
 		{name: "depth-over-limit-short-name", check: "depth is limited independently of length",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, rawTar(t, entry{hdr: tar.Header{Name: strings.Repeat("a/", 300) + "f"}, body: []byte("x")}))})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssuePathLimit}},
+			wantIssues: []layers.IssueKind{layers.IssuePathLimit}},
 		{name: "zstd-valid", check: "zstd layers are supported and scanned",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: dt.Zstd(t, files(t, miner)), MediaType: types.OCILayerZStd})
@@ -414,7 +415,7 @@ func cases() []tcase {
 				b := dt.Zstd(t, files(t, dt.Text("first", "1"), dt.Text("second", string(randomBytes(256<<10)))))
 				return one(t, dt.Blob{Data: cut(b, len(b)/2), MediaType: types.OCILayerZStd})
 			},
-			wantIssues: []detectors.IssueKind{detectors.IssueLayerTruncated}},
+			wantIssues: []layers.IssueKind{layers.IssueLayerTruncated}},
 		{name: "empty-blob", check: "a zero-byte layer is an empty layer: complete and clean",
 			img:          func(t *testing.T) v1.Image { return one(t, dt.Blob{Data: nil, MediaType: types.OCIUncompressedLayer}) },
 			wantDecision: detectors.Clean},
@@ -435,7 +436,7 @@ func cases() []tcase {
 }
 
 // readAll is a visitor that reads everything the walker lets it.
-func readAll(_ *detectors.LayerInfo, _ *detectors.Entry, r io.Reader) error {
+func readAll(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
 	_, err := io.Copy(io.Discard, r)
 	return err
 }
@@ -450,7 +451,7 @@ func TestHostileImages(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 
-			res, werr := detectors.Walk(ctx, img, readAll, tc.opts...)
+			res, werr := layers.Walk(ctx, img, readAll, tc.opts...)
 			d := hierarchical.New(hierarchical.WithLayerCache(nil), hierarchical.WithWalkOptions(tc.opts...))
 			v, serr := d.Scan(ctx, img)
 			if el := time.Since(start); el > 30*time.Second {
@@ -468,11 +469,11 @@ func TestHostileImages(t *testing.T) {
 			if werr != nil || serr != nil {
 				t.Fatalf("walk error %v, scan error %v", werr, serr)
 			}
-			kinds := map[detectors.IssueKind]int{}
+			kinds := map[layers.IssueKind]int{}
 			for _, is := range res.Issues {
 				kinds[is.Kind]++
 			}
-			want := map[detectors.IssueKind]int{}
+			want := map[layers.IssueKind]int{}
 			for _, k := range tc.wantIssues {
 				want[k]++
 			}
@@ -486,7 +487,7 @@ func TestHostileImages(t *testing.T) {
 			// file the analyzer wants (the detector skips binaries after 8 KiB),
 			// so only the detector's own not-scanned findings count for them.
 			for _, is := range res.NotScanned() {
-				if is.Kind != detectors.IssueFileLimit && v.Decision == detectors.Clean {
+				if is.Kind != layers.IssueFileLimit && v.Decision == detectors.Clean {
 					t.Errorf("verdict clean although %v was not scanned", is)
 				}
 			}

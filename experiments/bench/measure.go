@@ -16,9 +16,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/baselines/multiengine"
-	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 // timeIt runs f after a GC, so one measurement's garbage is not collected
@@ -32,12 +33,12 @@ func timeIt(f func() error) (int64, error) {
 
 func benchImage(ctx context.Context, ref string, t imageref.Target, count int, engines bool, stderr io.Writer) (Image, error) {
 	img := t.Image
-	layers, err := img.Layers()
+	imgLayers, err := img.Layers()
 	if err != nil {
 		return Image{}, err
 	}
-	bi := Image{Ref: ref, Target: t.Name, Layers: len(layers)}
-	drain := func(_ *detectors.LayerInfo, _ *detectors.Entry, r io.Reader) error {
+	bi := Image{Ref: ref, Target: t.Name, Layers: len(imgLayers)}
+	drain := func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
 	}
@@ -46,9 +47,9 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 	cold := Measurement{Name: measureCold}
 	warm := Measurement{Name: measureWarm}
 	for range count {
-		var res *detectors.Result
+		var res *layers.Result
 		ns, err := timeIt(func() (err error) {
-			res, err = detectors.Walk(ctx, img, drain)
+			res, err = layers.Walk(ctx, img, drain)
 			return err
 		})
 		if err != nil {
@@ -57,7 +58,7 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 		bi.Bytes = res.Bytes
 		floor.RunsNS = append(floor.RunsNS, ns)
 
-		d := hierarchical.New(hierarchical.WithLayerCache(detectors.NewLayerCache()))
+		d := hierarchical.New(hierarchical.WithLayerCache(layercache.New()))
 		ns, err = timeIt(func() error { _, err := d.Scan(ctx, img); return err })
 		if err != nil {
 			return bi, fmt.Errorf("cold scan: %w", err)
@@ -80,7 +81,7 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 	bi.Measurements = append(bi.Measurements, floor, cold, warm)
 
 	if engines {
-		ms, note, err := benchEngines(ctx, img, len(layers), count)
+		ms, note, err := benchEngines(ctx, img, len(imgLayers), count)
 		if err != nil {
 			return bi, err
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // Issue classes.
@@ -36,13 +37,13 @@ type Issue struct {
 // hard-link targets), plus the names a diffID check and link checks use.
 // Until detectors decide Invalid themselves, Decide derives it from these.
 var integrityKinds = map[string]bool{
-	string(detectors.IssueLayerTruncated): true,
-	string(detectors.IssueDigestMismatch): true,
-	string(detectors.IssuePathEscape):     true,
-	"diffid-mismatch":                     true,
-	"link-escape":                         true,
-	"symlink-escape":                      true,
-	"hardlink-escape":                     true,
+	string(layers.IssueLayerTruncated): true,
+	string(layers.IssueDigestMismatch): true,
+	string(layers.IssuePathEscape):     true,
+	"diffid-mismatch":                  true,
+	"link-escape":                      true,
+	"symlink-escape":                   true,
+	"hardlink-escape":                  true,
 }
 
 // genericNotScannedRule is the rule detectors use for every walker issue,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // Schema versions the JSON output; bump it with any incompatible change and
@@ -123,15 +124,13 @@ func ScanTarget(ctx context.Context, det detectors.Detector, t imageref.Target) 
 func FromVerdict(name, platform, manifestDigest string, m *v1.Manifest, cf *v1.ConfigFile, v detectors.Verdict) Target {
 	st := Target{Name: name, Platform: platform, ManifestDigest: manifestDigest, BlamedLayers: []int{},
 		Layers: []Layer{}, ConfigFindings: []Finding{}, ConfigIssues: []Issue{}}
-	createdBy := layerCreatedBy(cf.History)
+	al := layers.Align(cf.History, len(m.Layers))
 	for i, l := range m.Layers {
 		sl := Layer{Index: i, Digest: l.Digest.String(), Size: l.Size, Findings: []Finding{}, Issues: []Issue{}}
 		if i < len(cf.RootFS.DiffIDs) {
 			sl.DiffID = cf.RootFS.DiffIDs[i].String()
 		}
-		if i < len(createdBy) {
-			sl.CreatedBy = createdBy[i]
-		}
+		sl.CreatedBy = al.CreatedBy(i)
 		st.Layers = append(st.Layers, sl)
 	}
 	st.Score, st.Threshold = v.Score, v.Threshold
@@ -170,19 +169,6 @@ func (t Target) issues() []Issue {
 		out = append(out, l.Issues...)
 	}
 	return append(out, t.ConfigIssues...)
-}
-
-// layerCreatedBy aligns history with layers: non-empty entries map 1:1 to
-// layers, bottom up, as the walker does. A copy: the walker's alignment is
-// becoming one exported function, which this should call once it exists.
-func layerCreatedBy(h []v1.History) []string {
-	var out []string
-	for _, e := range h {
-		if !e.EmptyLayer {
-			out = append(out, e.CreatedBy)
-		}
-	}
-	return out
 }
 
 // sortFindings orders findings strongest first, then by rule, path and

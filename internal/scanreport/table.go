@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // WriteTable renders the human view: per target a header and the layers
@@ -95,7 +96,7 @@ func displayCreatedBy(s string) string {
 	if s == "" {
 		return "-"
 	}
-	if st := detectors.ParseCreatedBy(s); st.Instruction != "" {
+	if st := layers.ParseCreatedBy(s); st.Instruction != "" {
 		return st.Instruction + " " + st.Args
 	}
 	return s

@@ -1,4 +1,4 @@
-package detectors
+package layercache
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"sync"
 )
 
-// LayerCache keeps layer records (see record.go) by content: the key is the
+// Cache keeps layer records (see record.go) by content: the key is the
 // layer's diffID, the walk options that change what a layer yields
 // (MaxFileBytes, MaxEntries) and the analyzer's own key (name, version,
 // options, data). It holds records in memory, least recently used first out,
@@ -26,14 +26,16 @@ import (
 // A record is only stored after the walk read the layer completely within
 // the limits and the uncompressed stream hashed to the diffID the config
 // claims, so an image cannot plant a record under another layer's diffID.
-type LayerCache struct {
-	opts cacheOptions
+type Cache struct {
+	opts options
 
 	mu    sync.Mutex
 	lru   *list.List // of *cacheItem, front = most recent
 	items map[string]*list.Element
 	bytes int64
-	stats CacheStats
+	stats Stats
+	// inflight are the keys a walk is recording right now.
+	inflight map[string]chan struct{}
 }
 
 type cacheItem struct {
@@ -41,9 +43,9 @@ type cacheItem struct {
 	record []byte
 }
 
-// CacheStats counts what a LayerCache did; DiskErrors are not fatal (a record
+// Stats counts what a Cache did; DiskErrors are not fatal (a record
 // that cannot be written is recomputed next time), LastDiskError says why.
-type CacheStats struct {
+type Stats struct {
 	Hits          int64  `json:"hits"`
 	DiskHits      int64  `json:"disk_hits"`
 	Misses        int64  `json:"misses"`
@@ -56,45 +58,45 @@ type CacheStats struct {
 	Bytes         int64  `json:"bytes"`
 }
 
-type cacheOptions struct {
+type options struct {
 	maxBytes   int64
 	maxEntries int
 	dir        string
 }
 
-// CacheOption configures a LayerCache.
-type CacheOption func(*cacheOptions)
+// Option configures a Cache.
+type Option func(*options)
 
-// Default memory bounds of a LayerCache. A record costs about 40 bytes per
+// Default memory bounds of a Cache. A record costs about 40 bytes per
 // tar entry: a Debian base layer (~10,000 entries) is ~0.5 MB.
 const (
-	DefaultCacheMaxBytes   int64 = 128 << 20
-	DefaultCacheMaxEntries       = 4096
+	DefaultMaxBytes   int64 = 128 << 20
+	DefaultMaxEntries       = 4096
 )
 
 // CacheMaxBytes bounds the memory held by records; a record larger than a
 // quarter of it is kept on disk only (if there is a directory).
-func CacheMaxBytes(n int64) CacheOption { return func(o *cacheOptions) { o.maxBytes = n } }
+func MaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
 
 // CacheMaxEntries bounds the number of records held in memory.
-func CacheMaxEntries(n int) CacheOption { return func(o *cacheOptions) { o.maxEntries = n } }
+func MaxEntries(n int) Option { return func(o *options) { o.maxEntries = n } }
 
 // CacheDir also keeps records in dir (created on first write). Files are
 // written atomically (temporary file + rename), carry a format version, the
 // full key and a sha256; anything else found there is ignored and recomputed.
-func CacheDir(dir string) CacheOption { return func(o *cacheOptions) { o.dir = dir } }
+func Dir(dir string) Option { return func(o *options) { o.dir = dir } }
 
-// NewLayerCache returns an empty cache.
-func NewLayerCache(opts ...CacheOption) *LayerCache {
-	o := cacheOptions{maxBytes: DefaultCacheMaxBytes, maxEntries: DefaultCacheMaxEntries}
+// New returns an empty cache.
+func New(opts ...Option) *Cache {
+	o := options{maxBytes: DefaultMaxBytes, maxEntries: DefaultMaxEntries}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &LayerCache{opts: o, lru: list.New(), items: map[string]*list.Element{}}
+	return &Cache{opts: o, lru: list.New(), items: map[string]*list.Element{}}
 }
 
 // Stats returns a snapshot of the counters.
-func (c *LayerCache) Stats() CacheStats {
+func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
@@ -107,26 +109,24 @@ func (c *LayerCache) Stats() CacheStats {
 const recordFormat = 2
 
 // cacheKey names one layer's record. Everything that changes what replaying
-// the layer must yield is in it.
-func cacheKey(analyzer string, diffID string, o walkOptions) string {
+// the layer must yield is in it: the analyzer's key, the walk options the
+// walker encodes in walkKey (MaxFileBytes, MaxEntries, MaxPathBytes,
+// MaxPathDepth) and the diffID.
+func cacheKey(analyzer, walkKey, diffID string) string {
 	return "strata-layer-record/" + strconv.Itoa(recordFormat) +
-		"\x00analyzer=" + analyzer +
-		"\x00max-file-bytes=" + strconv.FormatInt(o.maxFileBytes, 10) +
-		"\x00max-entries=" + strconv.Itoa(o.maxEntries) +
-		"\x00max-path-bytes=" + strconv.Itoa(o.maxPathBytes) +
-		"\x00max-path-depth=" + strconv.Itoa(o.maxPathDepth) +
+		"\x00analyzer=" + analyzer + walkKey +
 		"\x00diff-id=" + diffID
 }
 
 // recordLimit is the largest record worth building while a layer streams.
-func (c *LayerCache) recordLimit() int {
+func (c *Cache) recordLimit() int {
 	if c.opts.dir != "" {
 		return 1 << 30
 	}
 	return int(c.opts.maxBytes / 4)
 }
 
-func (c *LayerCache) get(key string) ([]byte, bool) {
+func (c *Cache) get(key string) ([]byte, bool) {
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
 		c.lru.MoveToFront(el)
@@ -149,7 +149,7 @@ func (c *LayerCache) get(key string) ([]byte, bool) {
 	return nil, false
 }
 
-func (c *LayerCache) put(key string, rec []byte) {
+func (c *Cache) put(key string, rec []byte) {
 	c.mu.Lock()
 	c.stats.Stores++
 	c.mu.Unlock()
@@ -157,7 +157,7 @@ func (c *LayerCache) put(key string, rec []byte) {
 	c.writeDisk(key, rec)
 }
 
-func (c *LayerCache) putMemory(key string, rec []byte) {
+func (c *Cache) putMemory(key string, rec []byte) {
 	size := int64(len(rec) + len(key))
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -182,7 +182,7 @@ func (c *LayerCache) putMemory(key string, rec []byte) {
 }
 
 // drop forgets a record that could not be replayed, in memory and on disk.
-func (c *LayerCache) drop(key string) {
+func (c *Cache) drop(key string) {
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
 		c.bytes -= int64(len(el.Value.(*cacheItem).record) + len(key))
@@ -200,7 +200,7 @@ func (c *LayerCache) drop(key string) {
 // uvarint len + record, then the sha256 of everything before it.
 var fileMagic = []byte("strata layer record\n")
 
-func (c *LayerCache) path(key string) string {
+func (c *Cache) path(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return filepath.Join(c.opts.dir, hex.EncodeToString(sum[:])+".rec")
 }
@@ -245,7 +245,7 @@ func decodeFile(b []byte, key string) ([]byte, error) {
 	return rec, nil
 }
 
-func (c *LayerCache) readDisk(key string) ([]byte, bool) {
+func (c *Cache) readDisk(key string) ([]byte, bool) {
 	if c.opts.dir == "" {
 		return nil, false
 	}
@@ -268,7 +268,7 @@ func (c *LayerCache) readDisk(key string) ([]byte, bool) {
 	return rec, true
 }
 
-func (c *LayerCache) writeDisk(key string, rec []byte) {
+func (c *Cache) writeDisk(key string, rec []byte) {
 	if c.opts.dir == "" {
 		return
 	}
@@ -294,9 +294,34 @@ func (c *LayerCache) writeDisk(key string, rec []byte) {
 	}
 }
 
-func (c *LayerCache) diskError(err error) {
+func (c *Cache) diskError(err error) {
 	c.mu.Lock()
 	c.stats.DiskErrors++
 	c.stats.LastDiskError = err.Error()
 	c.mu.Unlock()
+}
+
+// claim marks key as being recorded by the caller and returns nil, or
+// returns a channel that is closed once the walk recording it is done.
+func (c *Cache) claim(key string) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, busy := c.inflight[key]; busy {
+		return ch
+	}
+	if c.inflight == nil {
+		c.inflight = map[string]chan struct{}{}
+	}
+	c.inflight[key] = make(chan struct{})
+	return nil
+}
+
+// release ends the claim on key.
+func (c *Cache) release(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.inflight[key]; ok {
+		close(ch)
+		delete(c.inflight, key)
+	}
 }

@@ -1,4 +1,4 @@
-package detectors_test
+package layers_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // state is what a test expects of one path in the final view.
@@ -21,14 +21,14 @@ type state struct {
 	layer     int
 	hidden    bool
 	removedBy int
-	typ       detectors.EntryType
+	typ       layers.EntryType
 }
 
 func live(layer int) state {
-	return state{layer: layer, removedBy: detectors.NoLayer, typ: detectors.TypeFile}
+	return state{layer: layer, removedBy: layers.NoLayer, typ: layers.TypeFile}
 }
 func gone(layer, by int) state {
-	return state{layer: layer, hidden: true, removedBy: by, typ: detectors.TypeFile}
+	return state{layer: layer, hidden: true, removedBy: by, typ: layers.TypeFile}
 }
 
 func TestWalkFilesystemView(t *testing.T) {
@@ -36,7 +36,7 @@ func TestWalkFilesystemView(t *testing.T) {
 		name   string
 		layers [][]dt.File
 		want   map[string]state
-		issues []detectors.IssueKind
+		issues []layers.IssueKind
 	}{
 		{
 			name: "whiteout deletes a file",
@@ -53,7 +53,7 @@ func TestWalkFilesystemView(t *testing.T) {
 				{dt.Whiteout("opt/m")},
 			},
 			want: map[string]state{
-				"opt/m":       {layer: 0, hidden: true, removedBy: 1, typ: detectors.TypeDir},
+				"opt/m":       {layer: 0, hidden: true, removedBy: 1, typ: layers.TypeDir},
 				"opt/m/x":     gone(0, 1),
 				"opt/m/sub/y": gone(0, 1),
 				"opt/keep":    live(0),
@@ -104,7 +104,7 @@ func TestWalkFilesystemView(t *testing.T) {
 				{dt.Text("./a/b", "1"), dt.Text("/c", "2"), dt.Text("a/./d", "3"), dt.Text("../evil", "4"), dt.Text("a/../../evil2", "5")},
 			},
 			want:   map[string]state{"a/b": live(0), "c": live(0), "a/d": live(0)},
-			issues: []detectors.IssueKind{detectors.IssueHistoryMismatch, detectors.IssuePathEscape, detectors.IssuePathEscape},
+			issues: []layers.IssueKind{layers.IssueHistoryMismatch, layers.IssuePathEscape, layers.IssuePathEscape},
 		},
 	}
 	for _, tt := range tests {
@@ -118,7 +118,7 @@ func TestWalkFilesystemView(t *testing.T) {
 				// Drop history to also exercise the mismatch warning.
 				img = dropHistory(t, img)
 			}
-			res, err := detectors.Walk(context.Background(), img, nil)
+			res, err := layers.Walk(context.Background(), img, nil)
 			if err != nil {
 				t.Fatalf("Walk: %v", err)
 			}
@@ -138,7 +138,7 @@ func TestWalkFilesystemView(t *testing.T) {
 					t.Errorf("escaping path %q in view", p)
 				}
 			}
-			var kinds []detectors.IssueKind
+			var kinds []layers.IssueKind
 			for _, is := range res.Issues {
 				kinds = append(kinds, is.Kind)
 			}
@@ -171,9 +171,9 @@ func TestWalkVersionsAndHiddenVisit(t *testing.T) {
 		dt.Run("curl -o /tmp/p http://x/p", dt.Text("tmp/p", "payload")),
 		dt.Run("rm /tmp/p", dt.Whiteout("tmp/p")),
 	)
-	visited := map[string]*detectors.Entry{}
+	visited := map[string]*layers.Entry{}
 	var contents []string
-	res, err := detectors.Walk(context.Background(), img, func(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
+	res, err := layers.Walk(context.Background(), img, func(l *layers.LayerInfo, e *layers.Entry, r io.Reader) error {
 		b, err := io.ReadAll(r)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func TestWalkLinksAreNotFollowed(t *testing.T) {
 		dt.Hardlink("usr/bin/xmrig", "./bin/busybox"),
 	}})
 	var visited []string
-	res, err := detectors.Walk(context.Background(), img, func(_ *detectors.LayerInfo, e *detectors.Entry, _ io.Reader) error {
+	res, err := layers.Walk(context.Background(), img, func(_ *layers.LayerInfo, e *layers.Entry, _ io.Reader) error {
 		visited = append(visited, e.Path)
 		return nil
 	})
@@ -223,19 +223,19 @@ func TestWalkLinksAreNotFollowed(t *testing.T) {
 	}
 	tests := []struct {
 		path     string
-		typ      detectors.EntryType
+		typ      layers.EntryType
 		linkname string
 	}{
-		{"bin/sh", detectors.TypeSymlink, "/bin/busybox"},
-		{"etc/shadow-link", detectors.TypeSymlink, "../../../etc/shadow"},
-		{"usr/bin/xmrig", detectors.TypeHardlink, "bin/busybox"},
+		{"bin/sh", layers.TypeSymlink, "/bin/busybox"},
+		{"etc/shadow-link", layers.TypeSymlink, "../../../etc/shadow"},
+		{"usr/bin/xmrig", layers.TypeHardlink, "bin/busybox"},
 	}
 	for _, tt := range tests {
 		e, ok := res.Lookup(tt.path)
 		if !ok || e.Type != tt.typ || e.Linkname != tt.linkname {
 			t.Errorf("%s = %+v, want %s -> %s", tt.path, e, tt.typ, tt.linkname)
 		}
-		if e != nil && e.Mode&fs.ModeSymlink == 0 && tt.typ == detectors.TypeSymlink {
+		if e != nil && e.Mode&fs.ModeSymlink == 0 && tt.typ == layers.TypeSymlink {
 			t.Errorf("%s: mode %v lacks symlink bit", tt.path, e.Mode)
 		}
 	}
@@ -290,7 +290,7 @@ func TestWalkHistoryAlignment(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, err := detectors.Walk(context.Background(), img, nil)
+			res, err := layers.Walk(context.Background(), img, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +299,7 @@ func TestWalkHistoryAlignment(t *testing.T) {
 			for _, l := range res.Layers {
 				gotCB = append(gotCB, l.CreatedBy)
 				gotEmpty = append(gotEmpty, l.EmptyAfter)
-				if l.HistoryIndex != detectors.NoLayer && res.History[l.HistoryIndex].Layer != l.Index {
+				if l.HistoryIndex != layers.NoLayer && res.History[l.HistoryIndex].Layer != l.Index {
 					t.Errorf("history %d not linked back to layer %d", l.HistoryIndex, l.Index)
 				}
 				if l.DiffID.Hex == "" || l.Digest.Hex == "" || !l.Complete {
@@ -314,7 +314,7 @@ func TestWalkHistoryAlignment(t *testing.T) {
 			}
 			mismatch := false
 			for _, is := range res.Issues {
-				mismatch = mismatch || is.Kind == detectors.IssueHistoryMismatch
+				mismatch = mismatch || is.Kind == layers.IssueHistoryMismatch
 			}
 			if mismatch != tt.wantMismatch {
 				t.Errorf("mismatch reported = %v, want %v (issues %+v)", mismatch, tt.wantMismatch, res.Issues)
@@ -329,11 +329,11 @@ func TestWalkLimits(t *testing.T) {
 		dt.Run("one", dt.Text("big", big), dt.Text("small", "s"), dt.Text("third", "t")),
 		dt.Run("two", dt.Text("later", "l")),
 	)
-	readAll := func(_ *detectors.LayerInfo, _ *detectors.Entry, r io.Reader) error {
+	readAll := func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
 	}
-	readFour := func(_ *detectors.LayerInfo, _ *detectors.Entry, r io.Reader) error {
+	readFour := func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
 		if _, err := r.Read(make([]byte, 4)); err != nil && err != io.EOF {
 			return err
 		}
@@ -341,9 +341,9 @@ func TestWalkLimits(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		visit      detectors.VisitFunc
-		opts       []detectors.WalkOption
-		want       []detectors.IssueKind
+		visit      layers.VisitFunc
+		opts       []layers.WalkOption
+		want       []layers.IssueKind
 		wantLayers []int // layers of the issues
 		wantAbsent []string
 	}{
@@ -351,53 +351,53 @@ func TestWalkLimits(t *testing.T) {
 		{
 			name:       "file limit hit when the visitor wants more",
 			visit:      readAll,
-			opts:       []detectors.WalkOption{detectors.WithMaxFileBytes(1000)},
-			want:       []detectors.IssueKind{detectors.IssueFileLimit},
+			opts:       []layers.WalkOption{layers.WithMaxFileBytes(1000)},
+			want:       []layers.IssueKind{layers.IssueFileLimit},
 			wantLayers: []int{0},
 		},
 		{
 			name:  "file limit not hit when the visitor reads a prefix only",
 			visit: readFour,
-			opts:  []detectors.WalkOption{detectors.WithMaxFileBytes(1000)},
+			opts:  []layers.WalkOption{layers.WithMaxFileBytes(1000)},
 		},
 		{
 			name:       "entry limit stops the layer",
 			visit:      readAll,
-			opts:       []detectors.WalkOption{detectors.WithMaxEntries(2)},
-			want:       []detectors.IssueKind{detectors.IssueEntryLimit},
+			opts:       []layers.WalkOption{layers.WithMaxEntries(2)},
+			want:       []layers.IssueKind{layers.IssueEntryLimit},
 			wantLayers: []int{0},
 			wantAbsent: []string{"third"},
 		},
 		{
 			name:       "total limit stops this and later layers",
 			visit:      readAll,
-			opts:       []detectors.WalkOption{detectors.WithMaxTotalBytes(3000)},
-			want:       []detectors.IssueKind{detectors.IssueTotalLimit, detectors.IssueTotalLimit},
+			opts:       []layers.WalkOption{layers.WithMaxTotalBytes(3000)},
+			want:       []layers.IssueKind{layers.IssueTotalLimit, layers.IssueTotalLimit},
 			wantLayers: []int{0, 1},
 			wantAbsent: []string{"third", "later"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := detectors.Walk(context.Background(), img, tt.visit, tt.opts...)
+			res, err := layers.Walk(context.Background(), img, tt.visit, tt.opts...)
 			if err != nil {
 				t.Fatalf("Walk: %v", err)
 			}
-			var kinds []detectors.IssueKind
-			var layers []int
+			var kinds []layers.IssueKind
+			var idx []int
 			for _, is := range res.NotScanned() {
 				kinds = append(kinds, is.Kind)
-				layers = append(layers, is.Layer)
+				idx = append(idx, is.Layer)
 			}
-			if !reflect.DeepEqual(kinds, tt.want) || !reflect.DeepEqual(layers, tt.wantLayers) {
-				t.Errorf("not scanned = %v in layers %v, want %v in %v", kinds, layers, tt.want, tt.wantLayers)
+			if !reflect.DeepEqual(kinds, tt.want) || !reflect.DeepEqual(idx, tt.wantLayers) {
+				t.Errorf("not scanned = %v in layers %v, want %v in %v", kinds, idx, tt.want, tt.wantLayers)
 			}
 			for _, p := range tt.wantAbsent {
 				if _, ok := res.Lookup(p); ok {
 					t.Errorf("%s in view although its layer was cut", p)
 				}
 			}
-			if len(tt.want) > 0 && tt.want[0] != detectors.IssueFileLimit && res.Layers[0].Complete {
+			if len(tt.want) > 0 && tt.want[0] != layers.IssueFileLimit && res.Layers[0].Complete {
 				t.Errorf("layer 0 marked complete after a layer limit")
 			}
 		})
@@ -407,13 +407,13 @@ func TestWalkLimits(t *testing.T) {
 func TestWalkErrors(t *testing.T) {
 	img := dt.Image(t, v1.Config{}, dt.Run("x", dt.Text("f", "x")))
 	boom := errors.New("boom")
-	_, err := detectors.Walk(context.Background(), img, func(*detectors.LayerInfo, *detectors.Entry, io.Reader) error { return boom })
+	_, err := layers.Walk(context.Background(), img, func(*layers.LayerInfo, *layers.Entry, io.Reader) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Errorf("visitor error = %v, want wrapped boom", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := detectors.Walk(ctx, img, nil); !errors.Is(err, context.Canceled) {
+	if _, err := layers.Walk(ctx, img, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled walk error = %v", err)
 	}
 }
@@ -433,7 +433,7 @@ func TestNormalizePath(t *testing.T) {
 		{"/../x", "", false},
 	}
 	for _, tt := range tests {
-		got, ok := detectors.NormalizePath(tt.in)
+		got, ok := layers.NormalizePath(tt.in)
 		if got != tt.want || ok != tt.wantOK {
 			t.Errorf("NormalizePath(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}
@@ -444,34 +444,34 @@ func TestParseCreatedBy(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want detectors.Step
+		want layers.Step
 	}{
 		{"buildkit run", "RUN /bin/sh -c apt-get update && make # buildkit",
-			detectors.Step{Instruction: "RUN", Args: "apt-get update && make", Builder: "buildkit"}},
+			layers.Step{Instruction: "RUN", Args: "apt-get update && make", Builder: "buildkit"}},
 		{"buildkit run with build args", "RUN |2 A=1 B=two /bin/sh -c echo $A # buildkit",
-			detectors.Step{Instruction: "RUN", Args: "echo $A", Builder: "buildkit"}},
+			layers.Step{Instruction: "RUN", Args: "echo $A", Builder: "buildkit"}},
 		{"buildkit run with SHELL options", "RUN /bin/bash -o pipefail -c curl -s x | sh # buildkit",
-			detectors.Step{Instruction: "RUN", Args: "curl -s x | sh", Builder: "buildkit"}},
+			layers.Step{Instruction: "RUN", Args: "curl -s x | sh", Builder: "buildkit"}},
 		{"buildkit exec form", `RUN ["/bin/sh" "-c" "chmod 755 /bin/minerd"] # buildkit`,
-			detectors.Step{Instruction: "RUN", Args: "chmod 755 /bin/minerd", Builder: "buildkit"}},
+			layers.Step{Instruction: "RUN", Args: "chmod 755 /bin/minerd", Builder: "buildkit"}},
 		{"buildkit copy", "COPY --chmod=755 minerd /bin/minerd # buildkit",
-			detectors.Step{Instruction: "COPY", Args: "--chmod=755 minerd /bin/minerd", Builder: "buildkit"}},
+			layers.Step{Instruction: "COPY", Args: "--chmod=755 minerd /bin/minerd", Builder: "buildkit"}},
 		{"buildkit entrypoint", `ENTRYPOINT ["/bin/minerd" "-a" "cryptonight"]`,
-			detectors.Step{Instruction: "ENTRYPOINT", Args: `["/bin/minerd" "-a" "cryptonight"]`, Builder: "other"}},
+			layers.Step{Instruction: "ENTRYPOINT", Args: `["/bin/minerd" "-a" "cryptonight"]`, Builder: "other"}},
 		{"legacy run", "/bin/sh -c git clone https://github.com/OhGodAPet/cpuminer-multi",
-			detectors.Step{Instruction: "RUN", Args: "git clone https://github.com/OhGodAPet/cpuminer-multi", Builder: "legacy"}},
+			layers.Step{Instruction: "RUN", Args: "git clone https://github.com/OhGodAPet/cpuminer-multi", Builder: "legacy"}},
 		{"legacy run with build args", "|1 V=2 /bin/sh -c echo $V",
-			detectors.Step{Instruction: "RUN", Args: "echo $V", Builder: "legacy"}},
+			layers.Step{Instruction: "RUN", Args: "echo $V", Builder: "legacy"}},
 		{"legacy nop add", "/bin/sh -c #(nop) ADD file:6086fe14 in /bin/minerd ",
-			detectors.Step{Instruction: "ADD", Args: "file:6086fe14 in /bin/minerd", Builder: "legacy"}},
+			layers.Step{Instruction: "ADD", Args: "file:6086fe14 in /bin/minerd", Builder: "legacy"}},
 		{"legacy nop entrypoint", `/bin/sh -c #(nop)  ENTRYPOINT ["/bin/minerd" "-a"]`,
-			detectors.Step{Instruction: "ENTRYPOINT", Args: `["/bin/minerd" "-a"]`, Builder: "legacy"}},
+			layers.Step{Instruction: "ENTRYPOINT", Args: `["/bin/minerd" "-a"]`, Builder: "legacy"}},
 		{"unknown", "crane flatten sha256:abc",
-			detectors.Step{Args: "crane flatten sha256:abc"}},
+			layers.Step{Args: "crane flatten sha256:abc"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := detectors.ParseCreatedBy(tt.in); got != tt.want {
+			if got := layers.ParseCreatedBy(tt.in); got != tt.want {
 				t.Errorf("ParseCreatedBy(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
@@ -491,7 +491,7 @@ func TestParseExecForm(t *testing.T) {
 		{`["unterminated]`, nil, false},
 	}
 	for _, tt := range tests {
-		got, ok := detectors.ParseExecForm(tt.in)
+		got, ok := layers.ParseExecForm(tt.in)
 		if ok != tt.wantOK || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseExecForm(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
 		}

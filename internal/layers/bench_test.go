@@ -1,4 +1,4 @@
-package detectors_test
+package layers_test
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 func TestMain(m *testing.M) {
@@ -23,7 +23,7 @@ func BenchmarkWalkFloor(b *testing.B) {
 	b.SetBytes(n)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := detectors.Walk(context.Background(), img, nil); err != nil {
+		if _, err := layers.Walk(context.Background(), img, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -32,14 +32,14 @@ func BenchmarkWalkFloor(b *testing.B) {
 // BenchmarkWalkReadAll adds a visitor that reads every file to the end.
 func BenchmarkWalkReadAll(b *testing.B) {
 	img, n := dt.LargeImage(b)
-	visit := func(_ *detectors.LayerInfo, _ *detectors.Entry, r io.Reader) error {
+	visit := func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
 	}
 	b.SetBytes(n)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := detectors.Walk(context.Background(), img, visit); err != nil {
+		if _, err := layers.Walk(context.Background(), img, visit); err != nil {
 			b.Fatal(err)
 		}
 	}

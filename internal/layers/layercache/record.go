@@ -1,4 +1,4 @@
-package detectors
+package layercache
 
 import (
 	"archive/tar"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // A layer record is what the walker needs to apply a layer again without
@@ -25,6 +27,10 @@ import (
 //	  uvarint n, n bytes                   linkname
 //	  byte    flags                        recVisited | recTruncated
 //	  [uvarint n, n bytes]                 analyzer result, if recVisited
+//	[uvarint n, n bytes]                   layer result (LayerAnalyzer), if any
+//
+// Records of analyzers without a layer result end after the last entry, so
+// they are byte for byte what they were before layer results existed.
 
 // Only layers the walk read to the end are recorded: a layer cut by a limit
 // is read again (and reported again) by every scan.
@@ -32,12 +38,6 @@ const (
 	recVisited   byte = 1
 	recTruncated byte = 2
 )
-
-// ErrCacheRecord marks a cached layer record that cannot be replayed. The
-// walker drops the record from its cache before returning an error wrapping
-// it, so retrying the scan reads the layer again. FileAnalyzer.ReplayFile
-// should wrap it when it cannot decode its own result.
-var ErrCacheRecord = errors.New("unusable layer cache record")
 
 // recorder encodes a layer record while the layer streams by. It gives up
 // (and the layer is not cached) once the record exceeds max bytes.
@@ -93,14 +93,18 @@ func (r *recorder) done(visited, truncated bool, result []byte) {
 }
 
 // finish returns the encoded record, or nil if it grew too large.
-func (r *recorder) finish(bytesRead int64) []byte {
-	if r.over {
+func (r *recorder) finish(bytesRead int64, layerResult []byte) []byte {
+	if r.over || (r.max > 0 && len(r.body)+len(layerResult) > r.max) {
 		return nil
 	}
-	out := make([]byte, 0, len(r.body)+24)
+	out := make([]byte, 0, len(r.body)+len(layerResult)+32)
 	out = binary.AppendUvarint(out, uint64(bytesRead))
 	out = binary.AppendUvarint(out, uint64(r.count))
-	return append(out, r.body...)
+	out = append(out, r.body...)
+	if layerResult != nil {
+		out = appendString(out, string(layerResult))
+	}
+	return out
 }
 
 func appendString(b []byte, s string) []byte {
@@ -118,10 +122,13 @@ type recordSource struct {
 	flags  byte
 	result []byte
 	used   bool
+	// the layer result, read after the last record
+	layer []byte
+	ended bool
 }
 
 func errRecord(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrCacheRecord, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", layers.ErrCacheRecord, fmt.Sprintf(format, args...))
 }
 
 func newRecordSource(b []byte) (*recordSource, error) {
@@ -167,6 +174,22 @@ func validateRecord(b []byte) error {
 	return nil
 }
 
+// end reads the layer result after the last record, if there is one.
+func (s *recordSource) end() error {
+	if s.ended || len(s.b) == 0 {
+		return nil
+	}
+	s.ended = true
+	var err error
+	if s.layer, err = s.bytesN(); err != nil {
+		return err
+	}
+	if s.layer == nil {
+		s.layer = []byte{}
+	}
+	return nil
+}
+
 func (s *recordSource) uvarint() (uint64, error) {
 	v, n := binary.Uvarint(s.b)
 	if n <= 0 {
@@ -198,9 +221,13 @@ func (s *recordSource) bytesN() ([]byte, error) {
 	return out, nil
 }
 
-// next returns the next recorded header, io.EOF after the last one.
+// next returns the next recorded header, io.EOF after the last one (and
+// its layer result).
 func (s *recordSource) next() (*tar.Header, error) {
 	if s.left == 0 {
+		if err := s.end(); err != nil {
+			return nil, err
+		}
 		return nil, io.EOF
 	}
 	s.left--

@@ -1,4 +1,4 @@
-package detectors_test
+package layers_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // FuzzWalkLayer walks arbitrary bytes as a layer blob (gzip-ed first when
@@ -45,14 +45,14 @@ func FuzzWalkLayer(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		const maxFile, maxLayer = 1 << 16, 8 << 20
-		res, err := detectors.Walk(ctx, img, func(_ *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
+		res, err := layers.Walk(ctx, img, func(_ *layers.LayerInfo, e *layers.Entry, r io.Reader) error {
 			n, err := io.Copy(io.Discard, r)
 			if n > maxFile {
 				t.Errorf("%s: read %d bytes, more than the file limit", e.Path, n)
 			}
 			return err
-		}, detectors.WithMaxFileBytes(maxFile), detectors.WithMaxEntries(1000),
-			detectors.WithMaxLayerUncompressedBytes(maxLayer), detectors.WithMaxPathDepth(64), detectors.WithMaxPathBytes(1024))
+		}, layers.WithMaxFileBytes(maxFile), layers.WithMaxEntries(1000),
+			layers.WithMaxLayerUncompressedBytes(maxLayer), layers.WithMaxPathDepth(64), layers.WithMaxPathBytes(1024))
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("walk did not finish: %v", err)
@@ -98,12 +98,12 @@ func FuzzConfig(f *testing.F) {
 			return
 		}
 		for _, h := range cf.History {
-			s := detectors.ParseCreatedBy(h.CreatedBy)
+			s := layers.ParseCreatedBy(h.CreatedBy)
 			_ = s
-			detectors.ParseExecForm(h.CreatedBy)
+			layers.ParseExecForm(h.CreatedBy)
 		}
 		img := dt.RawImage(t, cf, dt.Blob{Data: layer}, dt.Blob{Data: layer})
-		res, err := detectors.Walk(context.Background(), img, nil, detectors.WithMaxHistory(50))
+		res, err := layers.Walk(context.Background(), img, nil, layers.WithMaxHistory(50))
 		if err != nil {
 			t.Fatalf("walk: %v", err)
 		}
@@ -112,7 +112,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		seen := map[int]bool{}
 		for i, l := range res.Layers {
-			if l.HistoryIndex == detectors.NoLayer {
+			if l.HistoryIndex == layers.NoLayer {
 				continue
 			}
 			if l.HistoryIndex < 0 || l.HistoryIndex >= len(res.History) {

@@ -1,4 +1,4 @@
-package detectors
+package layers
 
 import (
 	"bufio"
@@ -279,4 +279,97 @@ func (s *layerStream) Close() error {
 		err = s.closer()
 	})
 	return err
+}
+
+// countingReader counts uncompressed bytes and enforces MaxTotalBytes,
+// MaxLayerUncompressedBytes and MaxCompressionRatio. It remembers the first
+// stream error and whether the stream ended, so the walker can tell a
+// stream that was cut short from an analyzer's own error.
+type countingReader struct {
+	r  io.Reader
+	w  *walker
+	li *LayerInfo
+	// compressed reports the compressed bytes behind what was read so far.
+	compressed func() int64
+	err        error // first error other than io.EOF
+	eof        bool  // a read returned no bytes and io.EOF
+	limit      *limitError
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.limit != nil {
+		return 0, c.limit
+	}
+	o := &c.w.opts
+	if max := o.maxTotalBytes; max > 0 {
+		left := max - c.w.total
+		if left <= 0 {
+			c.limit = errTotalLimit
+			return 0, c.limit
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	if max := o.maxLayerUncomp; max > 0 {
+		left := max - c.li.Bytes
+		if left <= 0 {
+			c.limit = &limitError{kind: IssueLayerBytesLimit,
+				detail: fmt.Sprintf("layer decompresses to more than %d bytes; the rest of the layer was not scanned", max)}
+			return 0, c.limit
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	if o.maxRatio > 0 && c.li.Bytes > o.ratioMinBytes {
+		if comp := c.compressed(); comp >= 0 && c.li.Bytes > o.maxRatio*max(comp, 1) {
+			c.limit = &limitError{kind: IssueRatioLimit,
+				detail: fmt.Sprintf("layer decompresses to more than %d times its %d compressed bytes (%d bytes read): possible decompression bomb; the rest of the layer was not scanned",
+					o.maxRatio, comp, c.li.Bytes)}
+			return 0, c.limit
+		}
+	}
+	n, err := c.r.Read(p)
+	c.w.total += int64(n)
+	c.li.Bytes += int64(n)
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF):
+		if n == 0 {
+			c.eof = true
+		}
+	case c.err == nil:
+		c.err = err
+	}
+	return n, err
+}
+
+// fileState is what the walker did with the current entry's file, for the
+
+// contentReader bounds what a visitor can read of one file and remembers
+// whether it asked for more than the bound while the file had more.
+type contentReader struct {
+	r         io.Reader
+	limit     int64
+	size      int64
+	n         int64
+	truncated bool
+}
+
+func (c *contentReader) Read(p []byte) (int, error) {
+	if c.limit > 0 {
+		if c.n >= c.limit {
+			if c.n < c.size {
+				c.truncated = true
+			}
+			return 0, io.EOF
+		}
+		if left := c.limit - c.n; int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
