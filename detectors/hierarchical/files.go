@@ -252,7 +252,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		}
 	}
 	for _, h := range hits {
-		if kind == kindDoc {
+		if kind == kindDoc && h.rule != RuleNotScanned {
 			fr.hits = append(fr.hits, hit{RuleDocMiningReference, h.rule + ": " + h.evidence})
 			continue
 		}

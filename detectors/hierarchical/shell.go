@@ -1,6 +1,7 @@
 package hierarchical
 
 import (
+	"fmt"
 	"net/url"
 	"path"
 	"regexp"
@@ -31,6 +32,13 @@ type redirect struct {
 type script struct {
 	cmds  []command
 	pipes [][][]command
+	// unparsed is shell text the parser was not given (see
+	// shellNestingExceeded), with the reason.
+	unparsed []unparsed
+}
+
+type unparsed struct {
+	why, text string
 }
 
 // maxShellDepth bounds recursion into `sh -c STRING` and `eval STRING`.
@@ -42,6 +50,9 @@ const maxShellDepth = 3
 func parseShell(src string) script { return parseShellDepth(src, 0) }
 
 func parseShellDepth(src string, depth int) script {
+	if why := shellNestingExceeded(src); why != "" {
+		return script{unparsed: []unparsed{{why: why, text: src}}}
+	}
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 	var sc script
 	if err != nil {
@@ -89,6 +100,7 @@ func parseShellDepth(src string, depth int) script {
 		sub := parseShellDepth(inner, depth+1)
 		sc.cmds = append(sc.cmds, sub.cmds...)
 		sc.pipes = append(sc.pipes, sub.pipes...)
+		sc.unparsed = append(sc.unparsed, sub.unparsed...)
 	}
 	return sc
 }
@@ -352,7 +364,23 @@ func analyzeScript(sc script, entry bool) []hit {
 		analyzePipe(p, add)
 	}
 	analyzeChmodExec(sc.cmds, add)
+	for _, u := range sc.unparsed {
+		hits = append(hits, unparsedHits(u)...)
+	}
 	return hits
+}
+
+// unparsedHits reports shell text that was not parsed as not scanned, so a
+// verdict over it cannot be clean, and keeps what the text rules find in it
+// (stratum URLs, pool domains, miner options, repositories, wallets): they
+// need no parse.
+func unparsedHits(u unparsed) []hit {
+	hits := []hit{{rule: RuleNotScanned, evidence: fmt.Sprintf(
+		"shell text of %d bytes not parsed (%s): commands, pipelines and scripts it runs were not analysed, only text indicators; starts %q",
+		len(u.text), u.why, clip(u.text[:min(len(u.text), 40)]))}}
+	t := newTextScanner(false)
+	t.scan([]byte(u.text), true, true)
+	return append(hits, t.finish()...)
 }
 
 func analyzeCommand(c command, entry bool, add func(rule, ev string)) {
