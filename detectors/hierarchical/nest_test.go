@@ -57,4 +57,3 @@ func TestDeepNestingNotScanned(t *testing.T) {
 		}
 	}
 }
-
