@@ -191,7 +191,8 @@ func openDollar(src string, i int, push func(byte, bool) bool) (int, bool) {
 		return 1, push('{', false)
 	case '(':
 		if i+2 < len(src) && src[i+2] == '(' {
-			return 2, push('(', true) || push('(', true)
+			over := push('(', true)
+			return 2, push('(', true) || over
 		}
 		return 1, push('(', false)
 	}
