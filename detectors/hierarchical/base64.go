@@ -8,7 +8,8 @@ import (
 
 // Base64-encoded indicators. Droppers hide pool URLs and miner command lines
 // in base64 (an ENV value, an ENTRYPOINT argument, a literal in a script that
-// is decoded at run time; THREATS.md 1g). Base64 literals in script text,
+// is decoded at run time; Aqua Security and Trend Micro reports on the
+// Kinsing droppers). Base64 literals in script text,
 // RUN commands, ENTRYPOINT/CMD arguments and ENV values are decoded
 // (bounded) and, when the decoded text is printable and carries a network
 // indicator (stratum URL, pool domain, miner repository, miner options), it

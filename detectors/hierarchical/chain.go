@@ -13,8 +13,8 @@ import (
 
 // The start chain: ENTRYPOINT/CMD often starts a wrapper script (run.sh,
 // init.sh, docker-entrypoint.sh) that runs the payload under another name
-// (THREATS.md 1g: "miner started by ENTRYPOINT/CMD or wrapper script";
-// "renamed binaries"). Stage 1 records, per shell script, the programs it
+// (Aqua Security and Trend Micro reports on Kinsing: kdevtmpfsi started by a
+// wrapper script; renamed binaries). Stage 1 records, per shell script, the programs it
 // runs (variables assigned in the script expanded, wrappers such as nohup,
 // exec, setsid stripped) and the directories it cd's into; this depends only
 // on the script's bytes, so it is cached with the file. After the walk the

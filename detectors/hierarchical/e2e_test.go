@@ -320,7 +320,7 @@ func TestConcurrentScans(t *testing.T) {
 			t.Errorf("scores differ across concurrent scans: %v", scores)
 		}
 	}
-	if d.Name() != "hierarchical" || d.Version() != "0.2.2" {
+	if d.Name() != "hierarchical" || d.Version() != "0.2.3" {
 		t.Errorf("identity = %s %s", d.Name(), d.Version())
 	}
 }

@@ -251,7 +251,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		}
 	}
 	for _, h := range hits {
-		if kind == kindDoc {
+		if kind == kindDoc && h.rule != RuleNotScanned {
 			fr.hits = append(fr.hits, hit{RuleDocMiningReference, h.rule + ": " + h.evidence})
 			continue
 		}
@@ -272,8 +272,10 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 // file; an ELF or script member cut by the bound is a not-scanned finding.
 // Members of documentation (changelog.gz, man pages) are only
 // analysed if they are ELF files or scripts. Corrupt or truncated streams
-// are analysed as far as they inflate. Only the first member of a
-// multi-member stream is read; xz is not handled (no decoder in go.mod).
+// are analysed as far as they inflate. A multi-member stream is inflated
+// whole, as gunzip does (RFC 1952 section 2.2: members are concatenated),
+// within the same bound: a payload in a later member is content of the
+// file. xz is not handled (no decoder in go.mod).
 const (
 	maxInflateRatio = 100
 	minInflateBytes = 1 << 20
@@ -331,7 +333,6 @@ func analyzeGzip(src source, head []byte, r io.Reader, o fileOpts) (fileResult, 
 	if err != nil {
 		return fr, outer.err // not a gzip stream after all: an opaque binary
 	}
-	zr.Multistream(false)
 	name := strings.TrimSuffix(strings.TrimSuffix(path.Base(src.path), ".gz"), ".GZ")
 	if zr.Name != "" && zr.Name != "." && zr.Name != ".." && !strings.ContainsAny(zr.Name, "/\\\x00") {
 		name = zr.Name

@@ -95,6 +95,10 @@ func TestGzipMembers(t *testing.T) {
 		{"script inside .gz", "opt/init.sh.gz", func(t *testing.T) []byte {
 			return gz(t, "", []byte("#!/bin/sh\nnohup ./xmrig -o stratum+tcp://pool.supportxmr.com:3333 &\n"))
 		}, []string{RuleRunMiner, RuleStratumURL}, false},
+		{"payload in the second member", "opt/start.sh.gz", func(t *testing.T) []byte {
+			first := gz(t, "start.sh", []byte("#!/bin/sh\necho starting\n"))
+			return append(first, gz(t, "", []byte("nohup ./kworker -o stratum+tcp://198.51.100.7:3333 &\n"))...)
+		}, []string{RuleStratumURL, RuleBackgroundMiner}, false},
 		{"ELF in a documentation .gz still analysed", "usr/share/doc/x/changelog.gz", func(t *testing.T) []byte { return gz(t, "", miner) },
 			[]string{RuleELFStratum}, false},
 		// Negatives: real compressed content of this machine.

@@ -79,12 +79,12 @@ const (
 )
 
 const (
-	srcFalco     = "Falco rules (falcosecurity/rules falco-sandbox_rules.yaml), THREATS.md 2b/2c"
-	srcCpuminer  = "pooler/cpuminer, lucasjones|tpruvot/cpuminer-multi cpu-miner.c usage and util.c, THREATS.md 2a"
-	srcXMRig     = "xmrig/xmrig src/core/config/usage.h, src/config.json, scripts/*.sh, THREATS.md 2b"
-	srcPaper     = "Ryu & Lee, Table 3 (pumevnezdiroorg/drupal), THREATS.md 1a"
-	srcTricks    = "Trend Micro / Aqua / Sysdig miner write-ups summarised in THREATS.md 1g"
-	srcMonero    = "Monero address format (base58, 95/106 chars), public DetectXMRWallet YARA rules, THREATS.md 2d"
+	srcFalco     = "Falco rules, falcosecurity/rules rules/falco-sandbox_rules.yaml (lists miner_binaries, miner_domains, miner_ports)"
+	srcCpuminer  = "pooler/cpuminer, lucasjones/cpuminer-multi and tpruvot/cpuminer-multi cpu-miner.c (usage) and util.c (stratum)"
+	srcXMRig     = "xmrig/xmrig src/core/config/usage.h, src/config.json, scripts/randomx_boost.sh, scripts/enable_1gb_pages.sh"
+	srcPaper     = "Ryu, J.-H. and Lee, I.-G., \"Hierarchical vulnerability detection technique robust against polymorphic Docker image attacks\" (Sungshin Women's University), Table 3 (pumevnezdiroorg/drupal)"
+	srcTricks    = "public miner write-ups: Sysdig 2022 Cloud-Native Threat Report (Docker Hub mining images), Aqua Security and Trend Micro reports on Kinsing (kdevtmpfsi: kill lists, cron, curl|sh droppers); Falco rules, falcosecurity/rules rules/falco-sandbox_rules.yaml"
+	srcMonero    = "Monero address format (Monero documentation: standard address 95 base58 characters starting with 4, subaddress 8, integrated address 106), public DetectXMRWallet YARA rules"
 	srcImageSpec = "OCI image spec layer changesets (whiteouts); tar-slip (CVE-2019-14271 class)"
 	srcAgents    = "user agents the miners build: xmrig/xmrig src/base/kernel/Platform_unix.cpp (\"%s/%s (Linux \" APP_NAME APP_VERSION, \"x86_64) libuv/%s\"); pooler/cpuminer, tpruvot/cpuminer-multi, JayDDee/cpuminer-opt, tpruvot/ccminer miner.h (USER_AGENT PACKAGE_NAME \"/\" PACKAGE_VERSION); fireice-uk/xmr-stak (\"xmr-stak/<version>\")"
 	srcPacking   = "UPX ELF format (upx/upx: l_info/PackHeader magic \"UPX!\", sections UPX0/UPX1 on PE); Lyda & Hamrock, Using Entropy Analysis to Find Encrypted and Packed Malware, IEEE S&P 2007 (encrypted/packed code above ~7.2 bits/byte)"
@@ -176,7 +176,7 @@ var rules = []Rule{
 		Source:    srcXMRig},
 	{ID: RuleELFMinerAgent, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 4, Cap: 4,
 		Rationale: "ELF with a miner user agent NAME/VERSION (or NAME/%s) for XMRig, xmrig-proxy, XMRigCC, cpuminer, cpuminer-multi, cpuminer-opt, ccminer, xmr-stak, sgminer, cgminer, bfgminer, minerd, or XMRig's composed agent format (both \"%s/%s (Linux \" and \") libuv/\")",
-		Source:    srcAgents + "; THREATS.md 2a/2b"},
+		Source:    srcAgents},
 	{ID: RuleELFPacked, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "packed ELF: UPX! magic after the program headers, UPX0/UPX1 section names, or executable sections or segments above 7.2 bits/byte of entropy (with or without section headers); weak: benign tools are UPX-packed too",
 		Source:    srcPacking},

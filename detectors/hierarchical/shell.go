@@ -1,6 +1,7 @@
 package hierarchical
 
 import (
+	"fmt"
 	"net/url"
 	"path"
 	"regexp"
@@ -31,6 +32,13 @@ type redirect struct {
 type script struct {
 	cmds  []command
 	pipes [][][]command
+	// unparsed is shell text the parser was not given (see
+	// shellNestingExceeded), with the reason.
+	unparsed []unparsed
+}
+
+type unparsed struct {
+	why, text string
 }
 
 // maxShellDepth bounds recursion into `sh -c STRING` and `eval STRING`.
@@ -42,6 +50,14 @@ const maxShellDepth = 3
 func parseShell(src string) script { return parseShellDepth(src, 0) }
 
 func parseShellDepth(src string, depth int) script {
+	if why := shellNestingExceeded(src); why != "" {
+		return script{unparsed: []unparsed{{why: why, text: src}}}
+	}
+	return parseBash(src, depth)
+}
+
+// parseBash parses src that passed the nesting bound.
+func parseBash(src string, depth int) script {
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 	var sc script
 	if err != nil {
@@ -55,12 +71,12 @@ func parseShellDepth(src string, depth int) script {
 			}
 			switch c := st.Cmd.(type) {
 			case *syntax.CallExpr:
-				sc.cmds = append(sc.cmds, toCommand(c, st))
+				sc.cmds = append(sc.cmds, toCommand(src, c, st))
 			case *syntax.DeclClause:
-				sc.cmds = append(sc.cmds, declCommand(c, st))
+				sc.cmds = append(sc.cmds, declCommand(src, c, st))
 			case *syntax.BinaryCmd:
 				if (c.Op == syntax.Pipe || c.Op == syntax.PipeAll) && !consumed[c] {
-					sc.pipes = append(sc.pipes, flattenPipe(c, consumed))
+					sc.pipes = append(sc.pipes, flattenPipe(src, c, consumed))
 				}
 			}
 			return true
@@ -89,6 +105,7 @@ func parseShellDepth(src string, depth int) script {
 		sub := parseShellDepth(inner, depth+1)
 		sc.cmds = append(sc.cmds, sub.cmds...)
 		sc.pipes = append(sc.pipes, sub.pipes...)
+		sc.unparsed = append(sc.unparsed, sub.unparsed...)
 	}
 	return sc
 }
@@ -115,19 +132,19 @@ func shellCArg(args []string) string {
 	return ""
 }
 
-func flattenPipe(b *syntax.BinaryCmd, consumed map[*syntax.BinaryCmd]bool) [][]command {
+func flattenPipe(src string, b *syntax.BinaryCmd, consumed map[*syntax.BinaryCmd]bool) [][]command {
 	consumed[b] = true
 	var stages [][]command
 	for _, st := range []*syntax.Stmt{b.X, b.Y} {
 		if inner, ok := st.Cmd.(*syntax.BinaryCmd); ok && (inner.Op == syntax.Pipe || inner.Op == syntax.PipeAll) {
-			stages = append(stages, flattenPipe(inner, consumed)...)
+			stages = append(stages, flattenPipe(src, inner, consumed)...)
 			continue
 		}
 		var stage []command
 		syntax.Walk(st, func(n syntax.Node) bool {
 			if s, ok := n.(*syntax.Stmt); ok {
 				if c, ok := s.Cmd.(*syntax.CallExpr); ok {
-					stage = append(stage, toCommand(c, s))
+					stage = append(stage, toCommand(src, c, s))
 				}
 			}
 			return true
@@ -137,31 +154,31 @@ func flattenPipe(b *syntax.BinaryCmd, consumed map[*syntax.BinaryCmd]bool) [][]c
 	return stages
 }
 
-func toCommand(c *syntax.CallExpr, st *syntax.Stmt) command {
+func toCommand(src string, c *syntax.CallExpr, st *syntax.Stmt) command {
 	cmd := command{background: st.Background}
 	for _, a := range c.Assigns {
 		if a.Name != nil {
-			cmd.assigns = append(cmd.assigns, a.Name.Value+"="+renderWord(a.Value))
+			cmd.assigns = append(cmd.assigns, a.Name.Value+"="+renderWord(src, a.Value))
 		}
 	}
 	for _, w := range c.Args {
-		cmd.argv = append(cmd.argv, renderWord(w))
+		cmd.argv = append(cmd.argv, renderWord(src, w))
 	}
-	addRedirs(&cmd, st)
+	addRedirs(src, &cmd, st)
 	return cmd
 }
 
-func addRedirs(cmd *command, st *syntax.Stmt) {
+func addRedirs(src string, cmd *command, st *syntax.Stmt) {
 	for _, r := range st.Redirs {
-		cmd.redirs = append(cmd.redirs, redirect{op: r.Op.String(), target: renderWord(r.Word)})
+		cmd.redirs = append(cmd.redirs, redirect{op: r.Op.String(), target: renderWord(src, r.Word)})
 		if r.Hdoc != nil {
-			cmd.heredoc += renderWord(r.Hdoc)
+			cmd.heredoc += renderWord(src, r.Hdoc)
 		}
 	}
 }
 
 // declCommand turns `export A=b`, `declare -x A=b` into a plain command.
-func declCommand(d *syntax.DeclClause, st *syntax.Stmt) command {
+func declCommand(src string, d *syntax.DeclClause, st *syntax.Stmt) command {
 	cmd := command{background: st.Background}
 	if d.Variant != nil {
 		cmd.argv = append(cmd.argv, d.Variant.Value)
@@ -171,27 +188,37 @@ func declCommand(d *syntax.DeclClause, st *syntax.Stmt) command {
 		case a.Name != nil && a.Naked:
 			cmd.argv = append(cmd.argv, a.Name.Value)
 		case a.Name != nil:
-			cmd.argv = append(cmd.argv, a.Name.Value+"="+renderWord(a.Value))
+			cmd.argv = append(cmd.argv, a.Name.Value+"="+renderWord(src, a.Value))
 		case a.Value != nil:
-			cmd.argv = append(cmd.argv, renderWord(a.Value))
+			cmd.argv = append(cmd.argv, renderWord(src, a.Value))
 		}
 	}
-	addRedirs(&cmd, st)
+	addRedirs(src, &cmd, st)
 	return cmd
 }
 
-func renderWord(w *syntax.Word) string {
+func renderWord(src string, w *syntax.Word) string {
 	if w == nil {
 		return ""
 	}
 	var b strings.Builder
 	for _, p := range w.Parts {
-		renderPart(&b, p)
+		renderPart(&b, src, p)
 	}
 	return b.String()
 }
 
-func renderPart(b *strings.Builder, p syntax.WordPart) {
+// maxRenderedExpansion bounds how much of one expansion a word renders.
+// Printing a node prints its whole subtree, and every command inside a
+// nested "$(...)" renders the expansions around it again: 10k nested
+// substitutions rendered 10k, 10k-1, ... levels (101 s, 937 MB). An
+// expansion up to this size is printed as before; a larger one renders as
+// the first maxRenderedExpansion bytes of its source, so a word costs at most
+// that much, whatever it nests. The commands inside are analysed on their
+// own either way.
+const maxRenderedExpansion = 1024
+
+func renderPart(b *strings.Builder, src string, p syntax.WordPart) {
 	switch p := p.(type) {
 	case *syntax.Lit:
 		b.WriteString(p.Value)
@@ -199,11 +226,16 @@ func renderPart(b *strings.Builder, p syntax.WordPart) {
 		b.WriteString(p.Value)
 	case *syntax.DblQuoted:
 		for _, q := range p.Parts {
-			renderPart(b, q)
+			renderPart(b, src, q)
 		}
 	default:
 		// Expansions keep their source form: "$(curl x)", "<(wget y)", "$HOME".
-		_ = syntax.NewPrinter().Print(b, p)
+		start, end := int(p.Pos().Offset()), int(p.End().Offset())
+		if end-start <= maxRenderedExpansion || start >= len(src) {
+			_ = syntax.NewPrinter().Print(b, p)
+			return
+		}
+		b.WriteString(src[start:min(start+maxRenderedExpansion, len(src))])
 	}
 }
 
@@ -352,7 +384,23 @@ func analyzeScript(sc script, entry bool) []hit {
 		analyzePipe(p, add)
 	}
 	analyzeChmodExec(sc.cmds, add)
+	for _, u := range sc.unparsed {
+		hits = append(hits, unparsedHits(u)...)
+	}
 	return hits
+}
+
+// unparsedHits reports shell text that was not parsed as not scanned, so a
+// verdict over it cannot be clean, and keeps what the text rules find in it
+// (stratum URLs, pool domains, miner options, repositories, wallets): they
+// need no parse.
+func unparsedHits(u unparsed) []hit {
+	hits := []hit{{rule: RuleNotScanned, evidence: fmt.Sprintf(
+		"shell text of %d bytes not parsed (%s): commands, pipelines and scripts it runs were not analysed, only text indicators; starts %q",
+		len(u.text), u.why, clip(u.text[:min(len(u.text), 40)]))}}
+	t := newTextScanner(false)
+	t.scan([]byte(u.text), true, true)
+	return append(hits, t.finish()...)
 }
 
 func analyzeCommand(c command, entry bool, add func(rule, ev string)) {

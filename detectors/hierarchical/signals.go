@@ -108,9 +108,3 @@ func (d *Detector) Signals() []string {
 func (o *options) signalOn(s string) bool {
 	return s == SignalNotScanned || o.signals == nil || o.signals[s]
 }
-
-// ruleOn reports whether a rule's findings are produced.
-func (o *options) ruleOn(rule string) bool {
-	r, ok := ruleByID[rule]
-	return !ok || o.signalOn(r.Signal)
-}

@@ -21,7 +21,8 @@ import (
 
 // The project's two inert miner stand-ins, built at test time and installed
 // under names that are not miner names, in disguised paths, as campaigns do
-// (THREATS.md 1g). Their verdicts must come from content and configuration,
+// (Sysdig 2022 Cloud-Native Threat Report; Aqua Security and Trend Micro
+// reports on Kinsing). Their verdicts must come from content and configuration,
 // never from a name.
 
 var (
