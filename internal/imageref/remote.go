@@ -2,9 +2,7 @@ package imageref
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,12 +25,8 @@ func openRemote(ctx context.Context, s string, want *v1.Platform, opts Options) 
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
-	if opts.Insecure {
-		tr := remote.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		ropts = append(ropts, remote.WithTransport(tr))
-	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc),
+		remote.WithTransport(newTransport(opts.Timeouts, opts.Insecure))}
 	ropts = append(ropts, opts.RemoteOptions...)
 	desc, err := remote.Get(ref, ropts...)
 	if err != nil {
