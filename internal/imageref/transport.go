@@ -84,39 +84,43 @@ func (b *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-// progressBody cancels its request when a Progress period passes without
-// ProgressBytes arriving; the read then fails with ErrStalled.
+// progressBody cancels its request when its reads wait a Progress period in
+// total without ProgressBytes arriving; the read then fails with
+// ErrStalled. Only time spent waiting inside Read counts, so a consumer
+// that pauses between reads (a detector busy with a file) never trips it.
 type progressBody struct {
 	rc      io.ReadCloser
 	cancel  context.CancelFunc
 	timer   *time.Timer
 	t       Timeouts
 	what    string
-	got     int64 // bytes in the current period
+	got     int64         // bytes in the current period
+	left    time.Duration // waiting time left in the current period
 	stalled atomic.Bool
 }
 
 func newProgressBody(rc io.ReadCloser, cancel context.CancelFunc, t Timeouts, req *http.Request) *progressBody {
-	b := &progressBody{rc: rc, cancel: cancel, t: t, what: req.Method + " " + req.URL.Redacted()}
-	b.timer = time.AfterFunc(t.Progress, func() {
+	b := &progressBody{rc: rc, cancel: cancel, t: t, left: t.Progress, what: req.Method + " " + req.URL.Redacted()}
+	b.timer = time.AfterFunc(time.Hour, func() {
 		b.stalled.Store(true)
 		cancel()
 	})
+	b.timer.Stop()
 	return b
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
+	start := time.Now()
+	b.timer.Reset(b.left)
 	n, err := b.rc.Read(p)
+	b.timer.Stop()
 	if b.stalled.Load() {
 		return n, fmt.Errorf("%s: less than %d bytes in %s: %w (raise the progress timeout for a slow link)", b.what, b.t.ProgressBytes, b.t.Progress, ErrStalled)
 	}
+	b.left -= time.Since(start)
 	b.got += int64(n)
-	if b.got >= b.t.ProgressBytes && b.timer.Stop() {
-		b.got = 0
-		b.timer.Reset(b.t.Progress)
-	}
-	if err != nil {
-		b.timer.Stop()
+	if b.got >= b.t.ProgressBytes {
+		b.got, b.left = 0, b.t.Progress
 	}
 	return n, err
 }
