@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -33,22 +32,6 @@ type blobSource interface {
 	open(name string) (io.ReadCloser, int64, error)
 }
 
-// dirSource is a layout directory.
-type dirSource string
-
-func (d dirSource) open(name string) (io.ReadCloser, int64, error) {
-	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(name)))
-	if err != nil {
-		return nil, 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, fi.Size(), nil
-}
-
 func blobPath(h v1.Hash) string { return path.Join("blobs", h.Algorithm, h.Hex) }
 
 // readBounded reads a whole layout file of at most limit bytes and, when
@@ -59,6 +42,8 @@ func readBounded(src blobSource, name string, limit int64, want v1.Hash) ([]byte
 		return nil, err
 	}
 	defer rc.Close()
+	// The size check comes before any read: a 500 MB config in an archive
+	// is refused, not read.
 	if size > limit {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d strata reads for it", name, size, limit)
 	}

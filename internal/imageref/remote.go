@@ -2,9 +2,9 @@ package imageref
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
-	"net/http"
+	"net"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,16 +27,12 @@ func openRemote(ctx context.Context, s string, want *v1.Platform, opts Options) 
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
-	if opts.Insecure {
-		tr := remote.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		ropts = append(ropts, remote.WithTransport(tr))
-	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc),
+		remote.WithTransport(newTransport(opts.Timeouts, opts.Insecure))}
 	ropts = append(ropts, opts.RemoteOptions...)
 	desc, err := remote.Get(ref, ropts...)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w (private registry: log in with `docker login`; plain-HTTP or self-signed registry: add --insecure)", ref, err)
+		return nil, fmt.Errorf("fetch %s: %w (%s)", ref, err, fetchHint(err))
 	}
 	switch {
 	case desc.MediaType.IsIndex():
@@ -53,4 +49,16 @@ func openRemote(ctx context.Context, s string, want *v1.Platform, opts Options) 
 		return single(ref.String(), img, desc.Platform, want)
 	}
 	return nil, fmt.Errorf("%s is a %q, not an image or an index", ref, desc.MediaType)
+}
+
+// fetchHint says what to do about a failed registry fetch.
+func fetchHint(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, ErrTooManyRedirects):
+		return "check the registry address"
+	case errors.Is(err, ErrStalled), errors.As(err, &ne) && ne.Timeout():
+		return "the registry did not answer in time: check that it is up, or raise the timeouts for a slow link"
+	}
+	return "private registry: log in with `docker login`; plain-HTTP or self-signed registry: add --insecure"
 }

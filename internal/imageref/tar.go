@@ -31,7 +31,7 @@ type member struct{ off, size int64 }
 // openTar indexes the tar file at p and says which kind of image archive it
 // is.
 func openTar(p string) (*tarSource, tarKind, error) {
-	f, err := os.Open(p)
+	f, _, err := openRegularFile(p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -109,7 +109,7 @@ func (t *tarSource) open(name string) (io.ReadCloser, int64, error) {
 	if !ok {
 		return nil, 0, fmt.Errorf("%s: no member %s: %w", t.file, name, os.ErrNotExist)
 	}
-	f, err := os.Open(t.file)
+	f, _, err := openRegularFile(t.file)
 	if err != nil {
 		return nil, 0, err
 	}
