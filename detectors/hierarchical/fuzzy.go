@@ -416,7 +416,7 @@ func LearnKnownSamples(ctx context.Context, img v1.Image, layers []int) ([]Known
 	}
 	var out []KnownSample
 	seen := map[string]bool{}
-	fo := fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: detectors.DefaultMaxFileBytes}
+	fo := fileOpts{maxScriptBytes: DefaultMaxScriptBytes}
 	visit := func(l *detectors.LayerInfo, e *detectors.Entry, r io.Reader) error {
 		if !want[l.Index] || inGitDir(e.Path) {
 			return nil
