@@ -333,7 +333,7 @@ func TestZeroRunInELF(t *testing.T) {
 	b = append(b, make([]byte, 8<<20)...)
 	b = append(b, "\x00mining.subscribe\x00mining.authorize\x00"...)
 	fr := analyzeBytes(t, "opt/agent", 0o755, b)
-	if h, ok := hitOf(fr, RuleStratumURL); !ok || h.evidence != url+" [ELFCLASS64 ET_DYN EM_X86_64]" && !strings.HasPrefix(h.evidence, url+" [") {
+	if h, ok := hitOf(fr, RuleStratumURL); !ok || !strings.HasPrefix(h.evidence, url+" [") {
 		t.Errorf("URL at the zero run's edge: %+v", fr.hits)
 	}
 	if _, ok := hitOf(fr, RuleELFStratum); !ok {
