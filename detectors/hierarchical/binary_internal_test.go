@@ -29,7 +29,7 @@ func elfWithStrings(t testing.TB, extra ...string) []byte {
 func analyzeBytes(t testing.TB, p string, mode fs.FileMode, b []byte) fileResult {
 	t.Helper()
 	e := &layers.Entry{Path: p, Type: layers.TypeFile, Mode: mode, Size: int64(len(b))}
-	fr, err := analyzeFile(e, bytes.NewReader(b), fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: layers.DefaultMaxFileBytes})
+	fr, err := analyzeFile(e, bytes.NewReader(b), fileOpts{maxScriptBytes: DefaultMaxScriptBytes})
 	if err != nil {
 		t.Fatalf("analyzeFile(%s): %v", p, err)
 	}

@@ -30,7 +30,11 @@ func cacheImages(t *testing.T) map[string]v1.Image {
 		dt.Run("cleanup", dt.Whiteout("opt/xmrig"), dt.Opaque("opt/.hidden"), dt.Text("opt/.hidden/new", "n")),
 		dt.Step{CreatedBy: "COPY app /usr/bin/ # buildkit", Files: []dt.File{dt.Exec("usr/bin/app", "#!/bin/sh\necho hi\n")}},
 	)
-	return map[string]v1.Image{"paper full": full, "paper minerd": minerdOnly, "paper benign": benign, "hidden and links": hidden}
+	tgz := hierarchical.ArchiveGzip(t, hierarchical.ArchiveTar(t,
+		hierarchical.ArchiveMember{Name: "xmrig-6.21.0/xmrig", Body: []byte(elfWith(t, "mining.subscribe", "mining.submit", "XMRig/%s")), Mode: 0o755},
+		hierarchical.ArchiveMember{Name: "deep.gz", Body: hierarchical.ArchiveNested(t, []byte("#!/bin/sh\nexec ./xmrig\n"), 8), Mode: 0o644}))
+	archived := dt.Image(t, v1.Config{}, dt.Step{CreatedBy: "COPY x.tgz /opt/ # buildkit", Files: []dt.File{dt.Text("opt/x.tgz", string(tgz))}})
+	return map[string]v1.Image{"paper full": full, "paper minerd": minerdOnly, "paper benign": benign, "hidden and links": hidden, "archive": archived}
 }
 
 func TestCacheWarmVerdictIdentical(t *testing.T) {

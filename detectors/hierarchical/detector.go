@@ -19,7 +19,7 @@ import (
 const (
 	// Name and Version identify the detector in records.
 	Name    = "hierarchical"
-	Version = "0.2.3"
+	Version = "0.3.0-dev"
 
 	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
 	DefaultMaxScriptBytes int64 = 1 << 20
@@ -38,7 +38,6 @@ type options struct {
 	walk           []layers.WalkOption
 	threshold      float64
 	maxScriptBytes int64
-	maxFileBytes   int64 // the walker's file bound, also bounds inflated gzip members
 	cache          *layercache.Cache
 	// signals enabled (nil: all); signalErr is an unknown name given to
 	// WithSignals, reported by Scan.
@@ -83,7 +82,6 @@ func New(opts ...Option) *Detector {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	o.maxFileBytes = layers.EffectiveMaxFileBytes(o.walk...)
 	return &Detector{opts: o}
 }
 
@@ -99,7 +97,7 @@ func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 3
+const fileAnalysisVersion = 4
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data

@@ -11,9 +11,10 @@
 // wallet, hierarchy) that WithSignals can switch off after the walk, so one
 // layer cache serves every setting. The hash signal matches TLSH and sha256
 // digests against known samples (WithKnownSamples, LearnKnownSamples).
-// Payloads that hide their content are followed: base64 literals, gzip
-// members, packed ELF files, and wrapper scripts that start renamed
-// programs.
+// Payloads that hide their content are followed: base64 literals,
+// archives and compressed files unpacked recursively within bounds
+// (archive.go: gzip, bzip2, xz, zstd, tar, zip), packed ELF files, and
+// wrapper scripts that start renamed programs.
 //
 // The rules, weights and threshold are documented in ../README.md.
 package hierarchical

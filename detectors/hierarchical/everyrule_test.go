@@ -589,7 +589,39 @@ func everyRuleRows() []everyRuleRow {
 			return erRun(t, "true", dt.Text("opt/app/README", strings.Repeat("This application serves the API.\n", 100)),
 				dt.Exec("usr/local/bin/docker-php-entrypoint", erDockerPHPEntrypoint))
 		}, scriptLimit(1024), ""},
+
+		{hierarchical.RuleArchiveNotScanned, R, "stand-in script 10 archives deep", func(t *testing.T) v1.Image {
+			return erOne(t, "COPY payload.gz /opt/ # buildkit", dt.Text("opt/payload.gz", string(hierarchical.ArchiveNested(t, []byte(erDropper), 10))))
+		}, nil, ""},
+		{hierarchical.RuleArchiveNotScanned, R, "truncated tar.gz", func(t *testing.T) v1.Image {
+			b := hierarchical.ArchiveGzip(t, hierarchical.ArchiveTar(t, hierarchical.ArchiveMember{Name: "a/run.sh", Body: []byte(erDropper), Mode: 0o755}))
+			return erOne(t, "COPY a.tgz /opt/ # buildkit", dt.Text("opt/a.tgz", string(b[:len(b)-12])))
+		}, nil, ""},
+		{hierarchical.RuleArchiveNotScanned, Q, "release tarball of docs and a script, and a jar", func(t *testing.T) v1.Image {
+			tgz := hierarchical.ArchiveGzip(t, hierarchical.ArchiveTar(t,
+				hierarchical.ArchiveMember{Name: "app-1.2/README.md", Body: []byte("# app\nRun ./install.sh\n"), Mode: 0o644},
+				hierarchical.ArchiveMember{Name: "app-1.2/install.sh", Body: []byte(erDockerPHPEntrypoint), Mode: 0o755}))
+			jar := hierarchical.ArchiveZip(t, hierarchical.ArchiveMember{Name: "META-INF/MANIFEST.MF", Body: []byte("Manifest-Version: 1.0\n"), Mode: 0o644})
+			return erRun(t, "true", dt.Text("opt/app-1.2.tar.gz", string(tgz)), dt.Text("opt/app/lib/app.jar", string(jar)))
+		}, nil, ""},
+
+		{hierarchical.RuleAnalysisBounded, R, "tarball of 300 shell scripts (digests kept for 256)", func(t *testing.T) v1.Image {
+			return erRun(t, "true", dt.Text("opt/scripts.tar", string(hierarchical.ArchiveTar(t, erScripts(300)...))))
+		}, nil, ""},
+		{hierarchical.RuleAnalysisBounded, Q, "tarball of 20 shell scripts", func(t *testing.T) v1.Image {
+			return erRun(t, "true", dt.Text("opt/scripts.tar", string(hierarchical.ArchiveTar(t, erScripts(20)...))))
+		}, nil, ""},
 	}
+}
+
+// erScripts are n distinct small maintenance scripts.
+func erScripts(n int) []hierarchical.ArchiveMember {
+	ms := make([]hierarchical.ArchiveMember, n)
+	for i := range ms {
+		ms[i] = hierarchical.ArchiveMember{Name: fmt.Sprintf("tools/task%03d.sh", i), Mode: 0o755,
+			Body: []byte(fmt.Sprintf("#!/bin/sh\nset -e\n# task %d\nfind /var/cache/app -name '*.tmp' -mtime +%d -delete\n", i, i))}
+	}
+	return ms
 }
 
 // TestEveryRuleFiresAndStaysQuiet: every rule of Rules() has at least one

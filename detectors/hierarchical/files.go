@@ -11,7 +11,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/strata-sec/strata/internal/layers"
 )
 
@@ -38,11 +37,11 @@ var pathDirs = map[string]bool{
 }
 
 // fileResult is what a file's own bytes say: it depends only on the layer's
-// content, the entry (path, type, mode, size), the script limit and the
-// walker's file limit, so it is cached with the layer (see cache.go).
+// content, the entry (path, type, mode, size) and the script limit, so it
+// is cached with the layer (see cache.go).
 // minerBinary is the evidence of a miner-binary hit ("" if none); hits are
 // final (rule, evidence) pairs; digests are the hash signal's TLSH/sha256 of
-// an ELF file or script (or of one inside a gzip member); runs is what a
+// an ELF file or script (or of ones inside archives); runs is what a
 // shell script runs, for the start chain.
 type fileResult struct {
 	minerBinary string
@@ -52,15 +51,16 @@ type fileResult struct {
 	kind        fileKind // how the content was classified (not cached)
 }
 
-// fileOpts are the bounds of the per-file analysis; both are in the layer
-// cache key (maxFileBytes through the walker's key).
+// fileOpts are the bounds of the per-file analysis: the script limit is in
+// the layer cache key, the archive bounds (archive.go; zero: defaults) are
+// constants of the detector version.
 type fileOpts struct {
 	maxScriptBytes int64
-	maxFileBytes   int64
+	unpack         unpackLimits
 }
 
 func (d *Detector) fileOpts() fileOpts {
-	return fileOpts{maxScriptBytes: d.opts.maxScriptBytes, maxFileBytes: d.opts.maxFileBytes}
+	return fileOpts{maxScriptBytes: d.opts.maxScriptBytes}
 }
 
 // AnalyzeFile analyses one regular file while its layer streams by
@@ -110,18 +110,20 @@ func (s *scan) addFile(l *layers.LayerInfo, e *layers.Entry, fr fileResult) {
 	}
 }
 
-// source is what stage 1 reads: a file of a layer, or the decompressed
-// content of a gzip member (depth 1).
+// source is what stage 1 reads: a file of a layer, or content unpacked
+// from one (archive.go), depth containers deep.
 type source struct {
-	path  string // classifies the content: the file's path, or the member's name in the file's directory
-	shown string // names it in miner-binary evidence
+	path  string // classifies the content: the file's path, a member's name, a compressed file's name without .gz
+	shown string // names it in evidence: the file's path, then "!member" per named archive member
+	via   string // the formats unpacked to reach it ("gzip+tar"), "" for the file itself
 	exec  bool
 	mode  fs.FileMode
-	size  int64
+	size  int64 // 0 if unknown
 	depth int
-	// onlyCode: analyse only ELF files and shell scripts (gzip members of
-	// documentation).
+	// onlyCode: analyse only ELF files and shell scripts (members of
+	// compressed documentation).
 	onlyCode bool
+	unpack   *unpackState // shared by everything unpacked from one file
 }
 
 // analyzeFile reads one file and returns what its content shows.
@@ -129,10 +131,12 @@ func analyzeFile(e *layers.Entry, r io.Reader, o fileOpts) (fileResult, error) {
 	return analyzeStream(source{path: e.Path, shown: e.Path, exec: e.Executable(), mode: e.Mode, size: e.Size}, r, o)
 }
 
-// analyzeStream reads content once, in chunks: the first 8 KiB classify it,
-// then every chunk goes through the literal scanner, the hash signal's
-// digests (ELF and scripts), the ELF packing histograms, and, for scripts
-// and persistence files, into the text kept for the shell parser.
+// analyzeStream reads content once, in chunks: the first 8 KiB classify it
+// (archives and compressed streams are unpacked instead, archive.go), then
+// every chunk goes through the literal scanner, and the first
+// unpackLimits.deep bytes through the hash signal's digests (ELF and
+// scripts) and the ELF packing histograms; for scripts and persistence
+// files the text up to the script limit is kept for the shell parser.
 func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	var fr fileResult
 	// A buffer the size of the file, up to a chunk: most files are small,
@@ -149,8 +153,8 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	}
 	buf = buf[:n]
 	eof := n < headSize
-	if src.depth == 0 && isGzip(buf) {
-		return analyzeGzip(src, buf, r, o)
+	if f := sniffContainer(buf); f != "" {
+		return analyzeArchive(src, f, buf, r, o)
 	}
 	kind := classify(src.path, buf)
 	fr.kind = kind
@@ -165,7 +169,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		if src.depth == 0 {
 			fr.minerBinary = fmt.Sprintf("%s (mode %v, %d bytes)", src.shown, src.mode.Perm(), src.size)
 		} else {
-			fr.minerBinary = src.shown
+			fr.minerBinary = fmt.Sprintf("%s (mode %v)", src.label(), src.mode.Perm())
 		}
 	}
 	if kind == kindOther || n == 0 {
@@ -191,6 +195,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	}
 	var text []byte
 	scriptCut := false
+	deep := o.limits().deep
 	ts := newTextScanner(kind == kindELF)
 	first, kept := true, 0
 	var off int64 // file offset of buf[0]
@@ -206,13 +211,22 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 			}
 		}
 		fresh := buf[kept:]
-		if dg != nil {
-			dg.Write(fresh)
+		if at := off + int64(kept); at < deep {
+			d := fresh[:min(int64(len(fresh)), deep-at)]
+			if dg != nil {
+				dg.Write(d)
+			}
+			if es != nil {
+				es.update(at, d)
+			}
 		}
-		if es != nil {
-			es.update(off+int64(kept), fresh)
+		if !first && allZero(fresh) {
+			// A zero run holds no match: only the overlap's matches
+			// reaching into it are completed.
+			ts.scan(buf[:min(len(buf), kept+overlap)], false, eof)
+		} else {
+			ts.scan(buf, first, eof)
 		}
-		ts.scan(buf, first, eof)
 		if keep {
 			if room := int(o.maxScriptBytes) - len(text); len(fresh) > room {
 				fresh, scriptCut = fresh[:max(room, 0)], true
@@ -229,6 +243,9 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	}
 
 	hits := ts.finish()
+	if size := off + int64(len(buf)); size > deep && (dg != nil || es != nil) {
+		fr.hits = append(fr.hits, hit{RuleAnalysisBounded, fmt.Sprintf("digests and ELF entropy cover the first %d of %d bytes; the literal matchers read all of them", deep, size)})
+	}
 	if es != nil {
 		if ev, packed := es.finish(buf, off); packed {
 			hits = append(hits, hit{RuleELFPacked, clip(ev)})
@@ -258,30 +275,11 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		fr.hits = append(fr.hits, hit{h.rule, h.evidence + desc})
 	}
 	if dg != nil {
-		fr.digests = append(fr.digests, dg.result(""))
+		fr.digests = append(fr.digests, dg.result(src.digestWhat()))
 	}
+	src.labelHits(fr.hits)
 	return fr, nil
 }
-
-// Gzip members. A file that is a gzip stream (magic 1f 8b 08) is inflated,
-// bounded by the walker's file limit and by maxInflateRatio times its
-// compressed size (at least minInflateBytes), and its content is analysed
-// like a file named after the member (the gzip header's name, else the file
-// name without .gz) in the same directory: an ELF inside x.gz is an ELF.
-// Findings keep their rule, with evidence "gzip member NAME: ...", on the .gz
-// file; an ELF or script member cut by the bound is a not-scanned finding.
-// Members of documentation (changelog.gz, man pages) are only
-// analysed if they are ELF files or scripts. Corrupt or truncated streams
-// are analysed as far as they inflate. A multi-member stream is inflated
-// whole, as gunzip does (RFC 1952 section 2.2: members are concatenated),
-// within the same bound: a payload in a later member is content of the
-// file. xz is not handled (no decoder in go.mod).
-const (
-	maxInflateRatio = 100
-	minInflateBytes = 1 << 20
-)
-
-func isGzip(b []byte) bool { return len(b) >= 18 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8 }
 
 // errRecorder remembers the first error of the layer stream under a
 // decompressor, so that read errors of the layer are not taken for a
@@ -297,82 +295,6 @@ func (e *errRecorder) Read(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
-}
-
-// inflateReader bounds a decompressor and turns its errors into the end of
-// the content.
-type inflateReader struct {
-	r    io.Reader
-	left int64
-	cut  bool
-}
-
-func (z *inflateReader) Read(p []byte) (int, error) {
-	if z.left <= 0 {
-		var one [1]byte
-		if n, _ := z.r.Read(one[:]); n > 0 {
-			z.cut = true
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > z.left {
-		p = p[:z.left]
-	}
-	n, err := z.r.Read(p)
-	z.left -= int64(n)
-	if err != nil {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func analyzeGzip(src source, head []byte, r io.Reader, o fileOpts) (fileResult, error) {
-	var fr fileResult
-	outer := &errRecorder{r: r}
-	zr, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), outer))
-	if err != nil {
-		return fr, outer.err // not a gzip stream after all: an opaque binary
-	}
-	name := strings.TrimSuffix(strings.TrimSuffix(path.Base(src.path), ".gz"), ".GZ")
-	if zr.Name != "" && zr.Name != "." && zr.Name != ".." && !strings.ContainsAny(zr.Name, "/\\\x00") {
-		name = zr.Name
-	}
-	bound := max(maxInflateRatio*src.size, minInflateBytes)
-	if o.maxFileBytes > 0 {
-		bound = min(bound, o.maxFileBytes)
-	}
-	zrd := &inflateReader{r: zr, left: bound}
-	member := source{
-		path:     path.Join(path.Dir(src.path), name),
-		shown:    fmt.Sprintf("%s (gzip member of %s, mode %v)", name, src.path, src.mode.Perm()),
-		exec:     src.exec,
-		mode:     src.mode,
-		depth:    1,
-		onlyCode: isDoc(src.path),
-	}
-	inner, err := analyzeStream(member, zrd, o)
-	if outer.err != nil {
-		return fr, outer.err
-	}
-	if err != nil {
-		return fr, nil
-	}
-	fr.minerBinary = inner.minerBinary
-	prefix := "gzip member " + name + ": "
-	for _, h := range inner.hits {
-		fr.hits = append(fr.hits, hit{h.rule, clip(prefix + h.evidence)})
-	}
-	for _, d := range inner.digests {
-		d.what = "gzip"
-		fr.digests = append(fr.digests, d)
-	}
-	// A cut ELF file or script is content that went unscanned; a cut text
-	// or data member (a log, a word list) is reported nowhere, as before
-	// members were inflated at all.
-	if zrd.cut && (inner.kind == kindELF || inner.kind == kindScript) {
-		fr.hits = append(fr.hits, hit{RuleNotScanned, fmt.Sprintf("gzip member %s: content beyond %d inflated bytes not scanned (file limit or %dx compression ratio)", name, bound, maxInflateRatio)})
-	}
-	return fr, nil
 }
 
 // encode writes the result as tagged records: a tag byte, a uvarint count of

@@ -415,7 +415,7 @@ func LearnKnownSamples(ctx context.Context, img v1.Image, malicious []int) ([]Kn
 	}
 	var out []KnownSample
 	seen := map[string]bool{}
-	fo := fileOpts{maxScriptBytes: DefaultMaxScriptBytes, maxFileBytes: layers.DefaultMaxFileBytes}
+	fo := fileOpts{maxScriptBytes: DefaultMaxScriptBytes}
 	visit := func(l *layers.LayerInfo, e *layers.Entry, r io.Reader) error {
 		if !want[l.Index] || inGitDir(e.Path) {
 			return nil

@@ -76,6 +76,8 @@ const (
 	RuleHiddenEvidence     = "hier-hidden-evidence"
 	RuleNotScanned         = "not-scanned"
 	RuleScriptTooLarge     = "script-too-large"
+	RuleArchiveNotScanned  = "archive-not-scanned"
+	RuleAnalysisBounded    = "analysis-bounded"
 )
 
 const (
@@ -204,9 +206,17 @@ var rules = []Rule{
 	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,
 		Rationale: "content the walker did not scan: a limit (file, layer, image bytes; entries; compression ratio; path length or depth; history), a truncated layer, a digest mismatch, or an entry escaping the layer root",
 		Source:    "project rule: never pass silently"},
-	{ID: RuleScriptTooLarge, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,
-		Rationale: "shell script larger than the script limit: structure analysed for its prefix only",
+	// Informational (weight 0): the literal matchers read the whole
+	// content, a deeper analysis only a prefix; the verdict stays complete.
+	{ID: RuleScriptTooLarge, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 0, Cap: 0,
+		Rationale: "informational: shell script larger than the script limit: shell structure, base64 literals and persistence analysed for its prefix only; the literal matchers read all of it",
 		Source:    "project rule: never pass silently"},
+	{ID: RuleArchiveNotScanned, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,
+		Rationale: "content inside an archive or compressed file (gzip, bzip2, xz, zstd, tar, zip) left unanalysed: nesting deeper than the depth limit, the decompressed-bytes budget per file, the member limit, a zip larger than the in-memory bound, an encrypted or unsupported member, a decoder memory bound, or a corrupt or truncated stream (analysed as far as it reads)",
+		Source:    "project rule: never pass silently; decompression bombs: D. Fifield, A better zip bomb, USENIX WOOT 2019"},
+	{ID: RuleAnalysisBounded, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 0, Cap: 0,
+		Rationale: "informational: TLSH/sha256 digests and ELF entropy cover only the first 64 MiB of a file or member, or digests of only 256 ELF files or scripts per archive were kept; the literal matchers read all of the content",
+		Source:    "project rule: bound expensive analyses, never the cheap scan"},
 }
 
 var ruleByID = func() map[string]Rule {
