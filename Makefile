@@ -74,6 +74,8 @@ figures: $(BIN)/strata
 # debootstrap-free busybox base). Never -short in CI.
 test: setup
 	$(GO) vet ./...
+	@# staticcheck, pinned in go.mod's tool block (go get -tool).
+	$(GO) tool staticcheck ./...
 	@# The fuzz targets, briefly (their seed corpora also run in the suite).
 	@# Budgets are execution counts, not durations: Go 1.26's coordinator can
 	@# fail a duration-bounded run with "context deadline exceeded" at the

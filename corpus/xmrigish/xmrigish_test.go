@@ -55,14 +55,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// Wallet is a syntactically valid Monero primary address (THREATS.md 2d:
+// Wallet is a syntactically valid Monero primary address (Monero documentation, "Addresses":
 // ^4[0-9AB][1-9A-HJ-NP-Za-km-z]{93}$) that belongs to nobody: it is English
 // words padded with the digits 1-9, not the base58 encoding of a key pair,
 // and its last 4 decoded bytes are not the Keccak checksum of the rest, so a
 // Monero wallet rejects it. Only the detector's pattern sees it as an address.
 const Wallet = "4BStrataTestVectorNotAMoneroAddressNoKeysExistForThisString123456789123456789123456789123456789"
 
-// Pool is a real public pool endpoint (THREATS.md 2c, Falco miner_domains).
+// Pool is a real public pool endpoint (Falco's miner_domains, falcosecurity/rules rules/falco-sandbox_rules.yaml).
 // The stand-in refuses it before any socket exists.
 const Pool = "pool.supportxmr.com:3333"
 
@@ -113,7 +113,7 @@ func standIn(t *testing.T) string {
 }
 
 // configJSON is an xmrig-style config.json (xmrig/xmrig src/config.json
-// layout, THREATS.md 2b) with the given pool.
+// layout, xmrig/xmrig src/config.json) with the given pool.
 func configJSON(pool string) string {
 	return `{
     "api": {"id": null, "worker-id": null},
@@ -228,7 +228,7 @@ func TestStandInBinary(t *testing.T) {
 		}
 	}
 	if !walletRe.MatchString(Wallet) {
-		t.Fatalf("Wallet %q does not match THREATS.md 2d's pattern", Wallet)
+		t.Fatalf("Wallet %q does not match the Monero primary-address pattern", Wallet)
 	}
 	out, _, code, _ := run(t, "--version")
 	if code != 0 || !strings.Contains(out, "inert") {
@@ -482,7 +482,7 @@ CMD ["sh", "/opt/.cache/run.sh"]
 		// save` or any layer extraction recovers it), it ships a config
 		// naming a real pool and a wallet, and a CMD wrapper that would
 		// restart it. Deleting a payload in a later layer is the
-		// "hidden in a lower layer" trick of THREATS.md 1g, not a cleanup.
+		// "hidden in a lower layer" trick of public Docker Hub cryptojacking reports, not a cleanup.
 		name: "c-binary-deleted",
 		dockerfile: `FROM busybox:stable
 COPY kworkerd /usr/local/bin/kworkerd

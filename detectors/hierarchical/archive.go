@@ -392,7 +392,7 @@ func unpackTar(u *unpacked, src source, in io.Reader, o fileOpts) error {
 			return nil
 		}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		case tar.TypeReg, tar.TypeGNUSparse: // archive/tar reports TypeRegA as TypeReg
 		default:
 			continue
 		}

@@ -11,11 +11,11 @@ import (
 
 // ErrNoStage is returned by Parse for a Dockerfile without a FROM
 // instruction.
-var ErrNoStage = errors.New("Dockerfile has no FROM instruction: add one before the first build step")
+var ErrNoStage = errors.New("no FROM instruction in the Dockerfile: add one before the first build step")
 
 // ErrStageCycle is returned by Parse when the final stage's FROM chain
 // loops (FROM a AS b ... FROM b AS a): BuildKit refuses such a file too.
-var ErrStageCycle = errors.New("Dockerfile stages form a cycle: rename a stage so every FROM names an earlier one or an image")
+var ErrStageCycle = errors.New("the Dockerfile's stages form a cycle: rename a stage so every FROM names an earlier one or an image")
 
 // File is a parsed Dockerfile kept next to its original lines.
 type File struct {

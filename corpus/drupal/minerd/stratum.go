@@ -155,6 +155,7 @@ func rpc2Handshake(s *stratumConn, cfg config) (job, error) {
 			rawJob = m["params"]
 		} else if rawString(m["id"]) == "1" {
 			if e := m["error"]; len(e) > 0 && string(e) != "null" {
+				//lint:ignore ST1005 the stand-in prints cpuminer's own messages
 				return job{}, fmt.Errorf("Stratum authentication failed: %s", e)
 			}
 			var res struct {
@@ -221,6 +222,7 @@ func bitcoinHandshake(s *stratumConn, cfg config) (job, error) {
 		case id == "1":
 			var res []json.RawMessage
 			if err := json.Unmarshal(m["result"], &res); err != nil || len(res) < 3 {
+				//lint:ignore ST1005 the stand-in prints cpuminer's own messages
 				return job{}, fmt.Errorf("Stratum subscribe failed: %s", m["error"])
 			}
 			extranonce1 = rawString(res[1])
@@ -233,6 +235,7 @@ func bitcoinHandshake(s *stratumConn, cfg config) (job, error) {
 			authorizeSent = true
 		case id == "2":
 			if string(m["result"]) != "true" {
+				//lint:ignore ST1005 the stand-in prints cpuminer's own messages
 				return job{}, fmt.Errorf("Stratum authentication failed: %s", m["error"])
 			}
 			authorized = true
@@ -316,6 +319,7 @@ func mineOnce(ctx context.Context, cfg config, log *logger) error {
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", ap.String())
 	if err != nil {
+		//lint:ignore ST1005 the stand-in prints cpuminer's own messages
 		return fmt.Errorf("Stratum connection failed: %w", err)
 	}
 	defer conn.Close()

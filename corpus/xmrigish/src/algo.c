@@ -1,4 +1,4 @@
-/* Algorithm names as XMRig's --algo / "algo" accept them (THREATS.md 2b:
+/* Algorithm names as XMRig's --algo / "algo" accept them (xmrig/xmrig src/core/config/usage.h:
  * rx/0, cn/r, cryptonight, ...). The stand-in only validates names: it
  * implements none of these algorithms. */
 #include <string.h>

@@ -42,7 +42,6 @@ const (
 // recorder encodes a layer record while the layer streams by. It gives up
 // (and the layer is not cached) once the record exceeds max bytes.
 type recorder struct {
-	buf   []byte
 	body  []byte
 	count int
 	prev  string
