@@ -261,7 +261,11 @@ func (c *Comparison) layerSummary() string {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	s := "digests differ in layers " + intRanges(idx) + " only"
+	noun := "layers "
+	if len(idx) == 1 {
+		noun = "layer "
+	}
+	s := "digests differ in " + noun + intRanges(idx) + " only"
 	switch {
 	case c.NoRefManifest:
 		s += " (the reference has no run.json, so base packages cannot be compared)"
