@@ -1,7 +1,10 @@
 # strata — build, set-up and experiment entry points.
 #
-#   make experiment1 experiment2   set up the machine (root, Debian) and run the experiments
+#   make experiment1 experiment2   set up the machine (root, Debian), run the experiments into
+#                                  runs/ (git-ignored) and compare each with results/
 #   make experiment3 benign        payload mutations, benign controls, ablation; the benign corpus
+#   make reproduce                 experiments 1 and 2, then the comparison verdicts
+#   make experiment3 STRATA_FLAGS='--types pad-binary --cases 111 --samples 1'   a slice
 #   make test                      set up and run every test, integration tests included
 #   make figures                   re-derive every table and figure from committed records
 
@@ -19,7 +22,10 @@ APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates dock
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
 
-.PHONY: setup apt-packages experiment1 experiment2 experiment3 benign test test-unit figures bench
+# Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
+STRATA_FLAGS ?=
+
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 benign reproduce test test-unit figures bench
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/strata
 
@@ -44,25 +50,34 @@ $(BIN)/buildkitd $(BIN)/buildctl: go.mod go.sum
 	$(GO) build -o $(BIN)/ github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
 	@touch $(BIN)/buildkitd $(BIN)/buildctl
 
+# Rebuilt whenever a Go source (or corpus file) changed, so a new
+# mutation type or experiment shows up without `make setup`.
 $(BIN)/strata: $(GO_SOURCES)
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/strata ./cmd/strata
+	@echo "build: bin/strata"
+	@$(GO) build -o $(BIN)/strata ./cmd/strata
 
+# Each run writes a directory of its own under runs/ (git-ignored) and ends
+# with the comparison against the committed reference in results/; the
+# exit code says whether it reproduced. `strata promote exp1` makes the
+# newest run the reference.
 experiment1: setup
-	$(BIN)/strata experiment exp1
-	$(BIN)/strata report exp1
+	@$(BIN)/strata experiment exp1 $(STRATA_FLAGS)
+	@$(BIN)/strata compare exp1
 
 experiment2: setup
-	$(BIN)/strata experiment exp2
-	$(BIN)/strata report exp2
+	@$(BIN)/strata experiment exp2 $(STRATA_FLAGS)
+	@$(BIN)/strata compare exp2
 
 experiment3: setup
-	$(BIN)/strata experiment exp3
-	$(BIN)/strata report exp3
+	@$(BIN)/strata experiment exp3 $(STRATA_FLAGS)
+	@$(BIN)/strata compare exp3
 
 benign: setup
-	$(BIN)/strata experiment benign
-	$(BIN)/strata report benign
+	@$(BIN)/strata experiment benign $(STRATA_FLAGS)
+	@$(BIN)/strata compare benign
+
+reproduce: experiment1 experiment2
 
 # Every table and figure, re-derived from the committed records; builds nothing.
 figures: $(BIN)/strata

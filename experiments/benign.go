@@ -20,45 +20,33 @@ const Benign = "benign"
 // BenignName is the store name of one benign image.
 func BenignName(im benign.Image) string { return "benign/" + im.Name }
 
-// RunBenign builds the corpus/benign images (packages fetched with the
-// host's apt against the dpkg status of the image each is built FROM),
-// learns the signature baselines from the exp1 first sighting (case 111)
-// and appends one record per (image, detector) to
-// <results>/benign/records.jsonl. Every image is labelled benign.
-func RunBenign(ctx context.Context, cfg Config) error {
-	env, err := Prepare(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	cfg = env.Config
-	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+func init() { Register(benignExperiment{}) }
 
-	bs, err := env.buildBenign(ctx, func(string) bool { return true })
+type benignExperiment struct{}
+
+func (benignExperiment) Name() string { return Benign }
+func (benignExperiment) Summary() string {
+	return "realistic benign images (monero daemon, crypto libraries, curl|sh installers, ...) for false positives"
+}
+func (benignExperiment) Flags() []string { return []string{FlagBenign, FlagDetectors} }
+
+// Plan builds the corpus/benign images of the slice (packages fetched with
+// the host's apt against the dpkg status of the image each is built FROM).
+// Every image is labelled benign.
+func (benignExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
+	bs, err := env.buildBenign(ctx, env.Config.Slice.keepsBenign)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	built := make([]Built, len(bs))
 	for i, b := range bs {
 		built[i] = b.Built
 	}
-	if cfg.BuildOnly {
-		logf("benign: %d images in the store; --build-only, nothing scanned", len(built))
-		return nil
-	}
+	return &Plan{Built: len(built), Passes: []Pass{{File: RecordsFile, Experiment: Benign, Images: built, Detectors: allDetectors}}}, nil
+}
 
-	cases, err := env.BuildCases(ctx)
-	if err != nil {
-		return err
-	}
-	resDir := filepath.Join(cfg.ResultsDir, Benign)
-	set, err := Detectors(ctx, cfg, cases["111"], resDir)
-	if err != nil {
-		return err
-	}
-	defer set.Close()
-	dets := set.Detectors
-	return scanAll(ctx, cfg, Benign, built, dets, filepath.Join(resDir, "records.jsonl"))
+func (benignExperiment) Report(dir string, _ Slice) (*Report, error) {
+	return BenignReportFile(filepath.Join(dir, RecordsFile))
 }
 
 // dpkgStatuses writes the dpkg status of each image a benign image can be

@@ -1,8 +1,10 @@
-// Package experiments holds the named experiments (exp1: the paper's 8
-// layer-presence cases; later ones add mutations) and the runner that turns
-// each into records: prepare the environment (store, buildkitd, base image,
-// offline packages, loopback server) -> build the images with BuildKit ->
-// scan each with every detector -> append one JSON record per (image,
-// detector) to results/<exp>/records.jsonl. Tables and figures are derived
-// from the records afterwards (report*.go), never during a run.
+// Package experiments holds the registry of named experiments (exp1: the
+// paper's 8 layer-presence cases; exp2: its layer reshaping; exp3: payload
+// mutations, benign controls, ablation; benign: the benign corpus) and the
+// one lifecycle every experiment goes through (Run): prepare the
+// environment (store, buildkitd, base image, offline packages, loopback
+// server) -> build the images with BuildKit -> scan each with every
+// detector -> append one JSON record per (image, detector) to a run
+// directory of its own -> derive the report. record.go owns the record
+// format; Compare tells whether a run reproduced a reference.
 package experiments

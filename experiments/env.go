@@ -39,8 +39,12 @@ type Config struct {
 	StoreDir string
 	// BuildkitAddr uses a running daemon instead of a private one.
 	BuildkitAddr string
-	// ResultsDir is the parent of results/<exp>; default "results".
+	// ResultsDir, when set, is where records go: <ResultsDir>/<exp>, the
+	// layout of the committed reference (results/). Empty (the default)
+	// gives every run a directory of its own under RunsDir.
 	ResultsDir string
+	// RunsDir holds one directory per run; default "runs".
+	RunsDir string
 	// Seed drives every random choice.
 	Seed int64
 	// BuildTime disables SOURCE_DATE_EPOCH: images get build-time
@@ -53,15 +57,13 @@ type Config struct {
 	Fresh bool
 	// BuildOnly builds (or checks) the images and records nothing.
 	BuildOnly bool
-	// Cases restricts experiment 2 to these case bits (e.g. "000", "111");
-	// empty means all 8. Samples is the number of seeds per (case, type);
-	// 0 means SamplesPerType. Smaller matrices are for quick checks; the
-	// committed results use the full one.
-	Cases   []string
-	Samples int
-	// Benign restricts experiment 3's benign controls to these corpus
-	// images (names); empty means all, "none" none.
-	Benign []string
+	// Slice restricts the run to part of the experiment.
+	Slice Slice
+	// Jobs bounds simultaneous BuildKit solves and scans; 0 means
+	// DefaultJobs.
+	Jobs int
+	// Verbose logs one line per image and record instead of one per phase.
+	Verbose bool
 	// Log receives progress lines; nil means os.Stderr.
 	Log io.Writer
 }
@@ -77,8 +79,11 @@ func (c *Config) defaults() error {
 	if c.StoreDir == "" {
 		c.StoreDir = filepath.Join(c.CacheDir, "store")
 	}
-	if c.ResultsDir == "" {
-		c.ResultsDir = "results"
+	if c.RunsDir == "" {
+		c.RunsDir = "runs"
+	}
+	if c.Jobs <= 0 {
+		c.Jobs = DefaultJobs
 	}
 	if c.ServeAddr == "" {
 		c.ServeAddr = loopback.DefaultAddr
@@ -88,6 +93,11 @@ func (c *Config) defaults() error {
 	}
 	return nil
 }
+
+// DefaultJobs bounds simultaneous BuildKit solves and scans. Two matches
+// the 2-core machines the experiments are sized for; BuildKit itself
+// parallelises inside a solve.
+const DefaultJobs = 2
 
 // Env is a prepared environment for building the corpus: one per run.
 type Env struct {
@@ -116,6 +126,12 @@ type Env struct {
 
 	keyMu    sync.Mutex
 	keyLocks map[string]*sync.Mutex
+	// imageMu serialises writing image mutations into the store, benignMu
+	// building the benign corpus, casesMu the memo of unmutated cases.
+	imageMu  sync.Mutex
+	benignMu sync.Mutex
+	casesMu  sync.Mutex
+	cases    map[string]Built
 }
 
 // Prepare sets up everything a build needs, step by step with progress:
@@ -131,14 +147,14 @@ func Prepare(ctx context.Context, cfg Config) (env *Env, err error) {
 			e.Close()
 		}
 	}()
-	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+	start := time.Now()
 	step := func(name string, f func() error) error {
 		t0 := time.Now()
-		logf("prepare: %s ...", name)
+		e.vlogf("prepare: %s ...", name)
 		if err := f(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		logf("prepare: %s done (%.1fs)", name, time.Since(t0).Seconds())
+		e.vlogf("prepare: %s done (%.1fs)", name, time.Since(t0).Seconds())
 		return nil
 	}
 	if e.Store, err = store.Open(cfg.StoreDir); err != nil {
@@ -212,6 +228,7 @@ func Prepare(ctx context.Context, cfg Config) (env *Env, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	e.logf("prepare: base %s, web-app image %s ready (%.1fs)", e.Debian.Digest.String()[:19], e.Web.Digest.String()[:19], time.Since(start).Seconds())
 	return e, nil
 }
 

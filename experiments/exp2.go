@@ -3,18 +3,12 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/drupal"
-	"github.com/strata-sec/strata/detectors"
-	"github.com/strata-sec/strata/internal/progress"
 	"github.com/strata-sec/strata/internal/store"
 	"github.com/strata-sec/strata/mutations"
 )
@@ -41,78 +35,61 @@ func Exp2Name(c drupal.Case, mutation string, seed int64) string {
 	return fmt.Sprintf("exp2/case-%s/%s/seed-%d", c.Bits(), mutation, seed)
 }
 
-// Concurrency bounds simultaneous BuildKit solves and scans. Two matches
-// the 2-core machines the experiments are sized for; BuildKit itself
-// parallelises inside a solve.
-var Concurrency = 2
+func init() { Register(exp2{}) }
 
-// RunExp2 builds the 400 variants (resuming where a previous run stopped),
-// then scans each with every detector and appends records.
-func RunExp2(ctx context.Context, cfg Config) error {
-	env, err := Prepare(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	cfg = env.Config
-	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+type exp2 struct{}
 
-	// The unmutated cases: inputs of the image mutations and, for case
-	// 111, the first sighting the baselines learn from.
-	orig, err := env.BuildCases(ctx)
-	if err != nil {
-		return err
-	}
-	logf("exp2: the 8 unmutated cases are in the store")
-	built, err := env.BuildExp2(ctx, orig)
-	if err != nil {
-		return err
-	}
+func (exp2) Name() string { return Exp2 }
+func (exp2) Summary() string {
+	return "the paper's layer-reshaping mutations: every case x every Dockerfile/image type x 5 seeds"
+}
+func (exp2) Flags() []string { return []string{FlagTypes, FlagCases, FlagSamples, FlagDetectors} }
 
-	if cfg.BuildOnly {
-		logf("exp2: %d images in the store; --build-only, nothing scanned", len(built))
-		return nil
-	}
-	resDir := filepath.Join(cfg.ResultsDir, Exp2)
-	set, err := Detectors(ctx, cfg, orig["111"], resDir)
+// Plan builds the variants of the slice.
+func (exp2) Plan(ctx context.Context, env *Env) (*Plan, error) {
+	built, err := env.BuildExp2(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer set.Close()
-	if err := scanAll(ctx, cfg, Exp2, built, set.Detectors, filepath.Join(resDir, "records.jsonl")); err != nil {
-		return err
+	return &Plan{Built: len(built), Passes: []Pass{{File: RecordsFile, Experiment: Exp2, Images: built, Detectors: allDetectors}}}, nil
+}
+
+func (exp2) Report(dir string, s Slice) (*Report, error) {
+	var names []string
+	for _, m := range s.mutations(mutations.OfKind(mutations.LayerKinds...)) {
+		names = append(names, m.Name())
 	}
-	set.LogCache(cfg.Log)
-	return nil
+	return Exp2ReportFile(filepath.Join(dir, RecordsFile), WithMutations(names))
 }
 
 // BuildExp2 builds (or finds in the store) experiment 2's variants of the
 // configured cases and seeds, with bounded concurrency and progress.
-func (e *Env) BuildExp2(ctx context.Context, orig map[string]Built) ([]Built, error) {
+func (e *Env) BuildExp2(ctx context.Context) ([]Built, error) {
 	cfg := e.Config
+	orig, err := e.BuildCases(ctx, cfg.Slice.Cases)
+	if err != nil {
+		return nil, err
+	}
 	type job struct {
 		c    drupal.Case
 		m    mutations.Mutation
 		seed int64
 	}
-	cases, err := selectCases(cfg.Cases)
+	cases, err := selectCases(cfg.Slice.Cases)
 	if err != nil {
 		return nil, err
 	}
-	seeds := Exp2Seeds(cfg.Seed)
-	if cfg.Samples > 0 && cfg.Samples < len(seeds) {
-		seeds = seeds[:cfg.Samples]
-	}
+	seeds := cfg.Slice.seeds(cfg.Seed)
 	var jobs []job
 	for _, c := range cases {
-		for _, m := range mutations.OfKind(mutations.LayerKinds...) {
+		for _, m := range cfg.Slice.mutations(mutations.OfKind(mutations.LayerKinds...)) {
 			for _, s := range seeds {
 				jobs = append(jobs, job{c, m, s})
 			}
 		}
 	}
 	built := make([]Built, len(jobs))
-	err = buildEach(ctx, cfg.Log, "exp2 build", len(jobs), func(ctx context.Context, i int) (string, error) {
+	err = e.buildEach(ctx, "exp2 build", len(jobs), func(ctx context.Context, i int) (string, error) {
 		j := jobs[i]
 		b, err := e.buildVariant(ctx, orig[j.c.Bits()], j.c, j.m, j.seed)
 		if err != nil {
@@ -125,29 +102,6 @@ func (e *Env) BuildExp2(ctx context.Context, orig map[string]Built) ([]Built, er
 		return nil, err
 	}
 	return built, nil
-}
-
-// buildEach runs build for jobs 0..n-1, Concurrency at a time, with a
-// progress bar; each build returns its progress line. After a failure no
-// new job starts.
-func buildEach(ctx context.Context, log io.Writer, label string, n int, build func(ctx context.Context, i int) (string, error)) error {
-	bar := progress.New(log, label, n)
-	eg, gctx := errgroup.WithContext(ctx)
-	eg.SetLimit(Concurrency)
-	for i := 0; i < n; i++ {
-		eg.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err // another build failed: do not start new ones
-			}
-			msg, err := build(gctx, i)
-			if err != nil {
-				return err
-			}
-			bar.Step(msg)
-			return nil
-		})
-	}
-	return eg.Wait()
 }
 
 // progress is the progress line of a build.
@@ -184,8 +138,6 @@ func (e *Env) buildVariant(ctx context.Context, orig Built, c drupal.Case, m mut
 	return Built{}, fmt.Errorf("mutation %s is neither a Dockerfile nor an image mutation", m.Name())
 }
 
-var imageMutationMu sync.Mutex
-
 func (e *Env) mutateImage(orig Built, name, caseID, exp string, m mutations.ImageMutation, seed int64) (Built, error) {
 	out := Built{Name: name, Case: caseID, Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed}
 	key := inputsKey("image-mutation", orig.Descriptor.Digest.String(), m.Name(), m.Version(), strconv.FormatInt(seed, 10))
@@ -209,9 +161,9 @@ func (e *Env) mutateImage(orig Built, name, caseID, exp string, m mutations.Imag
 	} else {
 		// Writing a squashed layer compresses hundreds of MB: one at a
 		// time keeps memory and disk bandwidth predictable.
-		imageMutationMu.Lock()
+		e.imageMu.Lock()
 		out.Descriptor, err = e.Store.Put(img, name, ann)
-		imageMutationMu.Unlock()
+		e.imageMu.Unlock()
 		if err != nil {
 			return out, err
 		}
@@ -237,92 +189,6 @@ func mapTruth(t corpus.Truth, layerMap []int) corpus.Truth {
 	}
 	sort.Ints(out.MaliciousLayers)
 	return out
-}
-
-// scanAll scans every image with every detector (bounded concurrency),
-// skipping records that exist, and appends records in image order so the
-// file does not depend on scheduling.
-func scanAll(ctx context.Context, cfg Config, exp string, images []Built, dets []detectors.Detector, path string) error {
-	recs, err := OpenRecords(path, cfg.Fresh)
-	if err != nil {
-		return err
-	}
-	type slot struct {
-		rec  Record
-		skip bool
-		done chan struct{}
-	}
-	slots := make([]*slot, 0, len(images)*len(dets))
-	for _, b := range images {
-		for _, d := range dets {
-			s := &slot{done: make(chan struct{})}
-			probe := Record{Image: b.Name, ManifestDigest: b.Descriptor.Digest.String(), Detector: d.Name(), DetectorVersion: d.Version()}
-			s.skip = recs.Has(probe)
-			slots = append(slots, s)
-		}
-	}
-	bar := progress.New(cfg.Log, exp+" scan", len(slots))
-	eg, gctx := errgroup.WithContext(ctx)
-	eg.SetLimit(Concurrency)
-	go func() {
-		i := 0
-		for _, b := range images {
-			for _, d := range dets {
-				s := slots[i]
-				i++
-				if s.skip {
-					close(s.done)
-					continue
-				}
-				eg.Go(func() error {
-					defer close(s.done)
-					if err := gctx.Err(); err != nil {
-						return err // interrupted or another scan failed: start no more
-					}
-					r, err := Scan(gctx, exp, b, d)
-					if err != nil {
-						return err
-					}
-					s.rec = r
-					return nil
-				})
-			}
-		}
-	}()
-	// Append in order as results arrive.
-	i := 0
-	for _, b := range images {
-		for _, d := range dets {
-			s := slots[i]
-			i++
-			select {
-			case <-s.done:
-			case <-gctx.Done():
-				return firstErr(eg.Wait(), gctx.Err())
-			}
-			if s.skip {
-				bar.Step(fmt.Sprintf("%s %s: already recorded", b.Name, d.Name()))
-				continue
-			}
-			if s.rec.Detector == "" { // the scan failed; eg.Wait has the error
-				return firstErr(eg.Wait(), fmt.Errorf("scan %s with %s failed", b.Name, d.Name()))
-			}
-			if err := recs.Append(s.rec); err != nil {
-				return err
-			}
-			bar.Step(fmt.Sprintf("%s %s: %s", b.Name, d.Name(), s.rec.Decision))
-		}
-	}
-	return eg.Wait()
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // selectCases returns the cases named by bits, in bit order; none means all.

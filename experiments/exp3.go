@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/debs"
 	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/mutations"
 )
 
@@ -35,24 +34,6 @@ const Exp3 = "exp3"
 // benign images; case 000 (the drupal web app) gets SamplesPerType seeds
 // per payload type like the malicious cases.
 const Exp3BenignSamples = 1
-
-// Files of experiment 3 beside records.jsonl.
-const (
-	AblationFile      = "ablation.jsonl"
-	NotApplicableFile = "not-applicable.jsonl"
-)
-
-// NotApplicable is one (subject, type, seed) the mutation type had nothing
-// to change in, as a line of not-applicable.jsonl.
-type NotApplicable struct {
-	Experiment      string `json:"experiment"`
-	Subject         string `json:"subject"` // case bits or benign image name
-	Label           string `json:"label"`
-	Mutation        string `json:"mutation"`
-	MutationVersion string `json:"mutation_version"`
-	Seed            int64  `json:"seed"`
-	Reason          string `json:"reason"`
-}
 
 // subject is an unmutated image experiment 3 mutates: a drupal case or a
 // benign corpus image.
@@ -76,52 +57,52 @@ func Exp3Name(stem, mutation string, seed int64) string {
 	return fmt.Sprintf("exp3/%s/%s/seed-%d", stem, mutation, seed)
 }
 
-// RunExp3 builds experiment 3's images (resuming), scans them with every
-// detector into results/exp3/records.jsonl and runs the ablation of the
-// hierarchical detector's signals on experiment 2's and 3's images into
-// results/exp3/ablation.jsonl.
-func RunExp3(ctx context.Context, cfg Config) error {
-	env, err := Prepare(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	cfg = env.Config
-	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+func init() { Register(exp3{}) }
 
-	orig, err := env.BuildCases(ctx)
+type exp3 struct{}
+
+func (exp3) Name() string { return Exp3 }
+func (exp3) Summary() string {
+	return "payload mutations on the cases, every type on benign controls, and the hierarchical detector's ablation"
+}
+func (exp3) Flags() []string { return SliceFlags }
+
+// Plan builds experiment 3's images of the slice; its passes scan them with
+// every detector into records.jsonl, then scan experiment 2's and 3's
+// images with the ablation variants of the hierarchical detector into
+// ablation.jsonl.
+func (exp3) Plan(ctx context.Context, env *Env) (*Plan, error) {
+	cfg := env.Config
+	orig, err := env.BuildCases(ctx, cfg.Slice.Cases)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	subjects, err := env.drupalSubjects(orig)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	benignSubjects, err := env.benignSubjects(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	logf("exp3: %d drupal cases and %d benign images to mutate", len(subjects), len(benignSubjects))
+	env.vlogf("exp3: %d drupal cases and %d benign images to mutate", len(subjects), len(benignSubjects))
 
 	type job struct {
 		s    *subject
 		m    mutations.Mutation
 		seed int64
 	}
-	seeds := Exp2Seeds(cfg.Seed)
-	if cfg.Samples > 0 && cfg.Samples < len(seeds) {
-		seeds = seeds[:cfg.Samples]
-	}
+	seeds := cfg.Slice.seeds(cfg.Seed)
 	var jobs []job
 	for _, s := range subjects {
-		for _, m := range mutations.OfKind("payload") {
+		for _, m := range cfg.Slice.mutations(mutations.OfKind("payload")) {
 			for _, seed := range seeds {
 				jobs = append(jobs, job{s, m, seed})
 			}
 		}
 	}
 	for _, s := range benignSubjects {
-		for _, m := range mutations.All() {
+		for _, m := range cfg.Slice.mutations(mutations.All()) {
 			for _, seed := range seeds[:min(Exp3BenignSamples, len(seeds))] {
 				jobs = append(jobs, job{s, m, seed})
 			}
@@ -129,7 +110,7 @@ func RunExp3(ctx context.Context, cfg Config) error {
 	}
 	built := make([]Built, len(jobs))
 	skipped := make([]*NotApplicable, len(jobs))
-	err = buildEach(ctx, cfg.Log, "exp3 build", len(jobs), func(ctx context.Context, i int) (string, error) {
+	err = env.buildEach(ctx, "exp3 build", len(jobs), func(ctx context.Context, i int) (string, error) {
 		j := jobs[i]
 		b, err := env.buildExp3(ctx, j.s, j.m, j.seed)
 		if errors.Is(err, mutations.ErrNotApplicable) {
@@ -148,111 +129,43 @@ func RunExp3(ctx context.Context, cfg Config) error {
 		return b.progress(), nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	plan := &Plan{WritesNotApplicable: true}
 	var images []Built
-	var notApplicable []NotApplicable
 	for i := range jobs {
 		if skipped[i] != nil {
-			notApplicable = append(notApplicable, *skipped[i])
+			plan.NotApplicable = append(plan.NotApplicable, *skipped[i])
 		} else {
 			images = append(images, built[i])
 		}
 	}
-	var mal, ben int
-	for _, b := range images {
-		if b.Truth.Malicious() {
-			mal++
-		} else {
-			ben++
+	plan.Built, plan.Skipped = len(images), len(plan.NotApplicable)
+	env.logf("exp3: %d images; %d (subject, type, seed) not applicable", len(images), len(plan.NotApplicable))
+	// Ablation: the same images (experiment 2's of the slice too) with
+	// each signal off and each signal alone.
+	var exp2Images []Built
+	if !cfg.BuildOnly {
+		if exp2Images, err = env.BuildExp2(ctx); err != nil {
+			return nil, err
 		}
 	}
-	logf("exp3: %d images (%d malicious, %d benign); %d (subject, type, seed) not applicable", len(images), mal, ben, len(notApplicable))
-	if cfg.BuildOnly {
-		logf("exp3: --build-only, nothing scanned")
-		return nil
+	ablation := func(s *DetectorSet) []detectors.Detector { return s.Ablation() }
+	plan.Passes = []Pass{
+		{File: RecordsFile, Experiment: Exp3, Images: images, Detectors: allDetectors},
+		{File: AblationFile, Experiment: Exp2, Images: exp2Images, Detectors: ablation},
+		{File: AblationFile, Experiment: Exp3, Images: images, Detectors: ablation},
 	}
-
-	resDir := filepath.Join(cfg.ResultsDir, Exp3)
-	if err := writeNotApplicable(filepath.Join(resDir, NotApplicableFile), notApplicable); err != nil {
-		return err
-	}
-	set, err := Detectors(ctx, cfg, orig["111"], resDir)
-	if err != nil {
-		return err
-	}
-	defer set.Close()
-	if err := scanAll(ctx, cfg, Exp3, images, set.Detectors, filepath.Join(resDir, "records.jsonl")); err != nil {
-		return err
-	}
-	set.LogCache(cfg.Log)
-
-	// Ablation: the same images (experiment 2's too) with each signal off
-	// and each signal alone.
-	exp2Images, err := env.BuildExp2(ctx, orig)
-	if err != nil {
-		return err
-	}
-	abl := set.Ablation()
-	ablPath := filepath.Join(resDir, AblationFile)
-	if err := scanAll(ctx, cfg, Exp2, exp2Images, abl, ablPath); err != nil {
-		return err
-	}
-	again := cfg
-	again.Fresh = false // the file holds experiment 2's records now
-	if err := scanAll(ctx, again, Exp3, images, abl, ablPath); err != nil {
-		return err
-	}
-	set.LogCache(cfg.Log)
-	return nil
+	return plan, nil
 }
 
-// writeNotApplicable replaces path with one JSON line per entry, in job
-// order (deterministic for a configuration).
-func writeNotApplicable(path string, nas []NotApplicable) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	var sb strings.Builder
-	for _, na := range nas {
-		b, err := json.Marshal(na)
-		if err != nil {
-			return err
-		}
-		sb.Write(b)
-		sb.WriteByte('\n')
-	}
-	return os.WriteFile(path, []byte(sb.String()), 0o644)
-}
-
-// ReadNotApplicable reads not-applicable.jsonl; a missing file is empty.
-func ReadNotApplicable(path string) ([]NotApplicable, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []NotApplicable
-	for i, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var na NotApplicable
-		if err := json.Unmarshal([]byte(line), &na); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
-		}
-		out = append(out, na)
-	}
-	return out, nil
-}
+func (exp3) Report(dir string, _ Slice) (*Report, error) { return Exp3ReportDir(dir) }
 
 // drupalSubjects are the 8 cases; payload mutations get a private context
 // holding the sample's own files (everything but the .deb packages, which
 // only the web-app image installs).
 func (e *Env) drupalSubjects(orig map[string]Built) ([]*subject, error) {
-	cases, err := selectCases(e.Config.Cases)
+	cases, err := selectCases(e.Config.Slice.Cases)
 	if err != nil {
 		return nil, err
 	}
@@ -276,22 +189,7 @@ func (e *Env) drupalSubjects(orig map[string]Built) ([]*subject, error) {
 
 // benignSubjects builds (or finds) the benign corpus images.
 func (e *Env) benignSubjects(ctx context.Context) ([]*subject, error) {
-	want := map[string]bool{}
-	for _, n := range e.Config.Benign {
-		want[n] = true
-	}
-	for _, im := range benign.Images() {
-		delete(want, im.Name)
-	}
-	delete(want, "none")
-	if len(want) > 0 {
-		return nil, fmt.Errorf("exp3: unknown benign images %v (see corpus/benign)", sortedKeys(want))
-	}
-	only := map[string]bool{}
-	for _, n := range e.Config.Benign {
-		only[n] = true
-	}
-	bs, err := e.buildBenign(ctx, func(name string) bool { return len(only) == 0 || only[name] })
+	bs, err := e.buildBenign(ctx, e.Config.Slice.keepsBenign)
 	if err != nil {
 		return nil, err
 	}
@@ -450,15 +348,12 @@ type benignBuilt struct {
 	subject *subject
 }
 
-var benignBuildMu sync.Mutex
-
 // buildBenign builds (or finds in the store) the benign corpus images
 // (packages fetched once with the host's apt against the dpkg status of the
 // image each is built FROM) for which want returns true.
 func (e *Env) buildBenign(ctx context.Context, want func(name string) bool) ([]benignBuilt, error) {
-	benignBuildMu.Lock()
-	defer benignBuildMu.Unlock()
-	logf := func(format string, a ...any) { fmt.Fprintf(e.Config.Log, format+"\n", a...) }
+	e.benignMu.Lock()
+	defer e.benignMu.Unlock()
 	if err := benign.WriteServed(filepath.Join(e.tmp, "served")); err != nil {
 		return nil, fmt.Errorf("benign: served files: %w", err)
 	}
@@ -484,7 +379,7 @@ func (e *Env) buildBenign(ctx context.Context, want func(name string) bool) ([]b
 			if err := debs.Fetch(ctx, statusFile, debsDir, im.Packages); err != nil {
 				return nil, fmt.Errorf("benign %s: %w", im.Name, err)
 			}
-			logf("benign: %s: packages ready (%.1fs)", im.Name, time.Since(t0).Seconds())
+			e.vlogf("benign: %s: packages ready (%.1fs)", im.Name, time.Since(t0).Seconds())
 		}
 		ctxDir := filepath.Join(e.tmp, "benign-context", im.Name)
 		if err := im.WriteContext(ctxDir, debsDir); err != nil {
@@ -518,7 +413,7 @@ func (e *Env) buildBenign(ctx context.Context, want func(name string) bool) ([]b
 		if b.Cached {
 			how = "cached"
 		}
-		logf("[%d/%d] %s %s %s in %.1fs", i+1, len(images), how, b.Name, b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds())
+		e.vlogf("[%d/%d] %s %s %s in %.1fs", i+1, len(images), how, b.Name, b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds())
 		im := im
 		out = append(out, benignBuilt{Built: b, subject: &subject{
 			id: im.Name, stem: "benign-" + im.Name, dockerfile: df,

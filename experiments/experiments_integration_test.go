@@ -37,8 +37,8 @@ func testExp1(t *testing.T, cache string) {
 	var log bytes.Buffer
 	// A fixed port: the server URL is part of every build input, so a
 	// random one would make the resume check below rebuild everything.
-	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log}
-	if err := RunExp1(context.Background(), cfg); err != nil {
+	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log, Verbose: true}
+	if _, err := Run(context.Background(), Exp1, cfg); err != nil {
 		t.Fatalf("RunExp1: %v\n%s", err, log.String())
 	}
 	recs, err := ReadRecords(filepath.Join(results, Exp1, "records.jsonl"))
@@ -86,13 +86,13 @@ func testExp1(t *testing.T, cache string) {
 	}
 	// Resuming scans nothing again and builds nothing again.
 	log.Reset()
-	if err := RunExp1(context.Background(), cfg); err != nil {
+	if _, err := Run(context.Background(), Exp1, cfg); err != nil {
 		t.Fatalf("second RunExp1: %v", err)
 	}
 	if n := strings.Count(log.String(), "already recorded"); n != len(recs) {
 		t.Errorf("resume skipped %d scans, want %d:\n%s", n, len(recs), log.String())
 	}
-	if strings.Contains(log.String(), "] built case") {
+	if strings.Contains(log.String(), ": built exp1/case-") {
 		t.Errorf("resume rebuilt images:\n%s", log.String())
 	}
 	rep, err := Exp1ReportFile(filepath.Join(results, Exp1, "records.jsonl"))
@@ -109,14 +109,14 @@ func testExp1(t *testing.T, cache string) {
 // mutations, and that the hierarchical detector flags every malicious
 // variant and no benign one.
 func testExp2Subset(t *testing.T, cache string) {
-	results := t.TempDir()
 	var log bytes.Buffer
-	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
-		Cases: []string{"000", "111"}, Samples: 1}
-	if err := RunExp2(context.Background(), cfg); err != nil {
-		t.Fatalf("RunExp2: %v\n%s", err, log.String())
+	cfg := Config{CacheDir: cache, RunsDir: t.TempDir(), Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
+		Slice: Slice{Cases: []string{"000", "111"}, Samples: 1}}
+	res, err := Run(context.Background(), Exp2, cfg)
+	if err != nil {
+		t.Fatalf("Run exp2: %v\n%s", err, log.String())
 	}
-	recs, err := ReadRecords(filepath.Join(results, Exp2, "records.jsonl"))
+	recs, err := ReadRecords(filepath.Join(res.Dir, RecordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,15 +142,11 @@ func testExp2Subset(t *testing.T, cache string) {
 	if n := len(recs); n != 2*10*4 {
 		t.Errorf("%d records, want %d (2 cases x 10 types x 1 seed x 4 detectors)", n, 2*10*4)
 	}
-	rep, err := Exp2ReportFile(filepath.Join(results, Exp2, "records.jsonl"))
-	if err != nil {
-		t.Fatal(err)
+	if !strings.Contains(res.Report.Title, "slice --cases 000,111 --samples 1") {
+		t.Errorf("report title %q does not say it is a slice", res.Report.Title)
 	}
-	if err := rep.WriteDir(filepath.Join(results, Exp2)); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"report.md", "detection_by_type.png", "detection_by_type.svg"} {
-		if _, err := os.Stat(filepath.Join(results, Exp2, f)); err != nil {
+	for _, f := range []string{"report.md", "detection_by_type.png", "detection_by_type.svg", ManifestFile} {
+		if _, err := os.Stat(filepath.Join(res.Dir, f)); err != nil {
 			t.Errorf("report output: %v", err)
 		}
 	}
@@ -161,14 +157,14 @@ func testExp2Subset(t *testing.T, cache string) {
 // type built or skipped as not applicable, every type applied to the
 // benign image, the ablation file, and the report with its figures.
 func testExp3Subset(t *testing.T, cache string) {
-	results := t.TempDir()
 	var log bytes.Buffer
-	cfg := Config{CacheDir: cache, ResultsDir: results, Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
-		Cases: []string{"000", "111"}, Samples: 1, Benign: []string{"cloudinit-base64"}, Fresh: true}
-	if err := RunExp3(context.Background(), cfg); err != nil {
-		t.Fatalf("RunExp3: %v\n%s", err, log.String())
+	cfg := Config{CacheDir: cache, RunsDir: t.TempDir(), Seed: 1, ServeAddr: "127.0.0.1:18474", Log: &log,
+		Slice: Slice{Cases: []string{"000", "111"}, Samples: 1, Benign: []string{"cloudinit-base64"}}}
+	res, err := Run(context.Background(), Exp3, cfg)
+	if err != nil {
+		t.Fatalf("Run exp3: %v\n%s", err, log.String())
 	}
-	dir := filepath.Join(results, Exp3)
+	dir := res.Dir
 	recs, err := ReadRecords(filepath.Join(dir, "records.jsonl"))
 	if err != nil {
 		t.Fatal(err)

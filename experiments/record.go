@@ -1,6 +1,22 @@
+// This file owns the record format: the types of the record files of a run
+// (records.jsonl, ablation.jsonl, not-applicable.jsonl), their writer and
+// their reader. Nothing else in the package opens them.
+
 package experiments
 
-import "github.com/strata-sec/strata/detectors"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/strata-sec/strata/detectors"
+)
 
 // RecordSchema is bumped whenever a field changes meaning.
 const RecordSchema = 1
@@ -46,3 +62,205 @@ const (
 	LabelMalicious = "malicious"
 	LabelBenign    = "benign"
 )
+
+// The record files of a run or of a committed result set.
+const (
+	RecordsFile       = "records.jsonl"
+	AblationFile      = "ablation.jsonl"
+	NotApplicableFile = "not-applicable.jsonl"
+)
+
+// NotApplicable is one (subject, type, seed) the mutation type had nothing
+// to change in, as a line of not-applicable.jsonl.
+type NotApplicable struct {
+	Experiment      string `json:"experiment"`
+	Subject         string `json:"subject"` // case bits or benign image name
+	Label           string `json:"label"`
+	Mutation        string `json:"mutation"`
+	MutationVersion string `json:"mutation_version"`
+	Seed            int64  `json:"seed"`
+	Reason          string `json:"reason"`
+}
+
+// RecordKey identifies a record for resuming: the same image scanned by the
+// same detector version is not scanned again.
+func RecordKey(r Record) string {
+	return r.Image + "|" + r.ManifestDigest + "|" + r.Detector + "|" + r.DetectorVersion
+}
+
+// Records is the append-only record file of one experiment.
+type Records struct {
+	path string
+	done map[string]bool
+}
+
+// OpenRecords opens results/<exp>/records.jsonl for appending, remembering
+// what it already holds; fresh truncates it.
+func OpenRecords(path string, fresh bool) (*Records, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	r := &Records{path: path, done: map[string]bool{}}
+	if fresh {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return r, nil
+	}
+	old, err := ReadRecords(path)
+	var partial *PartialLineError
+	switch {
+	case errors.As(err, &partial):
+		// An interrupted run left half a line: cut it so the next record
+		// starts on a line of its own.
+		fi, serr := os.Stat(path)
+		if serr != nil {
+			return nil, serr
+		}
+		if terr := os.Truncate(path, fi.Size()-int64(partial.Bytes)); terr != nil {
+			return nil, fmt.Errorf("drop partial last record: %w", terr)
+		}
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	for _, rec := range old {
+		r.done[RecordKey(rec)] = true
+	}
+	return r, nil
+}
+
+// Has reports whether an equivalent record exists.
+func (r *Records) Has(rec Record) bool { return r.done[RecordKey(rec)] }
+
+// Append writes one record as a JSON line and syncs it, so an interrupted
+// run loses at most the record being written.
+func (r *Records) Append(rec Record) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.Write(b)
+	w.WriteByte('\n')
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	r.done[RecordKey(rec)] = true
+	return f.Close()
+}
+
+// PartialLineError is returned by ReadRecords, together with every complete
+// record, when the file's last line is cut short: no newline and not valid
+// JSON, which is what a run killed in the middle of an append leaves behind.
+// Callers that accept this should report it as a warning (Exp1ReportFile
+// does); it is an error value so that no caller can ignore it by accident.
+type PartialLineError struct {
+	Path string
+	Line int // 1-based
+	// Bytes is the length of the partial line, which is the end of the file:
+	// truncating the file by Bytes removes it (the runner does so on resume).
+	Bytes int
+	Err   error // the JSON decoding error
+}
+
+func (e *PartialLineError) Error() string {
+	return fmt.Sprintf("%s:%d: ignored partial last line (%d bytes, no trailing newline; interrupted run?): %v",
+		e.Path, e.Line, e.Bytes, e.Err)
+}
+
+func (e *PartialLineError) Unwrap() error { return e.Err }
+
+// ReadRecords reads a records.jsonl file. Blank lines are skipped. A line
+// that does not decode is an error, except a partial last line: then the
+// records before it are returned with a *PartialLineError.
+func ReadRecords(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read records: %w", err)
+	}
+	defer f.Close()
+	// bufio.Reader rather than Scanner: a record with many findings can
+	// exceed Scanner's line limit.
+	br := bufio.NewReader(f)
+	var recs []Record
+	for lineNo := 1; ; lineNo++ {
+		line, rerr := br.ReadBytes('\n')
+		if rerr != nil && rerr != io.EOF {
+			return nil, fmt.Errorf("read records %s:%d: %w", path, lineNo, rerr)
+		}
+		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+			var r Record
+			if err := json.Unmarshal(trimmed, &r); err != nil {
+				if rerr == io.EOF {
+					return recs, &PartialLineError{Path: path, Line: lineNo, Bytes: len(line), Err: err}
+				}
+				return nil, fmt.Errorf("decode record %s:%d: %w", path, lineNo, err)
+			}
+			recs = append(recs, r)
+		}
+		if rerr == io.EOF {
+			return recs, nil
+		}
+	}
+}
+
+// readRecordsWarn is ReadRecords with a partial last line turned into a
+// warning, for report builders.
+func readRecordsWarn(path string) ([]Record, []string, error) {
+	recs, err := ReadRecords(path)
+	var partial *PartialLineError
+	if errors.As(err, &partial) {
+		return recs, []string{partial.Error()}, nil
+	}
+	return recs, nil, err
+}
+
+// writeNotApplicable replaces path with one JSON line per entry, in job
+// order (deterministic for a configuration).
+func writeNotApplicable(path string, nas []NotApplicable) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var sb strings.Builder
+	for _, na := range nas {
+		b, err := json.Marshal(na)
+		if err != nil {
+			return err
+		}
+		sb.Write(b)
+		sb.WriteByte('\n')
+	}
+	return os.WriteFile(path, []byte(sb.String()), 0o644)
+}
+
+// ReadNotApplicable reads not-applicable.jsonl; a missing file is empty.
+func ReadNotApplicable(path string) ([]NotApplicable, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []NotApplicable
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var na NotApplicable
+		if err := json.Unmarshal([]byte(line), &na); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		out = append(out, na)
+	}
+	return out, nil
+}

@@ -1,10 +1,7 @@
 package experiments
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -200,6 +197,34 @@ func (r *Report) Print(w io.Writer) error {
 	return nil
 }
 
+// PrintSummary writes the report's title, its first table (the
+// per-detector summary) and its warnings as a count with the first one, for
+// a terminal after a run.
+func (r *Report) PrintSummary(w io.Writer) error {
+	if err := r.checkNames(); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n", r.Title)
+	if len(r.Tables) > 0 {
+		if err := r.Tables[0].Table.WriteText(&b); err != nil {
+			return fmt.Errorf("table %s: %w", r.Tables[0].Name, err)
+		}
+	}
+	switch len(r.Warnings) {
+	case 0:
+		b.WriteString("Warnings: none.\n")
+	case 1:
+		b.WriteString(wrapText("Warning: "+r.Warnings[0], table.TextWidth, "  "))
+	default:
+		b.WriteString(wrapText(fmt.Sprintf("Warnings: %d, first: %s", len(r.Warnings), r.Warnings[0]), table.TextWidth, "  "))
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("print report: %w", err)
+	}
+	return nil
+}
+
 // mdAltText keeps a title from ending an image's alt text early.
 func mdAltText(s string) string {
 	return strings.NewReplacer("[", "(", "]", ")").Replace(s)
@@ -226,70 +251,4 @@ func wrapText(s string, width int, indent string) string {
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-// PartialLineError is returned by ReadRecords, together with every complete
-// record, when the file's last line is cut short: no newline and not valid
-// JSON, which is what a run killed in the middle of an append leaves behind.
-// Callers that accept this should report it as a warning (Exp1ReportFile
-// does); it is an error value so that no caller can ignore it by accident.
-type PartialLineError struct {
-	Path string
-	Line int // 1-based
-	// Bytes is the length of the partial line, which is the end of the file:
-	// truncating the file by Bytes removes it (the runner does so on resume).
-	Bytes int
-	Err   error // the JSON decoding error
-}
-
-func (e *PartialLineError) Error() string {
-	return fmt.Sprintf("%s:%d: ignored partial last line (%d bytes, no trailing newline; interrupted run?): %v",
-		e.Path, e.Line, e.Bytes, e.Err)
-}
-
-func (e *PartialLineError) Unwrap() error { return e.Err }
-
-// ReadRecords reads a records.jsonl file. Blank lines are skipped. A line
-// that does not decode is an error, except a partial last line: then the
-// records before it are returned with a *PartialLineError.
-func ReadRecords(path string) ([]Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read records: %w", err)
-	}
-	defer f.Close()
-	// bufio.Reader rather than Scanner: a record with many findings can
-	// exceed Scanner's line limit.
-	br := bufio.NewReader(f)
-	var recs []Record
-	for lineNo := 1; ; lineNo++ {
-		line, rerr := br.ReadBytes('\n')
-		if rerr != nil && rerr != io.EOF {
-			return nil, fmt.Errorf("read records %s:%d: %w", path, lineNo, rerr)
-		}
-		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
-			var r Record
-			if err := json.Unmarshal(trimmed, &r); err != nil {
-				if rerr == io.EOF {
-					return recs, &PartialLineError{Path: path, Line: lineNo, Bytes: len(line), Err: err}
-				}
-				return nil, fmt.Errorf("decode record %s:%d: %w", path, lineNo, err)
-			}
-			recs = append(recs, r)
-		}
-		if rerr == io.EOF {
-			return recs, nil
-		}
-	}
-}
-
-// readRecordsWarn is ReadRecords with a partial last line turned into a
-// warning, for report builders.
-func readRecordsWarn(path string) ([]Record, []string, error) {
-	recs, err := ReadRecords(path)
-	var partial *PartialLineError
-	if errors.As(err, &partial) {
-		return recs, []string{partial.Error()}, nil
-	}
-	return recs, nil, err
 }

@@ -219,7 +219,7 @@ func TestExp2Report(t *testing.T) {
 				return append([]Record{first}, recs...)
 			},
 			cells:        []cell{{"summary", []string{"d"}, "tpr", "100.0% [59.0–100.0] (7/7)"}},
-			wantWarnings: []string{"exp2/case-111/t/seed-1, detector d: 2 records (a repeated run); using the last one"},
+			wantWarnings: []string{"1 (image, detector) pair(s) recorded more than once (a repeated run; the last record of each is used), e.g. exp2/case-111/t/seed-1, detector d: 2 records"},
 		},
 		{
 			name: "missing variant and missing detector record",

@@ -174,10 +174,19 @@ func selectLast(records []Record, skip func(Record) string, warn func(string, ..
 	for _, what := range sortedKeys(skipped) {
 		warn("skipped %d record(s) with %s", skipped[what], what)
 	}
+	// One warning for all repeated pairs, with the first as an example:
+	// a run appended twice repeats every pair, and one line each would
+	// bury the report.
+	var repeated []recordKey
 	for _, k := range sortedKeysFunc(count, compareRecordKeys) {
 		if count[k] > 1 {
-			warn("%s, detector %s: %d records (a repeated run); using the last one", k.image, k.detector, count[k])
+			repeated = append(repeated, k)
 		}
+	}
+	if len(repeated) > 0 {
+		k := repeated[0]
+		warn("%d (image, detector) pair(s) recorded more than once (a repeated run; the last record of each is used), e.g. %s, detector %s: %d records",
+			len(repeated), k.image, k.detector, count[k])
 	}
 	return last
 }

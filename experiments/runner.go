@@ -1,15 +1,10 @@
 package experiments
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -238,82 +233,6 @@ func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Recor
 	r.Findings = v.Findings
 	r.Info = v.Info
 	return r, nil
-}
-
-// RecordKey identifies a record for resuming: the same image scanned by the
-// same detector version is not scanned again.
-func RecordKey(r Record) string {
-	return r.Image + "|" + r.ManifestDigest + "|" + r.Detector + "|" + r.DetectorVersion
-}
-
-// Records is the append-only record file of one experiment.
-type Records struct {
-	path string
-	done map[string]bool
-}
-
-// OpenRecords opens results/<exp>/records.jsonl for appending, remembering
-// what it already holds; fresh truncates it.
-func OpenRecords(path string, fresh bool) (*Records, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	r := &Records{path: path, done: map[string]bool{}}
-	if fresh {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		return r, nil
-	}
-	old, err := ReadRecords(path)
-	var partial *PartialLineError
-	switch {
-	case errors.As(err, &partial):
-		// An interrupted run left half a line: cut it so the next record
-		// starts on a line of its own.
-		fi, serr := os.Stat(path)
-		if serr != nil {
-			return nil, serr
-		}
-		if terr := os.Truncate(path, fi.Size()-int64(partial.Bytes)); terr != nil {
-			return nil, fmt.Errorf("drop partial last record: %w", terr)
-		}
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		return nil, err
-	}
-	for _, rec := range old {
-		r.done[RecordKey(rec)] = true
-	}
-	return r, nil
-}
-
-// Has reports whether an equivalent record exists.
-func (r *Records) Has(rec Record) bool { return r.done[RecordKey(rec)] }
-
-// Append writes one record as a JSON line and syncs it, so an interrupted
-// run loses at most the record being written.
-func (r *Records) Append(rec Record) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	w.Write(b)
-	w.WriteByte('\n')
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	r.done[RecordKey(rec)] = true
-	return f.Close()
 }
 
 func inputsKey(parts ...string) string {

@@ -12,57 +12,66 @@ import (
 
 func init() {
 	register("experiment", command{
-		summary: "build an experiment's images with BuildKit, scan them with every detector, append records (exp1, exp2, exp3, benign)",
+		summary: "build an experiment's images with BuildKit, scan them with every detector, record a run under runs/ (" + strings.Join(experiments.Names(), ", ") + ")",
 		run:     runExperiment,
 	})
 }
 
-func experimentFlags(fs *flag.FlagSet, cfg *experiments.Config) (cases, benignImages *string) {
-	fs.StringVar(&cfg.CacheDir, "cache", "", "cache dir for store, BuildKit state and packages (default: user cache dir/strata)")
-	fs.StringVar(&cfg.StoreDir, "store", "", "OCI layout store (default: <cache>/store)")
-	fs.StringVar(&cfg.BuildkitAddr, "buildkit-addr", "", "use this running buildkitd (e.g. unix:///run/buildkit/buildkitd.sock) instead of a private one")
-	fs.StringVar(&cfg.ResultsDir, "results", "results", "results dir; records go to <results>/<exp>/records.jsonl")
-	fs.Int64Var(&cfg.Seed, "seed", 1, "seed for every random choice")
-	fs.BoolVar(&cfg.BuildTime, "build-time", false, "keep build-time timestamps (no SOURCE_DATE_EPOCH): digests change on every build")
-	fs.StringVar(&cfg.ServeAddr, "serve-addr", "", "loopback address of the harness file server (default 127.0.0.1:18473; part of every digest)")
-	fs.BoolVar(&cfg.Fresh, "fresh", false, "discard the experiment's earlier records instead of resuming")
-	fs.BoolVar(&cfg.BuildOnly, "build-only", false, "build the images into the store, scan nothing")
-	cases = fs.String("cases", "", "exp2, exp3: only these cases, comma-separated bits (e.g. 000,111); default all 8")
-	benignImages = fs.String("benign", "", "exp3: only these benign corpus images as controls, comma-separated names (\"none\" for none); default all")
-	fs.IntVar(&cfg.Samples, "samples", 0, "exp2, exp3: seeds per (case, type); default 5, the paper's")
-	fs.IntVar(&experiments.Concurrency, "jobs", experiments.Concurrency, "concurrent builds and scans")
-	return cases, benignImages
+// sliceFlags adds the slice flags every experiment command shares.
+func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
+	lists := map[string]*string{}
+	for _, f := range []struct{ name, usage string }{
+		{experiments.FlagTypes, "only these mutation types, comma-separated (see `strata mutations`)"},
+		{experiments.FlagDetectors, "only these detectors, comma-separated (a name keeps its variants: hierarchical keeps the ablation's)"},
+		{experiments.FlagCases, "only these layer-presence cases, comma-separated bits (e.g. 000,111); default all 8"},
+		{experiments.FlagBenign, "only these benign corpus images, comma-separated names (\"none\" for none); default all"},
+	} {
+		lists[f.name] = fs.String(f.name, "", f.usage)
+	}
+	fs.IntVar(&s.Samples, experiments.FlagSamples, 0, fmt.Sprintf("seeds per (subject, type); default %d, the paper's", experiments.SamplesPerType))
+	return func() {
+		split := func(name string) []string {
+			if *lists[name] == "" {
+				return nil
+			}
+			return strings.Split(*lists[name], ",")
+		}
+		s.Types, s.Detectors, s.Cases, s.Benign = split(experiments.FlagTypes), split(experiments.FlagDetectors), split(experiments.FlagCases), split(experiments.FlagBenign)
+	}
 }
 
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("experiment", "exp1|exp2|exp3|benign", stderr)
+	fs := newFlags("experiment", strings.Join(experiments.Names(), "|"), stderr)
 	var cfg experiments.Config
-	cases, benignImages := experimentFlags(fs, &cfg)
+	fs.StringVar(&cfg.CacheDir, "state-dir", "", "harness state: store, BuildKit state, fetched packages, scan caches (default: user cache dir/strata)")
+	fs.StringVar(&cfg.StoreDir, "store", "", "OCI layout store (default: <state-dir>/store)")
+	fs.StringVar(&cfg.BuildkitAddr, "buildkit-addr", "", "use this running buildkitd (e.g. unix:///run/buildkit/buildkitd.sock) instead of a private one")
+	fs.StringVar(&cfg.RunsDir, "runs", "runs", "each run writes a directory of its own under this dir")
+	fs.StringVar(&cfg.ResultsDir, "results", "", "write <results>/<exp> instead of a new run (resumes there); `--results results` rewrites the committed reference: prefer `strata promote`")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "seed for every random choice")
+	fs.BoolVar(&cfg.BuildTime, "build-time", false, "keep build-time timestamps (no SOURCE_DATE_EPOCH): digests change on every build")
+	fs.StringVar(&cfg.ServeAddr, "serve-addr", "", "loopback address of the harness file server (default 127.0.0.1:18473; part of every digest)")
+	fs.BoolVar(&cfg.Fresh, "fresh", false, "with --results: discard the earlier records there instead of resuming")
+	fs.BoolVar(&cfg.BuildOnly, "build-only", false, "build the images into the store, scan nothing")
+	fs.IntVar(&cfg.Jobs, "jobs", experiments.DefaultJobs, "concurrent builds and scans")
+	fs.BoolVar(&cfg.Verbose, "v", false, "one line per image and record instead of one per phase")
+	applySlice := sliceFlags(fs, &cfg.Slice)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (exp1, exp2, exp3, benign)")
+		return fmt.Errorf("name one experiment (%s)", strings.Join(experiments.Names(), ", "))
 	}
+	applySlice()
 	cfg.Log = stderr
-	if *cases != "" {
-		cfg.Cases = strings.Split(*cases, ",")
+	res, err := experiments.Run(ctx, pos[0], cfg)
+	if err != nil {
+		return err
 	}
-	if *benignImages != "" {
-		cfg.Benign = strings.Split(*benignImages, ",")
+	if res.Dir == "" { // --build-only
+		return nil
 	}
-	switch pos[0] {
-	case experiments.Exp1:
-		return experiments.RunExp1(ctx, cfg)
-	case experiments.Exp2:
-		return experiments.RunExp2(ctx, cfg)
-	case experiments.Exp3:
-		return experiments.RunExp3(ctx, cfg)
-	case experiments.Benign:
-		return experiments.RunBenign(ctx, cfg)
-	default:
-		return fmt.Errorf("unknown experiment %q (known: exp1, exp2, exp3, benign)", pos[0])
-	}
+	return printSummary(stdout, stderr, res.Report, res.Dir)
 }

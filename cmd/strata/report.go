@@ -4,60 +4,80 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/strata-sec/strata/experiments"
-	"github.com/strata-sec/strata/mutations"
 )
 
 func init() {
 	register("report", command{
-		summary: "derive tables (terminal, Markdown, CSV) and figures (PNG, SVG) from an experiment's committed records",
+		summary: "derive tables (terminal, Markdown, CSV) and figures (PNG, SVG) from the records of a run or of the committed reference",
 		run:     runReport,
 	})
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "exp1|exp2|exp3|benign", stderr)
-	results := fs.String("results", "results", "results dir holding <exp>/records.jsonl")
+	fs := newFlags("report", strings.Join(experiments.Names(), "|")+"|RUN-DIR", stderr)
+	results := fs.String("results", "results", "results dir holding <exp>/records.jsonl (used when the argument is an experiment name)")
 	quiet := fs.Bool("quiet", false, "write the files only, print nothing")
+	full := fs.Bool("full", false, "print every table, not only the summary")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (exp1, exp2, exp3, benign)")
+		return fmt.Errorf("name one experiment (%s) or a run directory", strings.Join(experiments.Names(), ", "))
 	}
-	dir := filepath.Join(*results, pos[0])
-	var rep *experiments.Report
-	switch pos[0] {
-	case experiments.Exp1:
-		rep, err = experiments.Exp1ReportFile(filepath.Join(dir, "records.jsonl"))
-	case experiments.Exp2:
-		var names []string
-		for _, m := range mutations.OfKind(mutations.LayerKinds...) {
-			names = append(names, m.Name())
-		}
-		rep, err = experiments.Exp2ReportFile(filepath.Join(dir, "records.jsonl"), experiments.WithMutations(names))
-	case experiments.Exp3:
-		rep, err = experiments.Exp3ReportDir(dir)
-	case experiments.Benign:
-		rep, err = experiments.BenignReportFile(filepath.Join(dir, "records.jsonl"))
-	default:
-		return fmt.Errorf("no report for %q (known: exp1, exp2, exp3, benign)", pos[0])
+	name, dir, err := reportTarget(pos[0], *results)
+	if err != nil {
+		return err
 	}
+	rep, err := experiments.ReportDir(name, dir)
 	if err != nil {
 		return err
 	}
 	if err := rep.WriteDir(dir); err != nil {
 		return err
 	}
-	if !*quiet {
+	if *quiet {
+		return nil
+	}
+	if *full {
 		if err := rep.Print(stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "report: wrote %s/report.md and CSV tables\n", dir)
+		fmt.Fprintf(stderr, "report: wrote %s\n", filepath.Join(dir, experiments.ReportMarkdown))
+		return nil
 	}
+	return printSummary(stdout, stderr, rep, dir)
+}
+
+// reportTarget resolves a report argument: an experiment name means
+// <results>/<name>; a directory with a run manifest is a run.
+func reportTarget(arg, results string) (name, dir string, err error) {
+	if _, err := experiments.Get(arg); err == nil {
+		return arg, filepath.Join(results, arg), nil
+	}
+	if fi, serr := os.Stat(arg); serr == nil && fi.IsDir() {
+		man, err := experiments.ReadManifest(arg)
+		if err != nil {
+			return "", "", fmt.Errorf("%s is not a run directory (no readable %s): %w", arg, experiments.ManifestFile, err)
+		}
+		return man.Experiment, arg, nil
+	}
+	return "", "", fmt.Errorf("%q is neither an experiment (%s) nor a run directory", arg, strings.Join(experiments.Names(), ", "))
+}
+
+// printSummary prints a report's first table (the per-detector summary),
+// the number of warnings and where the files went.
+func printSummary(stdout, stderr io.Writer, rep *experiments.Report, dir string) error {
+	if err := rep.PrintSummary(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "report: %d tables, %d figures in %s (full report: %s)\n",
+		len(rep.Tables), len(rep.Figures), dir, filepath.Join(dir, experiments.ReportMarkdown))
 	return nil
 }

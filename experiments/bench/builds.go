@@ -42,11 +42,11 @@ func runBuilds(ctx context.Context, stderr io.Writer) (*Builds, error) {
 	}
 	b := &Builds{Images: len(drupal.Cases()) * (1 + len(mutations.OfKind(mutations.LayerKinds...))*experiments.SamplesPerType)}
 	fmt.Fprintf(stderr, "bench: building experiment 2 from an empty cache (%d images)\n", b.Images)
-	if b.ColdNS, err = timeIt(func() error { return experiments.RunExp2(ctx, cfg) }); err != nil {
+	if b.ColdNS, err = timeIt(func() error { _, err := experiments.Run(ctx, experiments.Exp2, cfg); return err }); err != nil {
 		return nil, fmt.Errorf("cold build: %w", err)
 	}
 	fmt.Fprintf(stderr, "bench: building experiment 2 again on the same cache\n")
-	if b.WarmNS, err = timeIt(func() error { return experiments.RunExp2(ctx, cfg) }); err != nil {
+	if b.WarmNS, err = timeIt(func() error { _, err := experiments.Run(ctx, experiments.Exp2, cfg); return err }); err != nil {
 		return nil, fmt.Errorf("warm build: %w", err)
 	}
 	return b, nil

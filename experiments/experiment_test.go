@@ -1,0 +1,148 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-sec/strata/internal/plot"
+)
+
+func TestRegistry(t *testing.T) {
+	if got, want := Names(), []string{Benign, Exp1, Exp2, Exp3}; !slices.Equal(got, want) {
+		t.Errorf("Names() = %v, want %v", got, want)
+	}
+	if _, err := Get("exp9"); err == nil || !strings.Contains(err.Error(), "known: benign, exp1, exp2, exp3") {
+		t.Errorf("Get(exp9) = %v, want an error listing the experiments", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("registering exp1 twice did not panic")
+		}
+	}()
+	Register(exp1{})
+}
+
+func TestSliceCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		exp     string
+		slice   Slice
+		wantErr string
+	}{
+		{name: "whole experiment", exp: Exp2},
+		{name: "exp3 composes every flag", exp: Exp3, slice: Slice{Types: []string{"pad-binary"}, Detectors: []string{"hierarchical"}, Cases: []string{"111"}, Samples: 1, Benign: []string{"none"}}},
+		{name: "exp1 has no types", exp: Exp1, slice: Slice{Types: []string{"dummy-echo"}}, wantErr: "exp1 takes no --types"},
+		{name: "unknown type", exp: Exp2, slice: Slice{Types: []string{"no-such-type"}}, wantErr: "strata mutations"},
+		{name: "bad case", exp: Exp2, slice: Slice{Cases: []string{"12"}}, wantErr: "--cases"},
+		{name: "too many samples", exp: Exp2, slice: Slice{Samples: 6}, wantErr: "--samples 6"},
+		{name: "unknown benign image", exp: Benign, slice: Slice{Benign: []string{"nope"}}, wantErr: `unknown benign image "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := Get(tt.exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tt.slice.check(e)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("check: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("check = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestSliceString(t *testing.T) {
+	s := Slice{Types: []string{"pad-binary", "rename-binary"}, Cases: []string{"111"}, Samples: 1}
+	if got, want := s.String(), "--types pad-binary,rename-binary --cases 111 --samples 1"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if !(Slice{}).IsZero() || s.IsZero() {
+		t.Error("IsZero is wrong")
+	}
+	h := Slice{Detectors: []string{"hierarchical"}}
+	if !h.keepsDetector("hierarchical-only-binary") || h.keepsDetector("multiengine") {
+		t.Error("--detectors hierarchical must keep the ablation variants and nothing else")
+	}
+}
+
+// TestSliceNeverWritesResults: a slice with an explicit results dir is
+// refused before anything is prepared, so whole-experiment files there
+// cannot be rewritten by part of an experiment.
+func TestSliceNeverWritesResults(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Run(context.Background(), Exp3, Config{ResultsDir: dir, CacheDir: dir, Slice: Slice{Types: []string{"pad-binary"}}})
+	if err == nil || !strings.Contains(err.Error(), "never writes into a results dir") {
+		t.Fatalf("Run = %v, want the slice refused", err)
+	}
+}
+
+// TestReportCommitted re-derives every registered experiment's committed
+// report (results/<exp>) from its committed record files: results are
+// records, tables are projections of them.
+func TestReportCommitted(t *testing.T) {
+	inputs := map[string]bool{RecordsFile: true, AblationFile: true, NotApplicableFile: true, ManifestFile: true}
+	for _, e := range All() {
+		t.Run(e.Name(), func(t *testing.T) {
+			src := filepath.Join("..", "results", e.Name())
+			if _, err := os.Stat(filepath.Join(src, RecordsFile)); errors.Is(err, os.ErrNotExist) {
+				t.Skipf("no committed %s records", e.Name())
+			}
+			dir := t.TempDir()
+			for name := range inputs {
+				b, err := os.ReadFile(filepath.Join(src, name))
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := ReportDir(e.Name(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.WriteDir(dir); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ent := range entries {
+				if inputs[ent.Name()] {
+					continue
+				}
+				got, _ := os.ReadFile(filepath.Join(dir, ent.Name()))
+				want, err := os.ReadFile(filepath.Join(src, ent.Name()))
+				if err != nil {
+					t.Errorf("%s is derived from the records but not committed: run `make figures`", ent.Name())
+					continue
+				}
+				if strings.HasSuffix(ent.Name(), ".png") {
+					if diff, err := plot.DiffPNG(got, want); err != nil || diff != "" {
+						t.Errorf("committed %s differs from the one derived from the records (%s %v): run `make figures`", ent.Name(), diff, err)
+					}
+					continue
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("committed %s differs from the one derived from the records: run `make figures`", ent.Name())
+				}
+			}
+		})
+	}
+}
