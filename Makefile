@@ -25,7 +25,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(
 # Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
 STRATA_FLAGS ?=
 
-.PHONY: setup apt-packages experiment1 experiment2 experiment3 benign reproduce test test-unit figures bench
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 benign census reproduce test test-unit figures bench
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/strata
 
@@ -77,11 +77,17 @@ benign: setup
 	@$(BIN)/strata experiment benign $(STRATA_FLAGS)
 	@$(BIN)/strata compare benign
 
+# Ordinary images (postgres, redis, nginx, python, openjdk, gcc from Debian
+# packages, the benign corpus, the bases): incomplete and flagged verdicts.
+census: setup
+	@$(BIN)/strata experiment census $(STRATA_FLAGS)
+	@$(BIN)/strata compare census
+
 reproduce: experiment1 experiment2
 
 # Every table and figure, re-derived from the committed records; builds nothing.
 figures: $(BIN)/strata
-	@for e in exp1 exp2 exp3 benign; do \
+	@for e in exp1 exp2 exp3 benign census; do \
 	  if [ -f results/$$e/records.jsonl ]; then $(BIN)/strata report --quiet $$e || exit 1; fi; \
 	done
 

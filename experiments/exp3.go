@@ -349,9 +349,26 @@ type benignBuilt struct {
 }
 
 // buildBenign builds (or finds in the store) the benign corpus images
-// (packages fetched once with the host's apt against the dpkg status of the
-// image each is built FROM) for which want returns true.
+// for which want returns true.
 func (e *Env) buildBenign(ctx context.Context, want func(name string) bool) ([]benignBuilt, error) {
+	return e.buildBenignImages(ctx, Benign, filterImages(benign.Images(), want))
+}
+
+// filterImages keeps the images for which want returns true.
+func filterImages(all []benign.Image, want func(name string) bool) []benign.Image {
+	var out []benign.Image
+	for _, im := range all {
+		if want(im.Name) {
+			out = append(out, im)
+		}
+	}
+	return out
+}
+
+// buildBenignImages builds (or finds in the store) images of corpus/benign
+// (packages fetched once with the host's apt against the dpkg status of the
+// image each is built FROM) for experiment exp.
+func (e *Env) buildBenignImages(ctx context.Context, exp string, images []benign.Image) ([]benignBuilt, error) {
 	e.benignMu.Lock()
 	defer e.benignMu.Unlock()
 	if err := benign.WriteServed(filepath.Join(e.tmp, "served")); err != nil {
@@ -360,12 +377,6 @@ func (e *Env) buildBenign(ctx context.Context, want func(name string) bool) ([]b
 	statuses, err := e.dpkgStatuses()
 	if err != nil {
 		return nil, err
-	}
-	var images []benign.Image
-	for _, im := range benign.Images() {
-		if want(im.Name) {
-			images = append(images, im)
-		}
 	}
 	out := make([]benignBuilt, 0, len(images))
 	for i, im := range images {
@@ -400,7 +411,7 @@ func (e *Env) buildBenign(ctx context.Context, want func(name string) bool) ([]b
 		t0 := time.Now()
 		b, err := e.Build(ctx, BuildSpec{
 			Name: BenignName(im), Case: im.Name, Seed: e.Config.Seed,
-			Dockerfile: df, Experiment: Benign,
+			Dockerfile: df, Experiment: exp,
 			ContextDir: ctxDir, ContextKey: ctxKey, From: specFrom,
 		})
 		if err != nil {

@@ -23,19 +23,25 @@ func BenignReportFile(path string) (*Report, error) {
 // record, and an image recorded with a malicious label is reported and left
 // out of the rates. It fails only when no benign record is left.
 func BenignReport(records []Record) (*Report, error) {
-	rep := &Report{Title: "Benign corpus: false positives"}
+	return benignReport(records, Benign, "Benign corpus: false positives")
+}
+
+// benignReport is BenignReport for the records of experiment exp, under
+// title: every image is expected benign.
+func benignReport(records []Record, exp, title string) (*Report, error) {
+	rep := &Report{Title: title}
 	warn := func(format string, args ...any) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...))
 	}
 	last := selectLast(records, func(r Record) string {
-		if r.Experiment != Benign {
+		if r.Experiment != exp {
 			return fmt.Sprintf("experiment %q", r.Experiment)
 		}
 		return ""
 	}, warn)
 	groups := groupImages(records, last, func(r Record) string { return r.Image })
 	if len(groups.images) == 0 {
-		return nil, fmt.Errorf("no %s records among %d", Benign, len(records))
+		return nil, fmt.Errorf("no %s records among %d", exp, len(records))
 	}
 	names := sortedKeys(groups.images)
 	detectorSet := map[string]bool{}
