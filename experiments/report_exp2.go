@@ -18,11 +18,11 @@ import (
 const exp2Experiment = "exp2"
 
 // exp2PaperTypes is the number of mutation types in the paper's design
-// (PAPER.md, Experiment 2: 8 cases x 10 types x 5 samples).
+// (PaperReference, Experiment 2: 8 cases x 10 types x 5 samples).
 const exp2PaperTypes = 10
 
-// exp2Paper is the detection rate PAPER.md (Experiment 2) reports for the
-// product whose method each of our detectors re-implements; see exp1Paper
+// exp2Paper is the detection rate the paper (PaperReference, Experiment 2)
+// reports for the product whose method each of our detectors re-implements; see exp1Paper
 // for the mapping. The paper does not say which images its rates count.
 var exp2Paper = map[string]string{
 	"digest-image": "Docker Scout 20%",
@@ -33,7 +33,8 @@ var exp2Paper = map[string]string{
 
 // InfoVerdict2Plus is the Info key under which the multi-engine baseline
 // records its verdict when at least two engines must fire, the stricter
-// rule DESIGN.md asks to report beside "any engine". The baseline writes a
+// rule reported beside "any engine" because one engine's false positive is
+// enough to flag an image under "any engine". The baseline writes a
 // decision ("malicious", "clean", "incomplete"); "true" and "false" are
 // read too.
 const InfoVerdict2Plus = "verdict_2plus"
@@ -410,7 +411,7 @@ func exp2SummaryTable(data *exp2Data) NamedTable {
 	return NamedTable{
 		Name:  "summary",
 		Title: "Summary per detector",
-		Note: "\"paper\" is the single rate PAPER.md reports for Experiment 2 for the product whose method the detector re-implements " +
+		Note: "\"paper\" is the single rate " + paperCite + " reports for Experiment 2 for the product whose method the detector re-implements " +
 			"(digest-image and digest-layer: Docker Scout; multiengine: VirusTotal; hierarchical: the proposed method). " +
 			"The paper does not say which images its rates count: in Experiment 1 it counted the benign case (87% = 7/8), " +
 			"while 71.4% = 5/7 = 250/350 fits the malicious variants only (71.4% of 400 is no whole number), and 20% fits either (80/400 or 70/350). " +
@@ -419,7 +420,8 @@ func exp2SummaryTable(data *exp2Data) NamedTable {
 			"Layer precision and recall compare the layers blamed by flagged verdicts with the ground-truth malicious layers, " +
 			"micro-averaged over the malicious variants the detector flagged (given detection: a miss lowers TPR, not recall); " +
 			"the layers of one image are not independent, so read their intervals as optimistic. " +
-			"Every [lo–hi] is a 95% Clopper-Pearson interval. Incomplete, error and missing verdicts count as not flagged.",
+			"Every [lo–hi] is a 95% Clopper-Pearson interval. Incomplete, error and missing verdicts count as not flagged. " +
+			"The paper: " + PaperReference + ".",
 		Table: t,
 	}
 }
@@ -505,7 +507,7 @@ func exp2TwoEnginesTable(data *exp2Data) NamedTable {
 		Name:  "two_engines_by_type",
 		Title: "Multi-engine verdict: any engine vs at least two engines",
 		Note: "For detectors that record info." + InfoVerdict2Plus + ": \"any engine\" is the detector's decision (a verdict when any engine fires), " +
-			"\">=2 engines\" counts a variant only when at least two engines fired, the stricter rule DESIGN.md asks to report beside it. " +
+			"\">=2 engines\" counts a variant only when at least two engines fired, the stricter rule, reported beside it because one engine's false positive is enough for \"any engine\". " +
 			"TPR over malicious variants, FPR over the benign case 000; 95% Clopper-Pearson intervals. " +
 			"Failed, missing, incomplete and unrecorded verdicts count as fewer than 2 engines.",
 		Table: t,
