@@ -90,6 +90,8 @@ func layerList(layers []int) string {
 	return joinLayers(layers, ",")
 }
 
+// joinLayers writes layer indices separated by sep: report cells, and the
+// store's AnnMaliciousLayers annotation (sep ",").
 func joinLayers(xs []int, sep string) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
