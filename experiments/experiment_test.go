@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/strata-sec/strata/internal/plot"
+	"github.com/strata-sec/strata/mutations"
 )
 
 func TestRegistry(t *testing.T) {
@@ -74,6 +75,33 @@ func TestSliceString(t *testing.T) {
 	h := Slice{Detectors: []string{"hierarchical"}}
 	if !h.keepsDetector("hierarchical-only-binary") || h.keepsDetector("multiengine") {
 		t.Error("--detectors hierarchical must keep the ablation variants and nothing else")
+	}
+}
+
+func TestSliceMutations(t *testing.T) {
+	names := func(ms []mutations.Mutation) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Name())
+		}
+		return out
+	}
+	all := mutations.All()
+	tests := []struct {
+		name  string
+		types []string
+		want  []string
+	}{
+		{name: "no --types keeps all", types: nil, want: names(all)},
+		{name: "registry order, not flag order", types: []string{"squash", "add-dummy-layer"}, want: []string{"add-dummy-layer", "squash"}},
+		{name: "unknown type keeps nothing", types: []string{"no-such-type"}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := names(Slice{Types: tt.types}.mutations(all)); !slices.Equal(got, tt.want) {
+				t.Errorf("mutations = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
