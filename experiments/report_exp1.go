@@ -53,9 +53,7 @@ func Exp1ReportFile(path string) (*Report, error) {
 // reported in Warnings. It fails only when no exp1 record is left.
 func Exp1Report(records []Record) (*Report, error) {
 	rep := &Report{Title: "Experiment 1: layer presence (8 cases)"}
-	warn := func(format string, args ...any) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...))
-	}
+	warn := rep.warnf
 
 	last := selectLast(records, func(r Record) string {
 		switch {

@@ -160,9 +160,7 @@ func Exp2Report(records []Record, opts ...Exp2Option) (*Report, error) {
 		o(&cfg)
 	}
 	rep := &Report{Title: "Experiment 2: polymorphic variants (cases x mutation types x seeds)"}
-	warn := func(format string, args ...any) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...))
-	}
+	warn := rep.warnf
 
 	last := selectLast(records, func(r Record) string {
 		switch {
