@@ -240,7 +240,7 @@ func (e *Env) buildWeb(ctx context.Context) error {
 		return err
 	}
 	name := "base/" + drupal.DefaultWebImage
-	key := inputsKey(string(df), e.ContextKey, e.Debian.Digest.String(), strconv.FormatBool(e.Config.BuildTime))
+	key := base.InputsKey(string(df), e.ContextKey, e.Debian.Digest.String(), strconv.FormatBool(e.Config.BuildTime))
 	if ent, err := e.Store.Lookup(name); err == nil && ent.Annotation(store.AnnInputs) == key && !e.Config.BuildTime {
 		e.Web = ent.Descriptor
 	} else {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/strata-sec/strata/corpus"
+	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/corpus/drupal"
 	"github.com/strata-sec/strata/internal/store"
 	"github.com/strata-sec/strata/mutations"
@@ -140,7 +141,7 @@ func (e *Env) buildVariant(ctx context.Context, orig Built, c drupal.Case, m mut
 
 func (e *Env) mutateImage(orig Built, name, caseID, exp string, m mutations.ImageMutation, seed int64) (Built, error) {
 	out := Built{Name: name, Case: caseID, Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed}
-	key := inputsKey("image-mutation", orig.Descriptor.Digest.String(), m.Name(), m.Version(), strconv.FormatInt(seed, 10))
+	key := base.InputsKey("image-mutation", orig.Descriptor.Digest.String(), m.Name(), m.Version(), strconv.FormatInt(seed, 10))
 	img, layerMap, err := m.MutateImage(orig.Image, mutations.NewRand(seed, m.Name()))
 	if err != nil {
 		return out, fmt.Errorf("%s: %w", name, err)
@@ -151,7 +152,7 @@ func (e *Env) mutateImage(orig Built, name, caseID, exp string, m mutations.Imag
 		store.AnnCase:            caseID,
 		store.AnnSeed:            strconv.FormatInt(seed, 10),
 		store.AnnLabel:           out.Label(),
-		store.AnnMaliciousLayers: joinInts(out.Truth.MaliciousLayers),
+		store.AnnMaliciousLayers: joinLayers(out.Truth.MaliciousLayers, ","),
 		store.AnnMutation:        m.Name(),
 		store.AnnMutationVersion: m.Version(),
 		store.AnnInputs:          key,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/strata-sec/strata/internal/plot"
+	"github.com/strata-sec/strata/mutations"
 )
 
 func TestRegistry(t *testing.T) {
@@ -77,6 +78,33 @@ func TestSliceString(t *testing.T) {
 	}
 }
 
+func TestSliceMutations(t *testing.T) {
+	names := func(ms []mutations.Mutation) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.Name())
+		}
+		return out
+	}
+	all := mutations.All()
+	tests := []struct {
+		name  string
+		types []string
+		want  []string
+	}{
+		{name: "no --types keeps all", types: nil, want: names(all)},
+		{name: "registry order, not flag order", types: []string{"squash", "add-dummy-layer"}, want: []string{"add-dummy-layer", "squash"}},
+		{name: "unknown type keeps nothing", types: []string{"no-such-type"}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := names(Slice{Types: tt.types}.mutations(all)); !slices.Equal(got, tt.want) {
+				t.Errorf("mutations = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestSliceNeverWritesResults: a slice with an explicit results dir is
 // refused before anything is prepared, so whole-experiment files there
 // cannot be rewritten by part of an experiment.
@@ -93,10 +121,16 @@ func TestSliceNeverWritesResults(t *testing.T) {
 // records, tables are projections of them.
 func TestReportCommitted(t *testing.T) {
 	inputs := map[string]bool{RecordsFile: true, AblationFile: true, NotApplicableFile: true, ManifestFile: true}
+	// The experiments whose reference run is committed: losing its records
+	// fails; a newly registered experiment is skipped until it is promoted.
+	committed := []string{Benign, Exp1, Exp2, Exp3}
 	for _, e := range All() {
 		t.Run(e.Name(), func(t *testing.T) {
 			src := filepath.Join("..", "results", e.Name())
 			if _, err := os.Stat(filepath.Join(src, RecordsFile)); errors.Is(err, os.ErrNotExist) {
+				if slices.Contains(committed, e.Name()) {
+					t.Fatalf("no committed %s records in %s: restore them from git", e.Name(), src)
+				}
 				t.Skipf("no committed %s records", e.Name())
 			}
 			dir := t.TempDir()

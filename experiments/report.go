@@ -24,6 +24,11 @@ type Report struct {
 	Warnings []string
 }
 
+// warnf adds a warning to the report.
+func (r *Report) warnf(format string, args ...any) {
+	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
+}
+
 // NamedTable is one table of a report. Name is the file stem of its CSV
 // ("summary" -> summary.csv), Title its heading, and Note says how to read
 // it (definitions, what counts as what).

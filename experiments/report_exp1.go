@@ -13,7 +13,8 @@ import (
 // Exp1Name is the Experiment field of exp1 records.
 const Exp1Name = "exp1"
 
-// exp1Paper is the detection rate PAPER.md (Experiment 1) reports for the
+// exp1Paper is the detection rate the paper (PaperReference, Experiment 1)
+// reports for the
 // product whose method each of our detectors re-implements. The paper's
 // figures are "of 8": 87% is 7/8, counting the (0,0,0) case. Both digest
 // detectors stand in for Docker Scout, the multi-engine scanner for
@@ -52,9 +53,7 @@ func Exp1ReportFile(path string) (*Report, error) {
 // reported in Warnings. It fails only when no exp1 record is left.
 func Exp1Report(records []Record) (*Report, error) {
 	rep := &Report{Title: "Experiment 1: layer presence (8 cases)"}
-	warn := func(format string, args ...any) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...))
-	}
+	warn := rep.warnf
 
 	last := selectLast(records, func(r Record) string {
 		switch {
@@ -168,7 +167,7 @@ func exp1CaseTable(byCase map[string]*reportImage, dets []string) NamedTable {
 	return NamedTable{
 		Name:  "cases",
 		Title: "Per-case verdicts",
-		Note: "Case bits give the presence of layers 8, 9 and 10 (PAPER.md, Experiment 1). " +
+		Note: "Case bits give the presence of layers 8, 9 and 10, as in Experiment 1 of " + paperCite + ". " +
 			"Layer numbers are indices in the built image (0 = bottom), so an absent malicious layer shifts the ones above it down. " +
 			"[...] lists the layers a detector blamed.",
 		Table: t,
@@ -240,14 +239,15 @@ func exp1SummaryTable(byCase map[string]*reportImage, dets []string, versions ma
 	return NamedTable{
 		Name:  "summary",
 		Title: "Summary per detector",
-		Note: "\"paper\" is the rate PAPER.md reports, of 8 cases, for the product whose method the detector re-implements " +
+		Note: "\"paper\" is the rate " + paperCite + " reports for Experiment 1, of 8 cases, for the product whose method the detector re-implements " +
 			"(digest-image and digest-layer: Docker Scout; multiengine: VirusTotal; hierarchical: the proposed method). " +
 			"\"detected\" counts flagged images among all 8 cases, (0,0,0) included, the way the paper counts. " +
 			"TPR counts only the malicious cases. Every [lo–hi] is a 95% Clopper-Pearson interval. " +
 			"\"case 000\" is the verdict on the image with no malicious layer: flagged is a false positive (FP), clean a true negative (TN). " +
 			"Layer precision and recall compare the layers blamed by flagged verdicts with the ground-truth malicious layers, " +
 			"micro-averaged over malicious images; the layers of one image are not independent, so read their intervals as optimistic. " +
-			"Incomplete, error and missing verdicts count as not flagged.",
+			"Incomplete, error and missing verdicts count as not flagged. " +
+			"The paper: " + PaperReference + ".",
 		Table: t,
 	}
 }

@@ -4,13 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/strata-sec/strata/detectors"
-	"github.com/strata-sec/strata/internal/plot"
 	"github.com/strata-sec/strata/internal/stats"
-	"github.com/strata-sec/strata/internal/table"
 )
 
 // exp2Experiment is the Experiment field of exp2 records (the same string as
@@ -18,11 +15,11 @@ import (
 const exp2Experiment = "exp2"
 
 // exp2PaperTypes is the number of mutation types in the paper's design
-// (PAPER.md, Experiment 2: 8 cases x 10 types x 5 samples).
+// (PaperReference, Experiment 2: 8 cases x 10 types x 5 samples).
 const exp2PaperTypes = 10
 
-// exp2Paper is the detection rate PAPER.md (Experiment 2) reports for the
-// product whose method each of our detectors re-implements; see exp1Paper
+// exp2Paper is the detection rate the paper (PaperReference, Experiment 2)
+// reports for the product whose method each of our detectors re-implements; see exp1Paper
 // for the mapping. The paper does not say which images its rates count.
 var exp2Paper = map[string]string{
 	"digest-image": "Docker Scout 20%",
@@ -33,7 +30,8 @@ var exp2Paper = map[string]string{
 
 // InfoVerdict2Plus is the Info key under which the multi-engine baseline
 // records its verdict when at least two engines must fire, the stricter
-// rule DESIGN.md asks to report beside "any engine". The baseline writes a
+// rule reported beside "any engine" because one engine's false positive is
+// enough to flag an image under "any engine". The baseline writes a
 // decision ("malicious", "clean", "incomplete"); "true" and "false" are
 // read too.
 const InfoVerdict2Plus = "verdict_2plus"
@@ -135,6 +133,15 @@ type exp2Data struct {
 	cell map[string]map[string]map[string]exp2Counts
 }
 
+// counts is detector d's tally over mutation type mt, or over all types
+// when mt is allTypes.
+func (data *exp2Data) counts(d, mt string) exp2Counts {
+	if mt == allTypes {
+		return data.all[d]
+	}
+	return data.byType[d][mt]
+}
+
 // Exp2Report derives the exp2 tables and figures from records: detection
 // rate per mutation type and detector (the paper's Figure 2), overall rates
 // beside the paper's, false-positive rates on the benign case, layer
@@ -153,9 +160,7 @@ func Exp2Report(records []Record, opts ...Exp2Option) (*Report, error) {
 		o(&cfg)
 	}
 	rep := &Report{Title: "Experiment 2: polymorphic variants (cases x mutation types x seeds)"}
-	warn := func(format string, args ...any) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...))
-	}
+	warn := rep.warnf
 
 	last := selectLast(records, func(r Record) string {
 		switch {
@@ -380,255 +385,4 @@ func exp2CheckTypes(types, registry []string, warn func(string, ...any)) {
 	if len(absent) > 0 {
 		warn("%d registered mutation type(s) have no records: %s", len(absent), strings.Join(absent, ", "))
 	}
-}
-
-// allTypes labels the row that pools every mutation type.
-const allTypes = "all types"
-
-func exp2SummaryTable(data *exp2Data) NamedTable {
-	cols := []table.Column{
-		{Header: "detector", Key: "detector"},
-		{Key: "detector_version", CSVOnly: true},
-		{Header: "paper", Key: "paper"},
-		{Header: "detected", Key: "detected_of_all"},
-		{Key: "detected_k", CSVOnly: true},
-		{Key: "images_n", CSVOnly: true},
-	}
-	cols = append(cols, summaryRateColumns()...)
-	t := table.New(cols...)
-	for _, d := range data.dets {
-		c := data.all[d]
-		paper, ok := exp2Paper[d]
-		if !ok {
-			paper = "n/a (not in paper)"
-		}
-		row := []string{d, strings.Join(sortedKeys(data.detVer[d]), " "), paper,
-			fmt.Sprintf("%d/%d (%s)", c.detected, c.images, percent(c.detected, c.images)),
-			strconv.Itoa(c.detected), strconv.Itoa(c.images)}
-		t.Append(append(row, c.summaryRateCells()...)...)
-	}
-	return NamedTable{
-		Name:  "summary",
-		Title: "Summary per detector",
-		Note: "\"paper\" is the single rate PAPER.md reports for Experiment 2 for the product whose method the detector re-implements " +
-			"(digest-image and digest-layer: Docker Scout; multiengine: VirusTotal; hierarchical: the proposed method). " +
-			"The paper does not say which images its rates count: in Experiment 1 it counted the benign case (87% = 7/8), " +
-			"while 71.4% = 5/7 = 250/350 fits the malicious variants only (71.4% of 400 is no whole number), and 20% fits either (80/400 or 70/350). " +
-			"So compare it with both \"detected\" (flagged among all variants, benign case 000 included, the way Experiment 1's figures count) " +
-			"and TPR (malicious variants only). FPR is over the benign variants of case 000. " +
-			"Layer precision and recall compare the layers blamed by flagged verdicts with the ground-truth malicious layers, " +
-			"micro-averaged over the malicious variants the detector flagged (given detection: a miss lowers TPR, not recall); " +
-			"the layers of one image are not independent, so read their intervals as optimistic. " +
-			"Every [lo–hi] is a 95% Clopper-Pearson interval. Incomplete, error and missing verdicts count as not flagged.",
-		Table: t,
-	}
-}
-
-// exp2ByTypeTable is one rate per mutation type (rows, then all types) and
-// detector (columns).
-func exp2ByTypeTable(data *exp2Data, name, title, note string, rate func(exp2Counts) stats.Rate) NamedTable {
-	cols := []table.Column{
-		{Header: "mutation type", Key: "mutation"},
-		{Key: "mutation_version", CSVOnly: true},
-	}
-	for _, d := range data.dets {
-		cols = append(cols, rateColumns(d, d)...)
-	}
-	t := table.New(cols...)
-	for _, mt := range append(slices.Clone(data.types), allTypes) {
-		row := []string{mt, strings.Join(data.typeVer[mt], " ")}
-		for _, d := range data.dets {
-			c := data.all[d]
-			if mt != allTypes {
-				c = data.byType[d][mt]
-			}
-			row = append(row, rateCells(rate(c))...)
-		}
-		t.Append(row...)
-	}
-	return NamedTable{Name: name, Title: title, Note: note, Table: t}
-}
-
-func exp2LocalisationTable(data *exp2Data) NamedTable {
-	cols := []table.Column{
-		{Header: "detector", Key: "detector"},
-		{Header: "mutation type", Key: "mutation"},
-	}
-	cols = append(cols, rateColumns("layer precision", "layer_precision")...)
-	cols = append(cols, rateColumns("layer recall", "layer_recall")...)
-	t := table.New(cols...)
-	for _, d := range data.dets {
-		for _, mt := range append(slices.Clone(data.types), allTypes) {
-			c := data.all[d]
-			if mt != allTypes {
-				c = data.byType[d][mt]
-			}
-			row := []string{d, mt}
-			row = append(row, rateCells(c.precision())...)
-			row = append(row, rateCells(c.recall())...)
-			t.Append(row...)
-		}
-	}
-	return NamedTable{
-		Name:  "localisation_by_type",
-		Title: "Layer localisation per detector and mutation type",
-		Note: "Over the malicious variants each detector flagged: precision is the share of blamed layers that are malicious, " +
-			"recall the share of malicious layers blamed (layer indices in the mutated image, 0 = bottom; a squashed image has one layer). " +
-			"n/a: no flagged malicious variant, or no layer blamed. 95% Clopper-Pearson intervals, optimistic because layers of one image are not independent.",
-		Table: t,
-	}
-}
-
-func exp2TwoEnginesTable(data *exp2Data) NamedTable {
-	cols := []table.Column{
-		{Header: "detector", Key: "detector"},
-		{Header: "mutation type", Key: "mutation"},
-	}
-	cols = append(cols, rateColumns("TPR (any engine)", "tpr_any")...)
-	cols = append(cols, rateColumns("TPR (>=2 engines)", "tpr_2plus")...)
-	cols = append(cols, rateColumns("FPR (>=2 engines)", "fpr_2plus")...)
-	t := table.New(cols...)
-	for _, d := range data.dets2 {
-		for _, mt := range append(slices.Clone(data.types), allTypes) {
-			c := data.all[d]
-			if mt != allTypes {
-				c = data.byType[d][mt]
-			}
-			row := []string{d, mt}
-			row = append(row, rateCells(c.tpr())...)
-			row = append(row, rateCells(c.tpr2())...)
-			row = append(row, rateCells(c.fpr2())...)
-			t.Append(row...)
-		}
-	}
-	return NamedTable{
-		Name:  "two_engines_by_type",
-		Title: "Multi-engine verdict: any engine vs at least two engines",
-		Note: "For detectors that record info." + InfoVerdict2Plus + ": \"any engine\" is the detector's decision (a verdict when any engine fires), " +
-			"\">=2 engines\" counts a variant only when at least two engines fired, the stricter rule DESIGN.md asks to report beside it. " +
-			"TPR over malicious variants, FPR over the benign case 000; 95% Clopper-Pearson intervals. " +
-			"Failed, missing, incomplete and unrecorded verdicts count as fewer than 2 engines.",
-		Table: t,
-	}
-}
-
-// exp2CaseTable counts detector d's detections per mutation type (rows) and
-// case (columns): the data of one panel of the cases_heatmap figure.
-func exp2CaseTable(data *exp2Data, d string) NamedTable {
-	cols := []table.Column{{Header: "mutation type", Key: "mutation"}}
-	for _, c := range exp1Cases() {
-		cols = append(cols, table.Column{Header: c, Key: "case_" + c, Align: table.Right})
-	}
-	t := table.New(cols...)
-	for _, mt := range data.types {
-		row := []string{mt}
-		for _, c := range exp1Cases() {
-			cc := data.cell[d][mt][c]
-			row = append(row, fmt.Sprintf("%d/%d", cc.detected, cc.images))
-		}
-		t.Append(row...)
-	}
-	return NamedTable{
-		Name:  "cases_" + fileStem(d),
-		Title: "Detected variants per case and mutation type: " + d,
-		Note: "k/n: variants of the case and type (one per seed) that " + d + " flagged. " +
-			"Case bits give the presence of layers 8, 9 and 10; case 000 has no malicious layer, so its column counts false positives.",
-		Table: t,
-	}
-}
-
-// fileStem turns a detector name into a safe file-name part.
-func fileStem(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-func exp2Figures(data *exp2Data) ([]NamedFigure, error) {
-	barFig, err := typeBars(data, "Detection rate per mutation type (malicious variants)", "detection rate (TPR, 95% CI)", exp2Counts.tpr)
-	if err != nil {
-		return nil, fmt.Errorf("figure detection_by_type: %w", err)
-	}
-
-	heat := plot.Heat{
-		Title:  "Detected variants per case and mutation type",
-		XLabel: "mutation type",
-		YLabel: "case (layers 8, 9, 10 present)",
-		Cols:   data.types,
-	}
-	for _, c := range exp1Cases() {
-		label := c
-		if c == benignCase {
-			label += " (benign)"
-		}
-		heat.Rows = append(heat.Rows, label)
-	}
-	for _, d := range data.dets {
-		p := plot.Panel{Title: d}
-		for _, c := range exp1Cases() {
-			var row []stats.Rate
-			for _, mt := range data.types {
-				cc := data.cell[d][mt][c]
-				row = append(row, stats.ClopperPearson(cc.detected, cc.images, confidence))
-			}
-			p.Cells = append(p.Cells, row)
-		}
-		heat.Panels = append(heat.Panels, p)
-	}
-	heatFig, err := plot.Heatmap(heat)
-	if err != nil {
-		return nil, fmt.Errorf("figure cases_heatmap: %w", err)
-	}
-	return []NamedFigure{
-		{
-			Name:  "detection_by_type",
-			Title: "Detection rate per mutation type (the paper's Figure 2)",
-			Note: "One group of bars per mutation type, one bar per detector: the share of malicious variants flagged, " +
-				"error bars the 95% Clopper-Pearson interval (table tpr_by_type). The paper's Figure 2 shows the same quantity without intervals.",
-			Figure: barFig,
-		},
-		{
-			Name:  "cases_heatmap",
-			Title: "Detected variants per case and mutation type",
-			Note: "One panel per detector; each cell is k/n variants flagged (one per seed), darker = more. " +
-				"The case 000 row has no malicious layer, so anything there is a false positive (tables cases_<detector>).",
-			Figure: heatFig,
-		},
-	}, nil
-}
-
-// typeBars draws one group of bars per mutation type of data, one bar per
-// detector: rate of its counts over that type's variants.
-func typeBars(data *exp2Data, title, ylabel string, rate func(exp2Counts) stats.Rate) (*plot.Figure, error) {
-	bars := plot.Bars{Title: title, XLabel: "mutation type", YLabel: ylabel, Groups: data.types}
-	for _, d := range data.dets {
-		s := plot.Series{Name: d}
-		for _, mt := range data.types {
-			s.Rates = append(s.Rates, rate(data.byType[d][mt]))
-		}
-		bars.Series = append(bars.Series, s)
-	}
-	return plot.GroupedBars(bars)
-}
-
-// summaryRateColumns and summaryRateCells are the rate columns of a
-// per-detector summary: TPR, FPR, layer precision and layer recall.
-func summaryRateColumns() []table.Column {
-	var cols []table.Column
-	cols = append(cols, rateColumns("TPR", "tpr")...)
-	cols = append(cols, rateColumns("FPR", "fpr")...)
-	cols = append(cols, rateColumns("layer precision", "layer_precision")...)
-	return append(cols, rateColumns("layer recall", "layer_recall")...)
-}
-
-func (c exp2Counts) summaryRateCells() []string {
-	var row []string
-	row = append(row, rateCells(c.tpr())...)
-	row = append(row, rateCells(c.fpr())...)
-	row = append(row, rateCells(c.precision())...)
-	return append(row, rateCells(c.recall())...)
 }

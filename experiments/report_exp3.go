@@ -146,9 +146,7 @@ func exp3Tally(records []Record, exp string, warn func(string, ...any)) *exp2Dat
 // hierarchical detector's signals on experiment 2's and 3's images.
 func Exp3Report(records, ablation []Record, notApplicable []NotApplicable) (*Report, error) {
 	rep := &Report{Title: "Experiment 3: payload mutations, benign controls, signal ablation"}
-	warn := func(format string, args ...any) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...))
-	}
+	warn := rep.warnf
 	data := exp3Tally(records, Exp3, warn)
 	if len(data.dets) == 0 {
 		return nil, fmt.Errorf("no %s records among %d", Exp3, len(records))

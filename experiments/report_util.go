@@ -15,9 +15,19 @@ import (
 	"github.com/strata-sec/strata/internal/table"
 )
 
-// confidence is the level of every interval in the reports (DESIGN.md:
-// "Every rate has a 95% confidence interval").
+// confidence is the level of every interval in the reports: every rate is
+// given with its 95% confidence interval.
 const confidence = 0.95
+
+// PaperReference is the public reference of the paper whose experiments
+// strata reproduces; reports cite it, with the experiment, wherever they
+// compare with a figure of the paper.
+const PaperReference = `Ryu, J.-H. and Lee, I.-G., "Hierarchical vulnerability detection technique robust against polymorphic Docker image attacks", Sungshin Women's University`
+
+// paperCite cites the paper in a report's text, next to the experiment it
+// means ("Experiment 1 of the paper (Ryu and Lee)"); each report that
+// compares with the paper also prints PaperReference once.
+const paperCite = "the paper (Ryu and Lee)"
 
 func knownDecision(d detectors.Decision) bool {
 	return d == detectors.Clean || d == detectors.Malicious || d == detectors.Incomplete
@@ -80,6 +90,8 @@ func layerList(layers []int) string {
 	return joinLayers(layers, ",")
 }
 
+// joinLayers writes layer indices separated by sep: report cells, and the
+// store's AnnMaliciousLayers annotation (sep ",").
 func joinLayers(xs []int, sep string) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {

@@ -2,8 +2,6 @@ package experiments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -90,12 +88,12 @@ func epochKey(t *time.Time) string {
 // export the same manifest into the store twice at once, and the content
 // store refuses the second writer.
 func (e *Env) Build(ctx context.Context, spec BuildSpec) (Built, error) {
-	key := inputsKey(string(spec.Dockerfile), e.ContextKey, e.Web.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+	key := base.InputsKey(string(spec.Dockerfile), e.ContextKey, e.Web.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
 	if spec.ContextDir != "" {
-		key = inputsKey(string(spec.Dockerfile), spec.ContextKey, e.Web.Digest.String(), e.Debian.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
+		key = base.InputsKey(string(spec.Dockerfile), spec.ContextKey, e.Web.Digest.String(), e.Debian.Digest.String(), e.Server.URL, strconv.FormatBool(e.Config.BuildTime))
 	}
 	if spec.FixedEpoch {
-		key = inputsKey(key, epochKey(spec.Epoch))
+		key = base.InputsKey(key, epochKey(spec.Epoch))
 	}
 	unlock := e.lockKey(key)
 	defer unlock()
@@ -172,7 +170,7 @@ func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, err
 		store.AnnCase:            spec.Case,
 		store.AnnSeed:            strconv.FormatInt(spec.Seed, 10),
 		store.AnnLabel:           out.Label(),
-		store.AnnMaliciousLayers: joinInts(out.Truth.MaliciousLayers),
+		store.AnnMaliciousLayers: joinLayers(out.Truth.MaliciousLayers, ","),
 		store.AnnMaliciousConfig: strings.Join(out.Truth.MaliciousConfig, "\n"),
 		store.AnnInputs:          key,
 	}
@@ -233,23 +231,6 @@ func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Recor
 	r.Findings = v.Findings
 	r.Info = v.Info
 	return r, nil
-}
-
-func inputsKey(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-func joinInts(xs []int) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ",")
 }
 
 func nonNil(xs []int) []int {

@@ -109,13 +109,7 @@ func (s Slice) mutations(all []mutations.Mutation) []mutations.Mutation {
 	if len(s.Types) == 0 {
 		return all
 	}
-	var out []mutations.Mutation
-	for _, m := range all {
-		if slices.Contains(s.Types, m.Name()) {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keepNamed(all, func(name string) bool { return slices.Contains(s.Types, name) })
 }
 
 // seeds returns the seeds of a run with base seed base, cut to Samples.
@@ -132,10 +126,16 @@ func (s Slice) detectors(ds []detectors.Detector) []detectors.Detector {
 	if len(s.Detectors) == 0 {
 		return ds
 	}
-	var out []detectors.Detector
-	for _, d := range ds {
-		if s.keepsDetector(d.Name()) {
-			out = append(out, d)
+	return keepNamed(ds, s.keepsDetector)
+}
+
+// keepNamed returns the xs (mutation types, detectors) whose name keep
+// accepts, in their order.
+func keepNamed[T interface{ Name() string }](xs []T, keep func(string) bool) []T {
+	var out []T
+	for _, x := range xs {
+		if keep(x.Name()) {
+			out = append(out, x)
 		}
 	}
 	return out

@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/strata-sec/strata/experiments"
-	"github.com/strata-sec/strata/internal/plot"
 )
 
 func TestRun(t *testing.T) {
@@ -52,79 +50,69 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestReportCommittedExp1 re-derives the committed exp1 report from the
-// committed records and checks it is what is committed: results are
-// records, tables are projections of them.
-func TestReportCommittedExp1(t *testing.T) {
-	checkCommittedReport(t, "exp1")
-}
-
-func checkCommittedReport(t *testing.T, exp string) {
-	t.Helper()
-	src := filepath.Join("..", "..", "results", exp)
+// TestReportWrites checks the report command's wiring: an experiment name
+// resolves to <results>/<name>, and the files it writes there are the ones
+// experiments.ReportDir derives. That the committed reports re-derive from
+// the committed records is experiments' TestReportCommitted.
+func TestReportWrites(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, exp), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// The record files: records.jsonl, and for experiment 3 the ablation
-	// records and the not-applicable list.
-	inputs := map[string]bool{"records.jsonl": true, experiments.AblationFile: true, experiments.NotApplicableFile: true}
-	for name := range inputs {
-		recs, err := os.ReadFile(filepath.Join(src, name))
-		if errors.Is(err, os.ErrNotExist) && name != "records.jsonl" {
-			continue
-		}
-		if err != nil {
-			t.Fatalf("no committed %s %s: %v", exp, name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, exp, name), recs, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"report", exp, "--quiet", "--results", dir}, &out, &errb); err != nil {
-		t.Fatalf("report: %v\n%s", err, errb.String())
-	}
-	entries, err := os.ReadDir(filepath.Join(dir, exp))
+	recs, err := os.ReadFile(filepath.Join("..", "..", "results", experiments.Exp1, experiments.RecordsFile))
 	if err != nil {
+		t.Fatalf("no committed exp1 records: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, experiments.Exp1), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		if inputs[e.Name()] {
-			continue
-		}
-		got, _ := os.ReadFile(filepath.Join(dir, exp, e.Name()))
-		want, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Errorf("%s is derived from the records but not committed: run `make figures`", e.Name())
-			continue
-		}
-		if strings.HasSuffix(e.Name(), ".png") {
-			if diff, err := plot.DiffPNG(got, want); err != nil || diff != "" {
-				t.Errorf("committed %s differs from the one derived from records.jsonl (%s %v): run `make figures`", e.Name(), diff, err)
-			}
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("committed %s differs from the one derived from records.jsonl: run `make figures`", e.Name())
-		}
+	if err := os.WriteFile(filepath.Join(dir, experiments.Exp1, experiments.RecordsFile), recs, 0o644); err != nil {
+		t.Fatal(err)
 	}
-}
-
-// TestReportCommittedExp2 does for experiment 2 what TestReportCommittedExp1
-// does: the committed tables and figures must be exactly what the committed
-// records give (PNG compared pixel by pixel).
-func TestReportCommittedExp2(t *testing.T) {
-	checkCommittedReport(t, "exp2")
-}
-
-// TestReportCommittedBenign checks the benign experiment's committed tables.
-func TestReportCommittedBenign(t *testing.T) {
-	checkCommittedReport(t, "benign")
-}
-
-// TestReportCommittedExp3 checks experiment 3's committed tables and
-// figures, the ablation included, against its committed record files.
-func TestReportCommittedExp3(t *testing.T) {
-	checkCommittedReport(t, "exp3")
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "experiment name", args: []string{"report", experiments.Exp1, "--quiet", "--results", dir}},
+		{name: "no argument", args: []string{"report", "--results", dir}, wantErr: "name one experiment"},
+		{name: "neither experiment nor run", args: []string{"report", "exp9", "--results", dir}, wantErr: "neither an experiment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errb)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("report: %v\n%s", err, errb.String())
+			}
+			if out.Len() != 0 {
+				t.Errorf("--quiet printed %q", out.String())
+			}
+			rep, err := experiments.ReportDir(experiments.Exp1, filepath.Join(dir, experiments.Exp1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := t.TempDir()
+			if err := rep.WriteDir(want); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				got, err := os.ReadFile(filepath.Join(dir, experiments.Exp1, e.Name()))
+				if err != nil {
+					t.Errorf("report did not write %s: %v", e.Name(), err)
+					continue
+				}
+				if w, _ := os.ReadFile(filepath.Join(want, e.Name())); !bytes.Equal(got, w) {
+					t.Errorf("report wrote a %s that differs from experiments.ReportDir's", e.Name())
+				}
+			}
+		})
+	}
 }

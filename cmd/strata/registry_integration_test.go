@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -148,7 +146,7 @@ func TestRegistryScan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// The table view and its exit code.
-			out, errOut, code := regScan(t, append([]string{"--insecure"}, tt.args...)...)
+			out, errOut, code := scan(t, append([]string{"--insecure"}, tt.args...)...)
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
 			}
@@ -168,7 +166,7 @@ func TestRegistryScan(t *testing.T) {
 			}
 
 			// The JSON view: one target per platform, with the pushed digests.
-			out, errOut, code = regScan(t, append([]string{"--insecure", "--format", "json"}, tt.args...)...)
+			out, errOut, code = scan(t, append([]string{"--insecure", "--format", "json"}, tt.args...)...)
 			if code != tt.wantCode {
 				t.Fatalf("--format json: exit code %d, want %d\nstderr:\n%s", code, tt.wantCode, errOut)
 			}
@@ -199,15 +197,4 @@ func TestRegistryScan(t *testing.T) {
 			}
 		})
 	}
-}
-
-func regScan(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	err := run(context.Background(), append([]string{"scan"}, args...), &out, &errb)
-	if err != nil {
-		code = exitCode(err)
-		errb.WriteString(err.Error())
-	}
-	return out.String(), errb.String(), code
 }

@@ -35,7 +35,7 @@ func Busybox(ctx context.Context, st *store.Store) (v1.Descriptor, error) {
 		return v1.Descriptor{}, fmt.Errorf("read %s: %w (install Debian's busybox-static: run `make setup`)", BusyboxPath, err)
 	}
 	sum := sha256.Sum256(bin)
-	key := inputsKey(busyboxRecipe, hex.EncodeToString(sum[:]))
+	key := InputsKey(busyboxRecipe, hex.EncodeToString(sum[:]))
 	name := "base/" + BusyboxName
 	if e, err := st.Lookup(name); err == nil && e.Annotation(store.AnnInputs) == key {
 		return e.Descriptor, nil
@@ -86,7 +86,11 @@ func Busybox(ctx context.Context, st *store.Store) (v1.Descriptor, error) {
 	return st.Put(img, name, map[string]string{store.AnnInputs: key})
 }
 
-func inputsKey(parts ...string) string {
+// InputsKey is the store's inputs key (store.AnnInputs) for a build made of
+// parts: the sha256 of the parts, each followed by a NUL so that no two
+// different lists give the same key. Builders that reuse a stored image
+// while its inputs are unchanged compare this key.
+func InputsKey(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		h.Write([]byte(p))

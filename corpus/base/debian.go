@@ -53,7 +53,7 @@ func Debian(ctx context.Context, st *store.Store, o DebianOptions) (v1.Descripto
 		return v1.Descriptor{}, errors.New("debootstrap not found: run `make setup` (installs Debian's debootstrap)")
 	}
 	ver, _ := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Version}", "debootstrap").Output()
-	key := inputsKey(debianRecipe, o.Suite, o.Mirror, string(ver))
+	key := InputsKey(debianRecipe, o.Suite, o.Mirror, string(ver))
 	name := "base/" + DebianName
 	if e, err := st.Lookup(name); err == nil && e.Annotation(store.AnnInputs) == key {
 		return e.Descriptor, nil
