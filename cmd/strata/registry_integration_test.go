@@ -139,7 +139,7 @@ func TestRegistryScan(t *testing.T) {
 		{name: "multi-platform --platform amd64", args: []string{"--platform", "linux/amd64", repo + ":multi"},
 			want: []target{{"linux/amd64", "clean", digestOf(t, multiAMD)}}},
 		{name: "multi-platform absent platform", args: []string{"--platform", "linux/s390x", repo + ":multi"}, wantCode: 2,
-			wantErr: "platforms: linux/amd64, linux/arm64, linux/arm/v7"},
+			wantErr: "platforms: linux/amd64, linux/arm/v7, linux/arm64"}, // sorted
 		{name: "unknown tag", args: []string{repo + ":nope"}, wantCode: 2, wantErr: "fetch " + repo + ":nope"},
 		{name: "unknown repo", args: []string{host + "/strata/none:latest"}, wantCode: 2, wantErr: "fetch " + host + "/strata/none:latest"},
 	}
