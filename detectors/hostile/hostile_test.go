@@ -246,7 +246,7 @@ func cases() []tcase {
 					entry{hdr: tar.Header{Name: "ok"}, body: []byte("x")}))})
 			},
 			wantIssues:   []layers.IssueKind{layers.IssuePathEscape, layers.IssuePathEscape},
-			wantDecision: detectors.Incomplete, // their content was refused, so "clean" cannot be claimed
+			wantDecision: detectors.Invalid, // a crafted entry is an integrity error: never clean
 			wantPaths:    []string{"ok"}},
 		{name: "absolute-paths", check: "/abs names are taken relative to the layer root",
 			img: func(t *testing.T) v1.Image {

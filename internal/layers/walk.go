@@ -49,9 +49,11 @@ func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...Wal
 	}
 	w.src, _ = a.(LayerSource)
 	w.la, _ = a.(LayerAnalyzer)
-	if w.res.Layers, err = describeLayers(img, cf, layers); err != nil {
+	var issues []Issue
+	if w.res.Layers, issues, err = describeLayers(img, cf, layers); err != nil {
 		return nil, err
 	}
+	w.res.Issues = append(w.res.Issues, issues...)
 	w.alignHistory(cf)
 
 	for i, l := range layers {
@@ -93,36 +95,38 @@ func readConfig(img v1.Image, max int64) (*v1.ConfigFile, error) {
 }
 
 // describeLayers takes digests, sizes and media types from the manifest and
-// diffIDs from the config, as a runtime does. Asking the layer for its diffID
-// would decompress and hash the whole blob for layers of OCI layouts, whose
-// blobs do not know it; only when manifest or config disagree with the layer
-// list are the layers asked.
-func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]LayerInfo, error) {
+// diffIDs from the config, as a runtime does. It never asks a layer for its
+// diffID: for blobs that do not know it (OCI layouts, registries) that
+// decompresses and hashes the whole blob, once per listing of the layer, so
+// a gzip bomb listed 30 times would be inflated 30 times before the walk
+// and its budgets start. A config whose rootfs.diff_ids does not name
+// every layer is an integrity error (IssueDiffIDMissing) on each layer
+// left without one; those layers are read, not verified and not cached.
+func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]LayerInfo, []Issue, error) {
 	out := make([]LayerInfo, len(layers))
+	var issues []Issue
 	var descs []v1.Descriptor
 	if m, err := img.Manifest(); err == nil && len(m.Layers) == len(layers) {
 		descs = m.Layers
 	}
 	diffIDs := cf.RootFS.DiffIDs
-	if len(diffIDs) != len(layers) {
-		diffIDs = nil
-	}
 	for i, l := range layers {
 		li := LayerInfo{Index: i, HistoryIndex: NoLayer}
 		var err error
-		if diffIDs != nil {
+		if len(diffIDs) == len(layers) {
 			li.DiffID = diffIDs[i]
-		} else if li.DiffID, err = l.DiffID(); err != nil {
-			return nil, fmt.Errorf("layer %d diffID: %w", i, err)
+		} else {
+			issues = append(issues, Issue{Kind: IssueDiffIDMissing, Layer: i,
+				Detail: fmt.Sprintf("the config's rootfs.diff_ids names %d layers, the image has %d: this layer's content cannot be verified; rebuild or re-export the image", len(diffIDs), len(layers))})
 		}
 		if descs != nil {
 			li.Digest, li.Size, li.MediaType = descs[i].Digest, descs[i].Size, descs[i].MediaType
 		} else {
 			if li.Digest, err = l.Digest(); err != nil {
-				return nil, fmt.Errorf("layer %d digest: %w", i, err)
+				return nil, nil, fmt.Errorf("layer %d digest: %w", i, err)
 			}
 			if li.Size, err = l.Size(); err != nil {
-				return nil, fmt.Errorf("layer %d size: %w", i, err)
+				return nil, nil, fmt.Errorf("layer %d size: %w", i, err)
 			}
 			// Media type is informational; some in-memory layers do not know it.
 			if mt, err := l.MediaType(); err == nil {
@@ -131,7 +135,7 @@ func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]Layer
 		}
 		out[i] = li
 	}
-	return out, nil
+	return out, issues, nil
 }
 
 type walker struct {
@@ -165,7 +169,8 @@ func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error
 		return w.endLayer(li, nil, false)
 	}
 	var rec Recorder
-	if w.src != nil {
+	// A layer without a diffID has no cache key: never replayed or recorded.
+	if w.src != nil && li.DiffID != (v1.Hash{}) {
 		var rp Replay
 		rp, rec = w.src.BeginLayer(ctx, li, w.opts.cacheKey(), func(n int64) bool { return w.fits(li, n) })
 		if rp != nil {
@@ -386,8 +391,8 @@ func cmpErr(a, b error) error {
 // the content scanned is not the content the image names. It reports
 // whether the diffID matched (only then may the layer be cached).
 func (w *walker) verifyLayer(li *LayerInfo, rs *layerStream) bool {
-	diffOK, digestOK, why := rs.verify(li.DiffID, li.Digest, li.Size)
-	if !diffOK || !digestOK {
+	diffOK, _, why := rs.verify(li.DiffID, li.Digest, li.Size)
+	if why != "" {
 		w.issue(Issue{Kind: IssueDigestMismatch, Layer: li.Index, Detail: why})
 	}
 	return diffOK
