@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -43,6 +44,7 @@ func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...Wal
 	}
 	w := &walker{
 		opts:     o,
+		start:    time.Now(),
 		an:       a,
 		children: map[string]map[string]struct{}{},
 		res:      &Result{Files: map[string]*Entry{}, Config: cf},
@@ -148,7 +150,37 @@ type walker struct {
 	// whiteout or opaque directory touches only its own subtree.
 	children map[string]map[string]struct{}
 	total    int64
-	stopped  bool
+	entries  int // tar entries applied over the image
+	start    time.Time
+	// stop is the image budget that ended the walk (nil: none): later
+	// layers are not read, each gets an issue of its kind.
+	stop *limitError
+}
+
+// imageBudget returns the image budget that is exhausted (nil: none):
+// bytes read, entries applied, wall time.
+func (w *walker) imageBudget() *limitError {
+	o := &w.opts
+	switch {
+	case w.stop != nil:
+		return w.stop
+	case o.maxTotalBytes > 0 && w.total >= o.maxTotalBytes:
+		return &limitError{kind: IssueTotalLimit, image: true,
+			detail: fmt.Sprintf("image exceeds %d uncompressed bytes (WithMaxTotalBytes)", o.maxTotalBytes)}
+	case o.maxImageEntries > 0 && w.entries >= o.maxImageEntries:
+		return &limitError{kind: IssueImageEntryLimit, image: true,
+			detail: fmt.Sprintf("image has more than %d entries (WithMaxImageEntries)", o.maxImageEntries)}
+	case o.maxWallTime > 0 && time.Since(w.start) > o.maxWallTime:
+		return &limitError{kind: IssueWallTimeLimit, image: true,
+			detail: fmt.Sprintf("walk took longer than %s (WithMaxWallTime)", o.maxWallTime)}
+	}
+	return nil
+}
+
+// stopImage records that an image budget ended the walk in layer i.
+func (w *walker) stopImage(i int, le *limitError) {
+	w.stop = le
+	w.issue(Issue{Kind: le.kind, Layer: i, Detail: le.detail + "; the rest of this layer and all later layers were not scanned"})
 }
 
 func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
@@ -158,9 +190,13 @@ func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
 // the LayerSource has a recording that fits in what is left of the byte
 // limits (so they would not have cut it), streamed from the blob otherwise.
 func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error {
-	if w.stopped {
-		w.issue(Issue{Kind: IssueTotalLimit, Layer: li.Index,
-			Detail: fmt.Sprintf("layer not read: image exceeds %d uncompressed bytes", w.opts.maxTotalBytes)})
+	if w.stop != nil {
+		w.issue(Issue{Kind: w.stop.kind, Layer: li.Index, Detail: "layer not read: " + w.stop.detail})
+		return w.endLayer(li, nil, false)
+	}
+	if le := w.imageBudget(); le != nil {
+		w.stop = le
+		w.issue(Issue{Kind: le.kind, Layer: li.Index, Detail: "layer not read: " + le.detail})
 		return w.endLayer(li, nil, false)
 	}
 	if max := w.opts.maxLayerBytes; max > 0 && li.Size > max {
@@ -220,9 +256,6 @@ func (w *walker) fits(li *LayerInfo, n int64) bool {
 	if o.maxLayerUncomp > 0 && n >= o.maxLayerUncomp {
 		return false
 	}
-	if o.maxRatio > 0 && n > o.ratioMinBytes && n > o.maxRatio*max(li.Size, 1) {
-		return false
-	}
 	return true
 }
 
@@ -244,7 +277,13 @@ func (w *walker) replayLayer(ctx context.Context, li *LayerInfo, rp Replay) erro
 		if w.opts.maxEntries > 0 && li.Entries >= w.opts.maxEntries {
 			return fmt.Errorf("replay layer %d (%s): %w: more entries than the limit", li.Index, li.DiffID, ErrCacheRecord)
 		}
+		if max := w.opts.maxImageEntries; max > 0 && w.entries >= max {
+			// The walk that reads the layer stops at the budget; a replay
+			// cannot stop halfway the same way (its layer result is whole).
+			return fmt.Errorf("replay layer %d (%s): %w: more entries than the image budget", li.Index, li.DiffID, ErrCacheRecord)
+		}
 		li.Entries++
+		w.entries++
 		e := w.apply(li, hdr)
 		if e == nil {
 			continue
@@ -283,12 +322,7 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 		return false, fmt.Errorf("open layer %d (%s): %w", i, li.DiffID, err)
 	}
 	defer rs.Close()
-	cr := &countingReader{r: rs, w: w, li: li, compressed: func() int64 {
-		if rs.blob {
-			return rs.compressed.Load()
-		}
-		return li.Size
-	}}
+	cr := &countingReader{r: rs, w: w, li: li}
 	tr := tar.NewReader(cr)
 	// stop ends the layer early: a limit hit becomes its issue; a stream that
 	// failed or ended inside an entry is an error before the first entry and
@@ -299,8 +333,8 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 			le = cr.limit
 		}
 		if le != nil || errors.As(err, &le) {
-			if le.kind == IssueTotalLimit {
-				w.stopTotal(i)
+			if le.image {
+				w.stopImage(i, le)
 			} else {
 				w.issue(Issue{Kind: le.kind, Layer: i, Detail: le.detail})
 			}
@@ -335,7 +369,12 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 				Detail: fmt.Sprintf("layer has more than %d entries; the rest was not scanned", w.opts.maxEntries)})
 			return false, nil
 		}
+		if le := w.imageBudget(); le != nil {
+			w.stopImage(i, le)
+			return false, nil
+		}
 		li.Entries++
+		w.entries++
 		f, err := w.applyStreamed(li, hdr, tr)
 		if err != nil {
 			if cr.limit != nil || cr.err != nil || cr.eof {
@@ -396,10 +435,4 @@ func (w *walker) verifyLayer(li *LayerInfo, rs *layerStream) bool {
 		w.issue(Issue{Kind: IssueDigestMismatch, Layer: li.Index, Detail: why})
 	}
 	return diffOK
-}
-
-func (w *walker) stopTotal(i int) {
-	w.stopped = true
-	w.issue(Issue{Kind: IssueTotalLimit, Layer: i,
-		Detail: fmt.Sprintf("image exceeds %d uncompressed bytes; the rest of this layer was not scanned", w.opts.maxTotalBytes)})
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -376,6 +377,22 @@ func TestWalkLimits(t *testing.T) {
 			wantLayers: []int{0, 1},
 			wantAbsent: []string{"third", "later"},
 		},
+		{
+			name:       "image entry budget stops this and later layers",
+			visit:      readAll,
+			opts:       []layers.WalkOption{layers.WithMaxImageEntries(2)},
+			want:       []layers.IssueKind{layers.IssueImageEntryLimit, layers.IssueImageEntryLimit},
+			wantLayers: []int{0, 1},
+			wantAbsent: []string{"third", "later"},
+		},
+		{
+			name:       "wall time budget stops the walk",
+			visit:      readAll,
+			opts:       []layers.WalkOption{layers.WithMaxWallTime(time.Nanosecond)},
+			want:       []layers.IssueKind{layers.IssueWallTimeLimit, layers.IssueWallTimeLimit},
+			wantLayers: []int{0, 1},
+			wantAbsent: []string{"big", "later"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -401,6 +418,27 @@ func TestWalkLimits(t *testing.T) {
 				t.Errorf("layer 0 marked complete after a layer limit")
 			}
 		})
+	}
+}
+
+// TestWalkReadsWholeFiles: by default an analyzer gets every byte of a file
+// larger than the old 32 MiB bound, and no issue is reported.
+func TestWalkReadsWholeFiles(t *testing.T) {
+	const size = 40 << 20
+	body := strings.Repeat("x", size-len("miner")) + "miner"
+	img := dt.Image(t, v1.Config{}, dt.Run("big", dt.Text("var/lib/apt/lists/Packages", body)))
+	var got int64
+	var tail []byte
+	res, err := layers.Walk(context.Background(), img, func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		got, tail = int64(len(b)), b[max(0, len(b)-5):]
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != size || string(tail) != "miner" || len(res.NotScanned()) > 0 {
+		t.Errorf("read %d of %d bytes, tail %q, issues %v", got, size, tail, res.NotScanned())
 	}
 }
 
