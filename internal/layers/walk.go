@@ -149,6 +149,11 @@ type walker struct {
 	// children indexes every path ever added by its parent directory so a
 	// whiteout or opaque directory touches only its own subtree.
 	children map[string]map[string]struct{}
+	// hid are the directories hideBelow processed in layer hidLayer;
+	// hideWork counts the paths it visited (a test pins it linear).
+	hid      map[string]struct{}
+	hidLayer int
+	hideWork int
 	total    int64
 	entries  int // tar entries applied over the image
 	start    time.Time

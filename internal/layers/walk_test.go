@@ -2,6 +2,7 @@ package layers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -439,6 +440,58 @@ func TestWalkReadsWholeFiles(t *testing.T) {
 	}
 	if got != size || string(tail) != "miner" || len(res.NotScanned()) > 0 {
 		t.Errorf("read %d of %d bytes, tail %q, issues %v", got, size, tail, res.NotScanned())
+	}
+}
+
+// TestWalkNeverComputesDiffIDs: a config without rootfs.diff_ids (here a
+// gzip bomb of 64 MiB of zeros listed 30 times) is an integrity issue on
+// every layer; the walker never asks a layer for its diffID (which
+// inflates the blob for layout and registry layers, once per listing), and
+// reads each listing within the image budget.
+func TestWalkNeverComputesDiffIDs(t *testing.T) {
+	tb, err := dt.Tar(dt.Text("zeros", string(make([]byte, 64<<20))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb := dt.Blob{Data: dt.Gzip(t, tb, 9), DiffID: dt.Hash(nil)}
+	blobs := make([]dt.Blob, 30)
+	for i := range blobs {
+		blobs[i] = bomb
+	}
+	img := dt.RawImage(t, v1.ConfigFile{}, blobs...)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.RootFS.DiffIDs = nil
+	raw, err := json.Marshal(cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, reads := dt.CountReads(dt.RawImageConfig(t, raw, m, map[v1.Hash][]byte{m.Layers[0].Digest: bomb.Data}))
+	res, err := layers.Walk(context.Background(), img, nil, layers.WithMaxTotalBytes(256<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.DiffID.Load(); n != 0 {
+		t.Errorf("walker asked layers for their diffID %d times", n)
+	}
+	kinds := map[layers.IssueKind]int{}
+	for _, is := range res.Issues {
+		kinds[is.Kind]++
+		if is.Kind == layers.IssueDiffIDMissing && !is.Integrity() {
+			t.Errorf("%s is not an integrity issue", is.Kind)
+		}
+	}
+	if kinds[layers.IssueDiffIDMissing] != 30 || kinds[layers.IssueTotalLimit] == 0 {
+		t.Errorf("issues %v, want 30 %s and the byte budget hit", kinds, layers.IssueDiffIDMissing)
+	}
+	if res.Bytes > 256<<20 {
+		t.Errorf("read %d bytes, more than the 256 MiB budget", res.Bytes)
 	}
 }
 
