@@ -163,6 +163,9 @@ func (d *Detector) Stats() Stats {
 // including files a later layer deletes (a vendor scanning the layer
 // tarball sees them too); the walk's layer changes say which are hidden.
 func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	if err := d.cache.Check(); err != nil {
+		return detectors.Verdict{}, fmt.Errorf("%s: %w", Name, err)
+	}
 	s, res, err := d.walk(ctx, img)
 	if errors.Is(err, layers.ErrCacheRecord) {
 		// The cache dropped the bad record; this walk scans the layer.

@@ -116,6 +116,9 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	if ks := d.opts.known; ks != nil && ks.err != nil {
 		return detectors.Verdict{}, ks.err
 	}
+	if err := d.opts.cache.Check(); err != nil {
+		return detectors.Verdict{}, fmt.Errorf("hierarchical: %w", err)
+	}
 	s, err := d.walk(ctx, img)
 	if errors.Is(err, layers.ErrCacheRecord) {
 		// The walker dropped the bad record; this walk reads the layer.
