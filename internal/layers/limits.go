@@ -19,10 +19,11 @@ const (
 	// DefaultMaxEntries bounds the number of tar entries processed per layer.
 	DefaultMaxEntries = 1 << 20
 	// DefaultMaxImageEntries bounds the tar entries applied over the image:
-	// the walker keeps every entry in memory (about 300 bytes each with
-	// the indexes), so 500k entries keep the walk's peak RSS near 200 MB.
-	// Debian with a desktop has about 200k paths.
-	DefaultMaxImageEntries = 500_000
+	// the walker keeps every entry in memory (about 380 bytes each with
+	// its indexes). Measured on 4 generated layers of 150k files each: a
+	// walk stopped at 400k entries peaks at 182 MB RSS (221 MB at 500k).
+	// A Debian desktop has about 200k paths.
+	DefaultMaxImageEntries = 400_000
 	// DefaultMaxTotalBytes bounds the uncompressed bytes read over the image.
 	DefaultMaxTotalBytes int64 = 64 << 30
 	// DefaultMaxWallTime bounds the time a walk takes, analysis included.
