@@ -1,6 +1,7 @@
 package layers
 
 // IssueKind names a problem the walker met; none of them aborts the walk.
+// Limit and Integrity classify them.
 //
 // The rule for damaged input: a layer that cannot be read at all (the blob
 // cannot be opened, the compression header is bad, the first tar header is
@@ -30,9 +31,9 @@ const (
 	// IssueLayerBytesLimit: a layer decompresses to more than
 	// MaxLayerUncompressedBytes; the rest of the layer was not applied.
 	IssueLayerBytesLimit IssueKind = "layer-bytes-limit"
-	// IssueRatioLimit: a layer decompresses to more than MaxCompressionRatio
-	// times its compressed bytes (a decompression bomb); the rest of the
-	// layer was not applied.
+	// IssueRatioLimit: the retired compression-ratio limit (a decompression
+	// bomb costs time, bounded by MaxWallTime, not coverage); the walker
+	// no longer reports it, cached and recorded results may still name it.
 	IssueRatioLimit IssueKind = "compression-ratio-limit"
 	// IssuePathLimit: an entry's name or link target is longer than
 	// MaxPathBytes or deeper than MaxPathDepth; the entry was skipped.
