@@ -2,7 +2,6 @@ package hierarchical_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"reflect"
 	"sync"
@@ -328,24 +327,11 @@ func integrityImage(t *testing.T, miner bool, how string) v1.Image {
 		b.Data = b.Data[:len(b.Data)*2/3]
 		b.DiffID = dt.Hash(tb)
 	}
-	img := dt.RawImage(t, v1.ConfigFile{Architecture: "amd64", OS: "linux"}, b)
-	if how != "no-diffids" {
-		return img
+	cfg := v1.ConfigFile{Architecture: "amd64", OS: "linux"}
+	if how == "no-diffids" {
+		return dt.RawImageWithoutDiffIDs(t, cfg, b)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf.RootFS.DiffIDs = nil
-	raw, err := json.Marshal(cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := img.Manifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dt.RawImageConfig(t, raw, m, map[v1.Hash][]byte{m.Layers[0].Digest: b.Data})
+	return dt.RawImage(t, cfg, b)
 }
 
 func TestConcurrentScans(t *testing.T) {
