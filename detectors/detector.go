@@ -86,4 +86,8 @@ type Finding struct {
 	// Hidden is true when the file was deleted by a later layer (RemovedBy).
 	Hidden    bool `json:"hidden,omitempty"`
 	RemovedBy int  `json:"removed_by,omitempty"`
+	// Integrity marks a not-scanned finding whose reason is an integrity
+	// error (a truncated or corrupt layer, a digest or diffID mismatch,
+	// missing diffIDs, an entry escaping the root): see Decide.
+	Integrity bool `json:"integrity,omitempty"`
 }

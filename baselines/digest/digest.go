@@ -61,6 +61,9 @@ func Learn(img v1.Image, maliciousLayers []int) (Signatures, error) {
 	if err != nil {
 		return Signatures{}, fmt.Errorf("learn: %w", err)
 	}
+	if len(diffIDs) != len(digests) {
+		return Signatures{}, fmt.Errorf("learn: manifest has %d layers, config %d diffIDs: learn from an image whose config names every layer", len(digests), len(diffIDs))
+	}
 	s := Signatures{Images: []ImageSignature{{ManifestDigest: md.String(), ConfigDigest: cd.String()}}}
 	idx := append([]int(nil), maliciousLayers...)
 	sort.Ints(idx)
@@ -212,14 +215,25 @@ func (d *LayerDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdi
 	}
 	var fs []detectors.Finding
 	var blamed []int
+	if len(diffIDs) != len(digests) {
+		// Without a diffID per layer the pairing is unsound: the layers'
+		// digests are still compared, the diffIDs are not.
+		fs = append(fs, detectors.Finding{Category: detectors.CategoryNotScanned, Rule: "diffid-missing", Integrity: true,
+			Layer: detectors.NoLayer, Path: "config:rootfs.diff_ids",
+			Evidence: fmt.Sprintf("the config names %d diffIDs for %d layers; diffIDs were not compared: rebuild or re-export the image", len(diffIDs), len(digests))})
+		diffIDs = nil
+	}
 	for i, dg := range digests {
-		di := diffIDs[i]
+		var di v1.Hash
+		if diffIDs != nil {
+			di = diffIDs[i]
+		}
 		hit := false
 		if s, ok := d.byDigest[dg.String()]; ok {
 			hit = true
 			fs = append(fs, layerFinding("layer-digest", i, di, fmt.Sprintf("layer %d digest %s matches known-bad layer %d of %s", i, dg, s.Index, s.Image)))
 		}
-		if s, ok := d.byDiffID[di.String()]; ok {
+		if s, ok := d.byDiffID[di.String()]; ok && diffIDs != nil {
 			hit = true
 			fs = append(fs, layerFinding("layer-diffid", i, di, fmt.Sprintf("layer %d diffID %s matches known-bad layer %d of %s", i, di, s.Index, s.Image)))
 		}
@@ -231,8 +245,9 @@ func (d *LayerDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdi
 }
 
 // layerHashes returns the layers' compressed digests (manifest) and diffIDs
-// (config rootfs), bottom first. An image whose manifest and config disagree
-// on the number of layers is an error: there is no sound pairing.
+// (config rootfs), bottom first. diffIDs is shorter than digests (or
+// longer) when the config's rootfs.diff_ids does not name every layer: an
+// integrity error the caller reports, never computed by decompressing.
 func layerHashes(img v1.Image) ([]v1.Hash, []v1.Hash, error) {
 	m, err := img.Manifest()
 	if err != nil {
@@ -241,9 +256,6 @@ func layerHashes(img v1.Image) ([]v1.Hash, []v1.Hash, error) {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
-	}
-	if len(cf.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, nil, fmt.Errorf("manifest has %d layers, config %d diffIDs", len(m.Layers), len(cf.RootFS.DiffIDs))
 	}
 	digests := make([]v1.Hash, len(m.Layers))
 	for i, l := range m.Layers {
@@ -257,12 +269,16 @@ func layerFinding(rule string, i int, diffID v1.Hash, ev string) detectors.Findi
 }
 
 // verdict: signature matching is all or nothing, so the score is the number
-// of matching signatures and one match is enough (threshold 1). Nothing is
-// ever left unscanned, so the decision is never Incomplete.
+// of matching signatures and one match is enough (threshold 1). No content
+// is read, so nothing is left unscanned by a limit; a config without a
+// diffID per layer is an integrity error (detectors.Decide).
 func verdict(fs []detectors.Finding, blamed []int, info map[string]string) detectors.Verdict {
-	v := detectors.Verdict{Decision: detectors.Clean, Score: float64(len(fs)), Threshold: 1, Findings: fs, BlamedLayers: blamed, Info: info}
-	if len(fs) > 0 {
-		v.Decision = detectors.Malicious
+	score := 0
+	for _, f := range fs {
+		if f.Category == detectors.CategorySignature {
+			score++
+		}
 	}
-	return v
+	return detectors.Verdict{Decision: detectors.Decide(float64(score), 1, fs), Score: float64(score), Threshold: 1,
+		Findings: fs, BlamedLayers: blamed, Info: info}
 }

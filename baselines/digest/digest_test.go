@@ -172,6 +172,41 @@ func TestLayerDetectorReadsNoBlobs(t *testing.T) {
 	}
 }
 
+// TestLayerDetectorMissingDiffIDs: a config without a diffID per layer is
+// an integrity error (invalid), unless a layer digest still matches
+// (malicious); it never makes the scan fail or pass as clean.
+func TestLayerDetectorMissingDiffIDs(t *testing.T) {
+	benign := dt.Blob{Data: dt.Gzip(t, must(dt.Tar(dt.Text("etc/os-release", "ID=debian\n"))), 6)}
+	miner := dt.Blob{Data: dt.Gzip(t, must(dt.Tar(dt.Exec("usr/bin/minerd", "ELF"))), 6)}
+	sigs := must(digest.Learn(dt.RawImage(t, v1.ConfigFile{}, benign, miner), []int{1}))
+	tests := []struct {
+		name string
+		img  v1.Image
+		want detectors.Decision
+	}{
+		{name: "benign layer", img: dt.RawImageWithoutDiffIDs(t, v1.ConfigFile{}, benign), want: detectors.Invalid},
+		{name: "known-bad layer digest", img: dt.RawImageWithoutDiffIDs(t, v1.ConfigFile{}, benign, miner), want: detectors.Malicious},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := digest.NewLayer(sigs).Scan(context.Background(), tt.img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Decision != tt.want {
+				t.Errorf("decision %s, want %s (findings %+v)", v.Decision, tt.want, v.Findings)
+			}
+			integrity := false
+			for _, f := range v.Findings {
+				integrity = integrity || (f.Integrity && f.Category == detectors.CategoryNotScanned && f.Evidence != "")
+			}
+			if !integrity {
+				t.Errorf("no integrity finding: %+v", v.Findings)
+			}
+		})
+	}
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	dt.RemoveLargeImage()

@@ -163,6 +163,9 @@ func (d *Detector) Stats() Stats {
 // including files a later layer deletes (a vendor scanning the layer
 // tarball sees them too); the walk's layer changes say which are hidden.
 func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	if err := d.cache.Check(); err != nil {
+		return detectors.Verdict{}, fmt.Errorf("%s: %w", Name, err)
+	}
 	s, res, err := d.walk(ctx, img)
 	if errors.Is(err, layers.ErrCacheRecord) {
 		// The cache dropped the bad record; this walk scans the layer.
@@ -173,8 +176,8 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	}
 	gaps := map[int][]gap{}
 	for _, is := range res.Issues {
-		if (is.Limit() || is.Kind == layers.IssuePathEscape) && is.Layer != layers.NoLayer {
-			gaps[is.Layer] = append(gaps[is.Layer], gap{Kind: string(is.Kind), Path: is.Path, Detail: is.Detail})
+		if is.NotScanned() && is.Layer != layers.NoLayer {
+			gaps[is.Layer] = append(gaps[is.Layer], gap{Kind: string(is.Kind), Path: is.Path, Detail: is.Detail, integrity: is.Integrity()})
 		}
 	}
 
@@ -209,7 +212,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 		for _, g := range append(gaps[i], r.NotScanned...) {
 			notScanned++
 			fs = append(fs, detectors.Finding{Category: detectors.CategoryNotScanned, Rule: g.Kind, Evidence: g.Detail,
-				Layer: i, DiffID: diffID, CreatedBy: createdBy, Path: g.Path})
+				Layer: i, DiffID: diffID, CreatedBy: createdBy, Path: g.Path, Integrity: g.integrity})
 		}
 	}
 	sort.SliceStable(fs, func(a, b int) bool {
@@ -229,13 +232,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 		}
 	}
 	decide := func(need int) detectors.Decision {
-		switch {
-		case len(fired) >= need:
-			return detectors.Malicious
-		case notScanned > 0:
-			return detectors.Incomplete
-		}
-		return detectors.Clean
+		return detectors.Decide(float64(len(fired)), float64(need), fs)
 	}
 	info := d.info()
 	info["engines_fired"] = strings.Join(fired, ",")

@@ -34,6 +34,9 @@ type gap struct {
 	Kind   string `json:"kind"`
 	Path   string `json:"path,omitempty"`
 	Detail string `json:"detail"`
+	// integrity: a walker issue of integrity kind (never cached: the
+	// walker's issues are recomputed each walk).
+	integrity bool
 }
 
 // layerResult is everything the engines learned from one layer, independent

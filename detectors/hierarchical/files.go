@@ -18,7 +18,7 @@ import (
 type fileKind int
 
 const (
-	kindOther fileKind = iota // binary data we do not analyse (archives, images, .pyc)
+	kindOther fileKind = iota // other binary data (images, .pyc, PE): literal matchers only
 	kindELF
 	kindDoc    // documentation: indicators count only as doc-mining-reference
 	kindScript // shell script: text rules plus shell structure
@@ -172,12 +172,15 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 			fr.minerBinary = fmt.Sprintf("%s (mode %v)", src.label(), src.mode.Perm())
 		}
 	}
-	if kind == kindOther || n == 0 {
+	if n == 0 {
 		return fr, nil
 	}
 
+	// Binary data that is neither ELF nor an archive (a .pyc, a PE, a data
+	// blob) gets the literal matchers only, over every byte: a pool URL or
+	// wallet in it is evidence too, and zero runs cost nothing (allZero).
 	pk := persistNone
-	if src.depth == 0 {
+	if src.depth == 0 && kind != kindOther {
 		pk = persistenceKindOf(src.path)
 	}
 	keep := kind == kindScript || pk != persistNone

@@ -443,7 +443,7 @@ func LearnKnownSamples(ctx context.Context, img v1.Image, malicious []int) ([]Kn
 		return nil, fmt.Errorf("hierarchical: learn known samples: %w", err)
 	}
 	for _, is := range res.Issues {
-		if is.Limit() && want[is.Layer] {
+		if is.NotScanned() && want[is.Layer] {
 			return nil, fmt.Errorf("hierarchical: learn known samples: layer %d not fully read: %s: %s", is.Layer, is.Kind, is.Detail)
 		}
 	}

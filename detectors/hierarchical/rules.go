@@ -204,7 +204,7 @@ var rules = []Rule{
 
 	// Not scanned: never scored, always reported.
 	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,
-		Rationale: "content the walker did not scan: a limit (file, layer, image bytes; entries; compression ratio; path length or depth; history), a truncated layer, a digest mismatch, or an entry escaping the layer root",
+		Rationale: "content the walker did not scan or could not verify: a limit or image budget (image bytes, entries or wall time; layer or file bytes when bounded; path length or depth; history), decision incomplete; or an integrity error (a truncated layer, a digest or diffID mismatch, missing diffIDs, an entry escaping the layer root), decision invalid",
 		Source:    "project rule: never pass silently"},
 	// Informational (weight 0): the literal matchers read the whole
 	// content, a deeper analysis only a prefix; the verdict stays complete.

@@ -204,17 +204,19 @@ func cases() []tcase {
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: zeroBomb(t, 48<<20), DiffID: dt.Hash(nil)})
 			},
-			opts:       []layers.WalkOption{layers.WithMaxLayerUncompressedBytes(8 << 20), layers.WithMaxCompressionRatio(0, 0)},
+			opts:       []layers.WalkOption{layers.WithMaxLayerUncompressedBytes(8 << 20)},
 			wantIssues: []layers.IssueKind{layers.IssueLayerBytesLimit}},
-		{name: "gzip-bomb-ratio-default", check: "the default compression-ratio limit stops a ~1000:1 gzip bomb while streaming",
+		{name: "gzip-bomb-image-budget", check: "the image byte budget (scaled down 1024x) stops a ~1000:1 gzip bomb while streaming",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: zeroBomb(t, 160<<20), DiffID: dt.Hash(nil)})
 			},
-			wantIssues: []layers.IssueKind{layers.IssueRatioLimit}},
+			opts:       []layers.WalkOption{layers.WithMaxTotalBytes(layers.DefaultMaxTotalBytes / 1024)},
+			wantIssues: []layers.IssueKind{layers.IssueTotalLimit}},
 		{name: "compressed-size-declared", check: "a descriptor over MaxLayerBytes is refused before the blob is opened (the blob is missing)",
 			img: func(t *testing.T) v1.Image {
 				return one(t, dt.Blob{Data: gz(t, files(t, miner)), Size: 5 << 30, Missing: true})
 			},
+			opts:       []layers.WalkOption{layers.WithMaxLayerBytes(4 << 30)},
 			wantIssues: []layers.IssueKind{layers.IssueLayerSizeLimit}},
 		{name: "compressed-size-streamed", check: "a blob longer than MaxLayerBytes is cut while streaming even if the descriptor lies",
 			img: func(t *testing.T) v1.Image {
@@ -246,7 +248,7 @@ func cases() []tcase {
 					entry{hdr: tar.Header{Name: "ok"}, body: []byte("x")}))})
 			},
 			wantIssues:   []layers.IssueKind{layers.IssuePathEscape, layers.IssuePathEscape},
-			wantDecision: detectors.Incomplete, // their content was refused, so "clean" cannot be claimed
+			wantDecision: detectors.Invalid, // a crafted entry is an integrity error: never clean
 			wantPaths:    []string{"ok"}},
 		{name: "absolute-paths", check: "/abs names are taken relative to the layer root",
 			img: func(t *testing.T) v1.Image {

@@ -8,8 +8,9 @@ import (
 )
 
 // VisitFunc is called for each regular file, in layer order and in tar order
-// within a layer, including files a later layer will delete. content yields at
-// most MaxFileBytes; reading past that is reported as IssueFileLimit. The
+// within a layer, including files a later layer will delete. content yields
+// every byte of the file unless WithMaxFileBytes bounds it (reading past the
+// bound is reported as IssueFileLimit). The
 // visitor may read as little as it likes: unread bytes are skipped, and not
 // reading is not a limit hit. A returned error aborts the walk.
 type VisitFunc func(layer *LayerInfo, e *Entry, content io.Reader) error

@@ -1,6 +1,7 @@
 package layers
 
 // IssueKind names a problem the walker met; none of them aborts the walk.
+// Limit and Integrity classify them.
 //
 // The rule for damaged input: a layer that cannot be read at all (the blob
 // cannot be opened, the compression header is bad, the first tar header is
@@ -30,9 +31,9 @@ const (
 	// IssueLayerBytesLimit: a layer decompresses to more than
 	// MaxLayerUncompressedBytes; the rest of the layer was not applied.
 	IssueLayerBytesLimit IssueKind = "layer-bytes-limit"
-	// IssueRatioLimit: a layer decompresses to more than MaxCompressionRatio
-	// times its compressed bytes (a decompression bomb); the rest of the
-	// layer was not applied.
+	// IssueRatioLimit: the retired compression-ratio limit (a decompression
+	// bomb costs time, bounded by MaxWallTime, not coverage); the walker
+	// no longer reports it, cached and recorded results may still name it.
 	IssueRatioLimit IssueKind = "compression-ratio-limit"
 	// IssuePathLimit: an entry's name or link target is longer than
 	// MaxPathBytes or deeper than MaxPathDepth; the entry was skipped.
@@ -47,6 +48,18 @@ const (
 	// digest or the config's diffID (or could not be verified): what was
 	// scanned is not verifiably the content the image names.
 	IssueDigestMismatch IssueKind = "digest-mismatch"
+	// IssueDiffIDMissing: the config's rootfs.diff_ids is missing or names
+	// fewer (or more) layers than the manifest. The walker never computes a
+	// diffID by decompressing a layer (a bomb would be inflated once per
+	// listing); the layers are read, but their content is not verifiable.
+	IssueDiffIDMissing IssueKind = "diffid-missing"
+	// IssueWallTimeLimit: the walk took longer than MaxWallTime; the rest of
+	// the layer and all later layers were not applied.
+	IssueWallTimeLimit IssueKind = "wall-time-limit"
+	// IssueImageEntryLimit: the image had more entries than
+	// MaxImageEntries (the walker keeps every entry in memory); the rest of
+	// the layer and all later layers were not applied.
+	IssueImageEntryLimit IssueKind = "image-entry-limit"
 )
 
 // Issue is a non-fatal problem reported by Walk.
@@ -57,15 +70,31 @@ type Issue struct {
 	Detail string    `json:"detail"`
 }
 
-// Limit reports whether the issue means some content was not scanned (or
-// not verifiably the content the image names). Every such issue makes a
-// below-threshold verdict incomplete.
+// Limit reports whether a limit or budget kept some content from being
+// scanned. Such an issue makes a below-threshold verdict incomplete.
 func (i Issue) Limit() bool {
 	switch i.Kind {
 	case IssueFileLimit, IssueEntryLimit, IssueTotalLimit, IssueLayerSizeLimit,
 		IssueLayerBytesLimit, IssueRatioLimit, IssuePathLimit, IssueHistoryLimit,
-		IssueLayerTruncated, IssueDigestMismatch:
+		IssueWallTimeLimit, IssueImageEntryLimit:
 		return true
 	}
 	return false
 }
+
+// Integrity reports whether the issue is an integrity error: the image is
+// not what its manifest and config name (a truncated or corrupt layer, a
+// digest or diffID mismatch, missing diffIDs) or was crafted to write
+// outside its root (a tar entry or hard link escaping it). Such an issue
+// makes a below-threshold verdict invalid (detectors.Decide).
+func (i Issue) Integrity() bool {
+	switch i.Kind {
+	case IssuePathEscape, IssueLayerTruncated, IssueDigestMismatch, IssueDiffIDMissing:
+		return true
+	}
+	return false
+}
+
+// NotScanned reports whether the issue means some content was not scanned
+// or not verifiably the content the image names: Limit or Integrity.
+func (i Issue) NotScanned() bool { return i.Limit() || i.Integrity() }

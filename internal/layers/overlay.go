@@ -153,22 +153,63 @@ func (w *walker) hide(e *Entry, li *LayerInfo) {
 }
 
 // hideBelow hides every lower-layer entry strictly below dir.
+//
+// It does each path's work once: a whiteout only hides lower-layer
+// entries, and no lower-layer entry appears while a layer is applied, so a
+// subtree already processed in this layer (dir or an ancestor of it in
+// w.hid) has nothing left to hide; and a hidden path without indexed
+// children is dropped from the index (a path added again links again).
+// Without both, N opaque markers over N files, or N files written over a
+// directory of N files, cost N*N.
 func (w *walker) hideBelow(dir string, li *LayerInfo) {
-	for child := range w.children[dir] {
-		if e := w.res.Files[child]; e != nil {
+	if w.hidLayer != li.Index || w.hid == nil {
+		w.hid, w.hidLayer = map[string]struct{}{}, li.Index
+	}
+	for a := dir; ; a = parentDir(a) {
+		if _, done := w.hid[a]; done {
+			return
+		}
+		if a == "" {
+			break
+		}
+	}
+	w.hideTree(dir, li)
+}
+
+func (w *walker) hideTree(dir string, li *LayerInfo) {
+	w.hid[dir] = struct{}{}
+	set := w.children[dir]
+	for child := range set {
+		w.hideWork++
+		e := w.res.Files[child]
+		if e != nil {
 			w.hide(e, li)
 		}
-		w.hideBelow(child, li)
+		if _, done := w.hid[child]; !done {
+			w.hideTree(child, li)
+		}
+		if len(w.children[child]) == 0 && (e == nil || e.Hidden) {
+			delete(set, child)
+			delete(w.children, child)
+		}
 	}
+	if len(set) == 0 {
+		delete(w.children, dir)
+	}
+}
+
+// parentDir is path.Dir for the walker's keys: "" for top-level paths.
+func parentDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
 }
 
 // link registers p and its ancestors in the children index.
 func (w *walker) link(p string) {
 	for p != "" {
-		parent := path.Dir(p)
-		if parent == "." {
-			parent = ""
-		}
+		parent := parentDir(p)
 		set := w.children[parent]
 		if set == nil {
 			set = map[string]struct{}{}

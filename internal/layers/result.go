@@ -105,11 +105,12 @@ func (r *Result) Paths() []string {
 	return ps
 }
 
-// NotScanned returns the issues that mean some content was not scanned.
+// NotScanned returns the issues that mean some content was not scanned or
+// is not verifiably the content the image names (Issue.NotScanned).
 func (r *Result) NotScanned() []Issue {
 	var out []Issue
 	for _, is := range r.Issues {
-		if is.Limit() {
+		if is.NotScanned() {
 			out = append(out, is)
 		}
 	}

@@ -244,6 +244,8 @@ func (s *layerStream) verify(diffID, digest v1.Hash, size int64) (diffOK, digest
 	}
 	var whys []string
 	switch {
+	case diffID == (v1.Hash{}):
+		// No diffID in the config: reported as IssueDiffIDMissing.
 	case diffID.Algorithm != "sha256":
 		whys = append(whys, fmt.Sprintf("diffID %q is not a sha256 digest: not verified", diffID))
 	case fmt.Sprintf("%x", s.h.Sum(nil)) != diffID.Hex:
@@ -282,36 +284,31 @@ func (s *layerStream) Close() error {
 }
 
 // countingReader counts uncompressed bytes and enforces MaxTotalBytes,
-// MaxLayerUncompressedBytes and MaxCompressionRatio. It remembers the first
-// stream error and whether the stream ended, so the walker can tell a
-// stream that was cut short from an analyzer's own error.
+// MaxWallTime and MaxLayerUncompressedBytes. It remembers the first stream
+// error and whether the stream ended, so the walker can tell a stream that
+// was cut short from an analyzer's own error.
 type countingReader struct {
-	r  io.Reader
-	w  *walker
-	li *LayerInfo
-	// compressed reports the compressed bytes behind what was read so far.
-	compressed func() int64
-	err        error // first error other than io.EOF
-	eof        bool  // a read returned no bytes and io.EOF
-	limit      *limitError
+	r     io.Reader
+	w     *walker
+	li    *LayerInfo
+	err   error // first error other than io.EOF
+	eof   bool  // a read returned no bytes and io.EOF
+	limit *limitError
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	if c.limit != nil {
 		return 0, c.limit
 	}
-	o := &c.w.opts
-	if max := o.maxTotalBytes; max > 0 {
-		left := max - c.w.total
-		if left <= 0 {
-			c.limit = errTotalLimit
-			return 0, c.limit
-		}
-		if int64(len(p)) > left {
+	if c.limit = c.w.imageBudget(); c.limit != nil {
+		return 0, c.limit
+	}
+	if max := c.w.opts.maxTotalBytes; max > 0 {
+		if left := max - c.w.total; int64(len(p)) > left {
 			p = p[:left]
 		}
 	}
-	if max := o.maxLayerUncomp; max > 0 {
+	if max := c.w.opts.maxLayerUncomp; max > 0 {
 		left := max - c.li.Bytes
 		if left <= 0 {
 			c.limit = &limitError{kind: IssueLayerBytesLimit,
@@ -320,14 +317,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		}
 		if int64(len(p)) > left {
 			p = p[:left]
-		}
-	}
-	if o.maxRatio > 0 && c.li.Bytes > o.ratioMinBytes {
-		if comp := c.compressed(); comp >= 0 && c.li.Bytes > o.maxRatio*max(comp, 1) {
-			c.limit = &limitError{kind: IssueRatioLimit,
-				detail: fmt.Sprintf("layer decompresses to more than %d times its %d compressed bytes (%d bytes read): possible decompression bomb; the rest of the layer was not scanned",
-					o.maxRatio, comp, c.li.Bytes)}
-			return 0, c.limit
 		}
 	}
 	n, err := c.r.Read(p)

@@ -70,14 +70,29 @@ func must[T any](v T, err error) T {
 
 // TestWalkCacheKey pins the walk options' part of a layer cache key (see
 // layercache.TestCacheKeyLayout): changing it orphans every cached record.
+// The file limit's default went from 32 MiB to none, which changed it: a
+// record of a file cut at 32 MiB never stands for the whole file.
 func TestWalkCacheKey(t *testing.T) {
-	want := "\x00max-file-bytes=33554432\x00max-entries=1048576\x00max-path-bytes=4096\x00max-path-depth=256"
+	want := "\x00max-file-bytes=0\x00max-entries=1048576\x00max-path-bytes=4096\x00max-path-depth=256"
 	if got := defaultWalkOptions().cacheKey(); got != want {
 		t.Errorf("walk key %q, want %q", got, want)
 	}
+	// Image budgets are not in the key: replay checks bytes with fits,
+	// entries as it applies them, time before each layer.
+	for name, opt := range map[string]WalkOption{
+		"total bytes":   WithMaxTotalBytes(1),
+		"image entries": WithMaxImageEntries(1),
+		"wall time":     WithMaxWallTime(1),
+	} {
+		o := defaultWalkOptions()
+		opt(&o)
+		if o.cacheKey() != want {
+			t.Errorf("%s budget changed the key", name)
+		}
+	}
 	o := defaultWalkOptions()
-	WithMaxTotalBytes(1)(&o) // not in the key: replay checks it with fits
-	if o.cacheKey() != want {
-		t.Errorf("total-bytes limit changed the key")
+	WithMaxFileBytes(1 << 20)(&o)
+	if o.cacheKey() == want {
+		t.Errorf("file limit did not change the key")
 	}
 }

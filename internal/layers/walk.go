@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -43,15 +44,18 @@ func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...Wal
 	}
 	w := &walker{
 		opts:     o,
+		start:    time.Now(),
 		an:       a,
 		children: map[string]map[string]struct{}{},
 		res:      &Result{Files: map[string]*Entry{}, Config: cf},
 	}
 	w.src, _ = a.(LayerSource)
 	w.la, _ = a.(LayerAnalyzer)
-	if w.res.Layers, err = describeLayers(img, cf, layers); err != nil {
+	var issues []Issue
+	if w.res.Layers, issues, err = describeLayers(img, cf, layers); err != nil {
 		return nil, err
 	}
+	w.res.Issues = append(w.res.Issues, issues...)
 	w.alignHistory(cf)
 
 	for i, l := range layers {
@@ -93,36 +97,38 @@ func readConfig(img v1.Image, max int64) (*v1.ConfigFile, error) {
 }
 
 // describeLayers takes digests, sizes and media types from the manifest and
-// diffIDs from the config, as a runtime does. Asking the layer for its diffID
-// would decompress and hash the whole blob for layers of OCI layouts, whose
-// blobs do not know it; only when manifest or config disagree with the layer
-// list are the layers asked.
-func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]LayerInfo, error) {
+// diffIDs from the config, as a runtime does. It never asks a layer for its
+// diffID: for blobs that do not know it (OCI layouts, registries) that
+// decompresses and hashes the whole blob, once per listing of the layer, so
+// a gzip bomb listed 30 times would be inflated 30 times before the walk
+// and its budgets start. A config whose rootfs.diff_ids does not name
+// every layer is an integrity error (IssueDiffIDMissing) on each layer
+// left without one; those layers are read, not verified and not cached.
+func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]LayerInfo, []Issue, error) {
 	out := make([]LayerInfo, len(layers))
+	var issues []Issue
 	var descs []v1.Descriptor
 	if m, err := img.Manifest(); err == nil && len(m.Layers) == len(layers) {
 		descs = m.Layers
 	}
 	diffIDs := cf.RootFS.DiffIDs
-	if len(diffIDs) != len(layers) {
-		diffIDs = nil
-	}
 	for i, l := range layers {
 		li := LayerInfo{Index: i, HistoryIndex: NoLayer}
 		var err error
-		if diffIDs != nil {
+		if len(diffIDs) == len(layers) {
 			li.DiffID = diffIDs[i]
-		} else if li.DiffID, err = l.DiffID(); err != nil {
-			return nil, fmt.Errorf("layer %d diffID: %w", i, err)
+		} else {
+			issues = append(issues, Issue{Kind: IssueDiffIDMissing, Layer: i,
+				Detail: fmt.Sprintf("the config's rootfs.diff_ids names %d layers, the image has %d: this layer's content cannot be verified; rebuild or re-export the image", len(diffIDs), len(layers))})
 		}
 		if descs != nil {
 			li.Digest, li.Size, li.MediaType = descs[i].Digest, descs[i].Size, descs[i].MediaType
 		} else {
 			if li.Digest, err = l.Digest(); err != nil {
-				return nil, fmt.Errorf("layer %d digest: %w", i, err)
+				return nil, nil, fmt.Errorf("layer %d digest: %w", i, err)
 			}
 			if li.Size, err = l.Size(); err != nil {
-				return nil, fmt.Errorf("layer %d size: %w", i, err)
+				return nil, nil, fmt.Errorf("layer %d size: %w", i, err)
 			}
 			// Media type is informational; some in-memory layers do not know it.
 			if mt, err := l.MediaType(); err == nil {
@@ -131,7 +137,7 @@ func describeLayers(img v1.Image, cf *v1.ConfigFile, layers []v1.Layer) ([]Layer
 		}
 		out[i] = li
 	}
-	return out, nil
+	return out, issues, nil
 }
 
 type walker struct {
@@ -143,8 +149,43 @@ type walker struct {
 	// children indexes every path ever added by its parent directory so a
 	// whiteout or opaque directory touches only its own subtree.
 	children map[string]map[string]struct{}
+	// hid are the directories hideBelow processed in layer hidLayer;
+	// hideWork counts the paths it visited (a test pins it linear).
+	hid      map[string]struct{}
+	hidLayer int
+	hideWork int
 	total    int64
-	stopped  bool
+	entries  int // tar entries applied over the image
+	start    time.Time
+	// stop is the image budget that ended the walk (nil: none): later
+	// layers are not read, each gets an issue of its kind.
+	stop *limitError
+}
+
+// imageBudget returns the image budget that is exhausted (nil: none):
+// bytes read, entries applied, wall time.
+func (w *walker) imageBudget() *limitError {
+	o := &w.opts
+	switch {
+	case w.stop != nil:
+		return w.stop
+	case o.maxTotalBytes > 0 && w.total >= o.maxTotalBytes:
+		return &limitError{kind: IssueTotalLimit, image: true,
+			detail: fmt.Sprintf("image exceeds %d uncompressed bytes (WithMaxTotalBytes)", o.maxTotalBytes)}
+	case o.maxImageEntries > 0 && w.entries >= o.maxImageEntries:
+		return &limitError{kind: IssueImageEntryLimit, image: true,
+			detail: fmt.Sprintf("image has more than %d entries (WithMaxImageEntries)", o.maxImageEntries)}
+	case o.maxWallTime > 0 && time.Since(w.start) > o.maxWallTime:
+		return &limitError{kind: IssueWallTimeLimit, image: true,
+			detail: fmt.Sprintf("walk took longer than %s (WithMaxWallTime)", o.maxWallTime)}
+	}
+	return nil
+}
+
+// stopImage records that an image budget ended the walk in layer i.
+func (w *walker) stopImage(i int, le *limitError) {
+	w.stop = le
+	w.issue(Issue{Kind: le.kind, Layer: i, Detail: le.detail + "; the rest of this layer and all later layers were not scanned"})
 }
 
 func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
@@ -154,9 +195,13 @@ func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
 // the LayerSource has a recording that fits in what is left of the byte
 // limits (so they would not have cut it), streamed from the blob otherwise.
 func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error {
-	if w.stopped {
-		w.issue(Issue{Kind: IssueTotalLimit, Layer: li.Index,
-			Detail: fmt.Sprintf("layer not read: image exceeds %d uncompressed bytes", w.opts.maxTotalBytes)})
+	if w.stop != nil {
+		w.issue(Issue{Kind: w.stop.kind, Layer: li.Index, Detail: "layer not read: " + w.stop.detail})
+		return w.endLayer(li, nil, false)
+	}
+	if le := w.imageBudget(); le != nil {
+		w.stop = le
+		w.issue(Issue{Kind: le.kind, Layer: li.Index, Detail: "layer not read: " + le.detail})
 		return w.endLayer(li, nil, false)
 	}
 	if max := w.opts.maxLayerBytes; max > 0 && li.Size > max {
@@ -165,7 +210,8 @@ func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error
 		return w.endLayer(li, nil, false)
 	}
 	var rec Recorder
-	if w.src != nil {
+	// A layer without a diffID has no cache key: never replayed or recorded.
+	if w.src != nil && li.DiffID != (v1.Hash{}) {
 		var rp Replay
 		rp, rec = w.src.BeginLayer(ctx, li, w.opts.cacheKey(), func(n int64) bool { return w.fits(li, n) })
 		if rp != nil {
@@ -215,9 +261,6 @@ func (w *walker) fits(li *LayerInfo, n int64) bool {
 	if o.maxLayerUncomp > 0 && n >= o.maxLayerUncomp {
 		return false
 	}
-	if o.maxRatio > 0 && n > o.ratioMinBytes && n > o.maxRatio*max(li.Size, 1) {
-		return false
-	}
 	return true
 }
 
@@ -239,7 +282,13 @@ func (w *walker) replayLayer(ctx context.Context, li *LayerInfo, rp Replay) erro
 		if w.opts.maxEntries > 0 && li.Entries >= w.opts.maxEntries {
 			return fmt.Errorf("replay layer %d (%s): %w: more entries than the limit", li.Index, li.DiffID, ErrCacheRecord)
 		}
+		if max := w.opts.maxImageEntries; max > 0 && w.entries >= max {
+			// The walk that reads the layer stops at the budget; a replay
+			// cannot stop halfway the same way (its layer result is whole).
+			return fmt.Errorf("replay layer %d (%s): %w: more entries than the image budget", li.Index, li.DiffID, ErrCacheRecord)
+		}
 		li.Entries++
+		w.entries++
 		e := w.apply(li, hdr)
 		if e == nil {
 			continue
@@ -278,12 +327,7 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 		return false, fmt.Errorf("open layer %d (%s): %w", i, li.DiffID, err)
 	}
 	defer rs.Close()
-	cr := &countingReader{r: rs, w: w, li: li, compressed: func() int64 {
-		if rs.blob {
-			return rs.compressed.Load()
-		}
-		return li.Size
-	}}
+	cr := &countingReader{r: rs, w: w, li: li}
 	tr := tar.NewReader(cr)
 	// stop ends the layer early: a limit hit becomes its issue; a stream that
 	// failed or ended inside an entry is an error before the first entry and
@@ -294,8 +338,8 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 			le = cr.limit
 		}
 		if le != nil || errors.As(err, &le) {
-			if le.kind == IssueTotalLimit {
-				w.stopTotal(i)
+			if le.image {
+				w.stopImage(i, le)
 			} else {
 				w.issue(Issue{Kind: le.kind, Layer: i, Detail: le.detail})
 			}
@@ -330,7 +374,12 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 				Detail: fmt.Sprintf("layer has more than %d entries; the rest was not scanned", w.opts.maxEntries)})
 			return false, nil
 		}
+		if le := w.imageBudget(); le != nil {
+			w.stopImage(i, le)
+			return false, nil
+		}
 		li.Entries++
+		w.entries++
 		f, err := w.applyStreamed(li, hdr, tr)
 		if err != nil {
 			if cr.limit != nil || cr.err != nil || cr.eof {
@@ -386,15 +435,9 @@ func cmpErr(a, b error) error {
 // the content scanned is not the content the image names. It reports
 // whether the diffID matched (only then may the layer be cached).
 func (w *walker) verifyLayer(li *LayerInfo, rs *layerStream) bool {
-	diffOK, digestOK, why := rs.verify(li.DiffID, li.Digest, li.Size)
-	if !diffOK || !digestOK {
+	diffOK, _, why := rs.verify(li.DiffID, li.Digest, li.Size)
+	if why != "" {
 		w.issue(Issue{Kind: IssueDigestMismatch, Layer: li.Index, Detail: why})
 	}
 	return diffOK
-}
-
-func (w *walker) stopTotal(i int) {
-	w.stopped = true
-	w.issue(Issue{Kind: IssueTotalLimit, Layer: i,
-		Detail: fmt.Sprintf("image exceeds %d uncompressed bytes; the rest of this layer was not scanned", w.opts.maxTotalBytes)})
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -376,6 +377,22 @@ func TestWalkLimits(t *testing.T) {
 			wantLayers: []int{0, 1},
 			wantAbsent: []string{"third", "later"},
 		},
+		{
+			name:       "image entry budget stops this and later layers",
+			visit:      readAll,
+			opts:       []layers.WalkOption{layers.WithMaxImageEntries(2)},
+			want:       []layers.IssueKind{layers.IssueImageEntryLimit, layers.IssueImageEntryLimit},
+			wantLayers: []int{0, 1},
+			wantAbsent: []string{"third", "later"},
+		},
+		{
+			name:       "wall time budget stops the walk",
+			visit:      readAll,
+			opts:       []layers.WalkOption{layers.WithMaxWallTime(time.Nanosecond)},
+			want:       []layers.IssueKind{layers.IssueWallTimeLimit, layers.IssueWallTimeLimit},
+			wantLayers: []int{0, 1},
+			wantAbsent: []string{"big", "later"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -401,6 +418,65 @@ func TestWalkLimits(t *testing.T) {
 				t.Errorf("layer 0 marked complete after a layer limit")
 			}
 		})
+	}
+}
+
+// TestWalkReadsWholeFiles: by default an analyzer gets every byte of a file
+// larger than the old 32 MiB bound, and no issue is reported.
+func TestWalkReadsWholeFiles(t *testing.T) {
+	const size = 40 << 20
+	body := strings.Repeat("x", size-len("miner")) + "miner"
+	img := dt.Image(t, v1.Config{}, dt.Run("big", dt.Text("var/lib/apt/lists/Packages", body)))
+	var got int64
+	var tail []byte
+	res, err := layers.Walk(context.Background(), img, func(_ *layers.LayerInfo, _ *layers.Entry, r io.Reader) error {
+		b, err := io.ReadAll(r)
+		got, tail = int64(len(b)), b[max(0, len(b)-5):]
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != size || string(tail) != "miner" || len(res.NotScanned()) > 0 {
+		t.Errorf("read %d of %d bytes, tail %q, issues %v", got, size, tail, res.NotScanned())
+	}
+}
+
+// TestWalkNeverComputesDiffIDs: a config without rootfs.diff_ids (here a
+// gzip bomb of 64 MiB of zeros listed 30 times) is an integrity issue on
+// every layer; the walker never asks a layer for its diffID (which
+// inflates the blob for layout and registry layers, once per listing), and
+// reads each listing within the image budget.
+func TestWalkNeverComputesDiffIDs(t *testing.T) {
+	tb, err := dt.Tar(dt.Text("zeros", string(make([]byte, 64<<20))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb := dt.Blob{Data: dt.Gzip(t, tb, 9), DiffID: dt.Hash(nil)}
+	blobs := make([]dt.Blob, 30)
+	for i := range blobs {
+		blobs[i] = bomb
+	}
+	img, reads := dt.CountReads(dt.RawImageWithoutDiffIDs(t, v1.ConfigFile{}, blobs...))
+	res, err := layers.Walk(context.Background(), img, nil, layers.WithMaxTotalBytes(256<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := reads.DiffID.Load(); n != 0 {
+		t.Errorf("walker asked layers for their diffID %d times", n)
+	}
+	kinds := map[layers.IssueKind]int{}
+	for _, is := range res.Issues {
+		kinds[is.Kind]++
+		if is.Kind == layers.IssueDiffIDMissing && !is.Integrity() {
+			t.Errorf("%s is not an integrity issue", is.Kind)
+		}
+	}
+	if kinds[layers.IssueDiffIDMissing] != 30 || kinds[layers.IssueTotalLimit] == 0 {
+		t.Errorf("issues %v, want 30 %s and the byte budget hit", kinds, layers.IssueDiffIDMissing)
+	}
+	if res.Bytes > 256<<20 {
+		t.Errorf("read %d bytes, more than the 256 MiB budget", res.Bytes)
 	}
 }
 

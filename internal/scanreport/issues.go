@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/strata-sec/strata/detectors"
-	"github.com/strata-sec/strata/internal/layers"
 )
 
 // Issue classes.
@@ -31,21 +30,6 @@ type Issue struct {
 	Detail string `json:"detail"`
 }
 
-// integrityKinds are the issue kinds that mean the image is not what its
-// manifest says, or was crafted to write outside its root: the walker's
-// layer-truncated, digest-mismatch and path-escape (which also covers
-// hard-link targets), plus the names a diffID check and link checks use.
-// Until detectors decide Invalid themselves, Decide derives it from these.
-var integrityKinds = map[string]bool{
-	string(layers.IssueLayerTruncated): true,
-	string(layers.IssueDigestMismatch): true,
-	string(layers.IssuePathEscape):     true,
-	"diffid-mismatch":                  true,
-	"link-escape":                      true,
-	"symlink-escape":                   true,
-	"hardlink-escape":                  true,
-}
-
 // genericNotScannedRule is the rule detectors use for every walker issue,
 // with the kind as the evidence's prefix ("layer-truncated: ...").
 const genericNotScannedRule = "not-scanned"
@@ -53,7 +37,8 @@ const genericNotScannedRule = "not-scanned"
 // IssueOf classifies a not-scanned finding; ok is false for other findings.
 // The kind is the finding's rule, or, for the generic rule "not-scanned",
 // the evidence up to its first ": " (the hierarchical detector writes
-// "<walker issue kind>: <detail>").
+// "<walker issue kind>: <detail>"). The class is the detector's: integrity
+// when it marked the finding (from layers.Issue.Integrity), limit otherwise.
 func IssueOf(f Finding) (is Issue, ok bool) {
 	if f.Category != string(detectors.CategoryNotScanned) {
 		return Issue{}, false
@@ -64,7 +49,7 @@ func IssueOf(f Finding) (is Issue, ok bool) {
 			is.Kind, is.Detail = k, detail
 		}
 	}
-	if integrityKinds[is.Kind] {
+	if f.Integrity {
 		is.Class = ClassIntegrity
 	}
 	return is, true
@@ -75,25 +60,6 @@ func issuesOf(fs []Finding) []Issue {
 	for _, f := range fs {
 		if is, ok := IssueOf(f); ok {
 			out = append(out, is)
-		}
-	}
-	return out
-}
-
-// Decide is the report's decision from the detector's and the issues: a
-// malicious verdict stands; otherwise any integrity issue makes the target
-// invalid, and any other issue keeps it from being clean (incomplete).
-func Decide(d detectors.Decision, issues []Issue) detectors.Decision {
-	if d == detectors.Malicious || d == detectors.Invalid {
-		return d
-	}
-	out := d
-	for _, is := range issues {
-		if is.Class == ClassIntegrity {
-			return detectors.Invalid
-		}
-		if out == detectors.Clean {
-			out = detectors.Incomplete
 		}
 	}
 	return out

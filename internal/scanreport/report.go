@@ -78,6 +78,8 @@ type Finding struct {
 	// Hidden: the file was deleted by layer RemovedBy.
 	Hidden    bool `json:"hidden,omitempty"`
 	RemovedBy *int `json:"removed_by,omitempty"`
+	// Integrity: a not-scanned finding whose reason is an integrity error.
+	Integrity bool `json:"integrity,omitempty"`
 }
 
 // Scan scans every target with det, in order.
@@ -119,8 +121,8 @@ func ScanTarget(ctx context.Context, det detectors.Detector, t imageref.Target) 
 }
 
 // FromVerdict lays a verdict out per layer of the image whose manifest and
-// config are m and cf, and derives the per-layer issues and the decision
-// (see Decide).
+// config are m and cf, with the per-layer issues; the decision is the
+// detector's (detectors.Decide).
 func FromVerdict(name, platform, manifestDigest string, m *v1.Manifest, cf *v1.ConfigFile, v detectors.Verdict) Target {
 	st := Target{Name: name, Platform: platform, ManifestDigest: manifestDigest, BlamedLayers: []int{},
 		Layers: []Layer{}, ConfigFindings: []Finding{}, ConfigIssues: []Issue{}}
@@ -141,7 +143,7 @@ func FromVerdict(name, platform, manifestDigest string, m *v1.Manifest, cf *v1.C
 		}
 	}
 	for _, f := range v.Findings {
-		sf := Finding{Rule: f.Rule, Category: string(f.Category), Weight: f.Weight, Path: f.Path, Evidence: f.Evidence, Hidden: f.Hidden}
+		sf := Finding{Rule: f.Rule, Category: string(f.Category), Weight: f.Weight, Path: f.Path, Evidence: f.Evidence, Hidden: f.Hidden, Integrity: f.Integrity}
 		if f.Hidden {
 			rb := f.RemovedBy
 			sf.RemovedBy = &rb
@@ -158,17 +160,8 @@ func FromVerdict(name, platform, manifestDigest string, m *v1.Manifest, cf *v1.C
 	}
 	sortFindings(st.ConfigFindings)
 	st.ConfigIssues = issuesOf(st.ConfigFindings)
-	st.Decision = string(Decide(v.Decision, st.issues()))
+	st.Decision = string(v.Decision)
 	return st
-}
-
-// issues returns every issue of the target, layers bottom up, then config.
-func (t Target) issues() []Issue {
-	var out []Issue
-	for _, l := range t.Layers {
-		out = append(out, l.Issues...)
-	}
-	return append(out, t.ConfigIssues...)
 }
 
 // sortFindings orders findings strongest first, then by rule, path and

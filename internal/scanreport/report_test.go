@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 )
@@ -46,7 +48,7 @@ func issueReport() Report {
 		{Name: "LAYOUT:" + hostile, Platform: "linux/amd64", ManifestDigest: "sha256:cccc", Decision: "invalid", Score: 4, Threshold: 10, BlamedLayers: []int{1},
 			Layers: []Layer{
 				{Index: 0, DiffID: "sha256:2222", Size: 10, CreatedBy: "RUN echo " + hostile,
-					Findings: []Finding{{Rule: "not-scanned", Category: "not-scanned", Path: "../" + hostile, Evidence: "path-escape: tar entry escapes the root; skipped"}},
+					Findings: []Finding{{Rule: "not-scanned", Category: "not-scanned", Path: "../" + hostile, Evidence: "path-escape: tar entry escapes the root; skipped", Integrity: true}},
 					Issues:   []Issue{{Kind: "path-escape", Class: ClassIntegrity, Rule: "not-scanned", Path: "../" + hostile, Detail: "tar entry escapes the root; skipped"}}},
 				{Index: 1, DiffID: "sha256:3333", Size: 10, CreatedBy: hostile, Blamed: true,
 					Findings: []Finding{{Rule: "miner-binary", Category: "behavior", Weight: 4, Path: hostile, Evidence: hostile, Hidden: true, RemovedBy: &rb}}},
@@ -121,16 +123,18 @@ func TestIssueOf(t *testing.T) {
 		{name: "evidence", f: Finding{Rule: "miner-binary", Category: "behavior", Evidence: "layer-truncated: x"}},
 		{name: "walker limit", f: Finding{Rule: "not-scanned", Category: "not-scanned", Path: "a", Evidence: "file-bytes-limit: first 64 MiB"},
 			want: Issue{Kind: "file-bytes-limit", Class: ClassLimit, Rule: "not-scanned", Path: "a", Detail: "first 64 MiB"}, wantOK: true},
-		{name: "truncated layer", f: Finding{Rule: "not-scanned", Category: "not-scanned", Evidence: "layer-truncated: unexpected EOF"},
+		{name: "truncated layer", f: Finding{Rule: "not-scanned", Category: "not-scanned", Evidence: "layer-truncated: unexpected EOF", Integrity: true},
 			want: Issue{Kind: "layer-truncated", Class: ClassIntegrity, Rule: "not-scanned", Detail: "unexpected EOF"}, wantOK: true},
-		{name: "digest mismatch", f: Finding{Rule: "not-scanned", Category: "not-scanned", Evidence: "digest-mismatch: sha256:aa != sha256:bb"},
+		{name: "digest mismatch", f: Finding{Rule: "not-scanned", Category: "not-scanned", Evidence: "digest-mismatch: sha256:aa != sha256:bb", Integrity: true},
 			want: Issue{Kind: "digest-mismatch", Class: ClassIntegrity, Rule: "not-scanned", Detail: "sha256:aa != sha256:bb"}, wantOK: true},
-		{name: "path escape", f: Finding{Rule: "not-scanned", Category: "not-scanned", Path: "../x", Evidence: "path-escape: hardlink target escapes the root: ../../etc/passwd"},
+		{name: "path escape", f: Finding{Rule: "not-scanned", Category: "not-scanned", Path: "../x", Evidence: "path-escape: hardlink target escapes the root: ../../etc/passwd", Integrity: true},
 			want: Issue{Kind: "path-escape", Class: ClassIntegrity, Rule: "not-scanned", Path: "../x", Detail: "hardlink target escapes the root: ../../etc/passwd"}, wantOK: true},
-		{name: "kind as rule (multiengine)", f: Finding{Rule: "symlink-escape", Category: "not-scanned", Evidence: "link leaves the root"},
+		{name: "kind as rule (multiengine)", f: Finding{Rule: "symlink-escape", Category: "not-scanned", Evidence: "link leaves the root", Integrity: true},
 			want: Issue{Kind: "symlink-escape", Class: ClassIntegrity, Rule: "symlink-escape", Detail: "link leaves the root"}, wantOK: true},
 		{name: "detector rule", f: Finding{Rule: "script-too-large", Category: "not-scanned", Evidence: "only the first 1048576 bytes of the script were parsed"},
 			want: Issue{Kind: "script-too-large", Class: ClassLimit, Rule: "script-too-large", Detail: "only the first 1048576 bytes of the script were parsed"}, wantOK: true},
+		{name: "integrity kind the detector did not mark", f: Finding{Rule: "not-scanned", Category: "not-scanned", Evidence: "layer-truncated: unexpected EOF"},
+			want: Issue{Kind: "layer-truncated", Class: ClassLimit, Rule: "not-scanned", Detail: "unexpected EOF"}, wantOK: true},
 		{name: "no kind prefix", f: Finding{Rule: "not-scanned", Category: "not-scanned", Evidence: "gzip member a.gz: content beyond 1 inflated bytes not scanned"},
 			want: Issue{Kind: "not-scanned", Class: ClassLimit, Rule: "not-scanned", Detail: "gzip member a.gz: content beyond 1 inflated bytes not scanned"}, wantOK: true},
 	}
@@ -144,29 +148,21 @@ func TestIssueOf(t *testing.T) {
 	}
 }
 
-func TestDecide(t *testing.T) {
-	limit := Issue{Kind: "entry-limit", Class: ClassLimit}
-	broken := Issue{Kind: "layer-truncated", Class: ClassIntegrity}
-	tests := []struct {
-		name   string
-		d      detectors.Decision
-		issues []Issue
-		want   detectors.Decision
-	}{
-		{name: "clean", d: detectors.Clean, want: detectors.Clean},
-		{name: "clean with a limit fails closed", d: detectors.Clean, issues: []Issue{limit}, want: detectors.Incomplete},
-		{name: "incomplete", d: detectors.Incomplete, issues: []Issue{limit}, want: detectors.Incomplete},
-		{name: "integrity beats incomplete", d: detectors.Incomplete, issues: []Issue{limit, broken}, want: detectors.Invalid},
-		{name: "integrity beats clean", d: detectors.Clean, issues: []Issue{broken}, want: detectors.Invalid},
-		{name: "malicious stands", d: detectors.Malicious, issues: []Issue{broken}, want: detectors.Malicious},
-		{name: "detector says invalid", d: detectors.Invalid, want: detectors.Invalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Decide(tt.d, tt.issues); got != tt.want {
-				t.Errorf("Decide(%s, %v) = %s, want %s", tt.d, tt.issues, got, tt.want)
-			}
-		})
+// TestFromVerdictDecision pins that the report takes the detector's
+// decision (detectors.Decide) and only lays issues out: it never upgrades
+// or downgrades it.
+func TestFromVerdictDecision(t *testing.T) {
+	m := &v1.Manifest{Layers: []v1.Descriptor{{Digest: v1.Hash{Algorithm: "sha256", Hex: "aa"}}}}
+	cf := &v1.ConfigFile{}
+	broken := detectors.Finding{Category: detectors.CategoryNotScanned, Rule: "not-scanned", Evidence: "layer-truncated: unexpected EOF", Layer: 0, Integrity: true}
+	for _, d := range []detectors.Decision{detectors.Clean, detectors.Incomplete, detectors.Invalid, detectors.Malicious} {
+		st := FromVerdict("img", "", "sha256:bb", m, cf, detectors.Verdict{Decision: d, Findings: []detectors.Finding{broken}})
+		if st.Decision != string(d) {
+			t.Errorf("decision %s: report says %s", d, st.Decision)
+		}
+		if is := st.Layers[0].Issues; len(is) != 1 || is[0].Class != ClassIntegrity || is[0].Kind != "layer-truncated" {
+			t.Errorf("decision %s: layer issues %+v, want one layer-truncated integrity issue", d, is)
+		}
 	}
 }
 

@@ -51,7 +51,7 @@ func TestScanSARIFReport(t *testing.T) {
 			ConfigFindings: []Finding{{Rule: hierarchical.RuleRawIPDownload, Category: "domain-ip", Weight: 2, Path: "history:3", Evidence: "wget http://203.0.113.4/x"}}},
 		{Name: "./img.tar:app:1", Platform: "linux/arm64", ManifestDigest: "sha256:bbbb", Decision: "clean", Threshold: 10, BlamedLayers: []int{}, Layers: []Layer{}, ConfigFindings: []Finding{}},
 		{Name: "cut.tar", ManifestDigest: "sha256:cccc", Decision: "invalid", Threshold: 10, BlamedLayers: []int{},
-			Layers: []Layer{layer(0, "sha256:00000000000000000000", Finding{Rule: hierarchical.RuleNotScanned, Category: "not-scanned", Evidence: "layer-truncated: unexpected EOF after 3 entries"})}},
+			Layers: []Layer{layer(0, "sha256:00000000000000000000", Finding{Rule: hierarchical.RuleNotScanned, Category: "not-scanned", Evidence: "layer-truncated: unexpected EOF after 3 entries", Integrity: true})}},
 	}}
 	var buf bytes.Buffer
 	if err := WriteSARIF(&buf, rep); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +27,9 @@ import (
 // A record is only stored after the walk read the layer completely within
 // the limits and the uncompressed stream hashed to the diffID the config
 // claims, so an image cannot plant a record under another layer's diffID.
+// The directory is a trust boundary: records are checksummed, not
+// authenticated, so the directory must be writable by the current user
+// only (see Check).
 type Cache struct {
 	opts options
 
@@ -81,9 +85,11 @@ func MaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
 // CacheMaxEntries bounds the number of records held in memory.
 func MaxEntries(n int) Option { return func(o *options) { o.maxEntries = n } }
 
-// CacheDir also keeps records in dir (created on first write). Files are
-// written atomically (temporary file + rename), carry a format version, the
-// full key and a sha256; anything else found there is ignored and recomputed.
+// CacheDir also keeps records in dir (created mode 0700 on first write).
+// Files are written atomically (temporary file + rename), carry a format
+// version, the full key and a sha256; anything else found there (also a
+// file larger than any record) is ignored and recomputed. A directory
+// another user owns, or that group or others can write, is refused (Check).
 func Dir(dir string) Option { return func(o *options) { o.dir = dir } }
 
 // New returns an empty cache.
@@ -245,34 +251,101 @@ func decodeFile(b []byte, key string) ([]byte, error) {
 	return rec, nil
 }
 
+// maxFileBytes bounds a record file read from the directory: the largest
+// record a walk builds, its key and the framing. A larger file was not
+// written by a Cache; it is dropped unread and the layer read again.
+func (c *Cache) maxFileBytes(key string) int64 {
+	return int64(c.recordLimit()) + int64(len(key)) + 64
+}
+
 func (c *Cache) readDisk(key string) ([]byte, bool) {
 	if c.opts.dir == "" {
 		return nil, false
 	}
+	if err := c.Check(); err != nil {
+		c.diskError(err)
+		return nil, false
+	}
 	p := c.path(key)
-	b, err := os.ReadFile(p)
+	b, err := readBounded(p, c.maxFileBytes(key))
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.diskError(err)
+		}
+		if errors.Is(err, errRecordTooLarge) {
+			c.reject(p)
 		}
 		return nil, false
 	}
 	rec, err := decodeFile(b, key)
 	if err != nil {
-		c.mu.Lock()
-		c.stats.Rejected++
-		c.mu.Unlock()
-		os.Remove(p) // recomputed and rewritten by this scan
+		c.reject(p)
 		return nil, false
 	}
 	return rec, true
+}
+
+var errRecordTooLarge = errors.New("cache record file larger than any record a walk writes")
+
+// readBounded reads the file at p if it has at most max bytes, checked
+// before reading (and while reading, should it grow).
+func readBounded(p string, max int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > max {
+		return nil, fmt.Errorf("%s: %w", p, errRecordTooLarge)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = fmt.Errorf("%s: %w", p, errRecordTooLarge)
+	}
+	return b, err
+}
+
+// reject drops an unusable record file; the scan recomputes and rewrites it.
+func (c *Cache) reject(p string) {
+	c.mu.Lock()
+	c.stats.Rejected++
+	c.mu.Unlock()
+	os.Remove(p)
+}
+
+// Check reports whether the cache directory can be trusted (nil when there
+// is none or it does not exist yet: it is created private). Records are
+// checksummed, not authenticated: whoever can write the directory can
+// plant a record that replays a layer as clean. So the directory must be
+// owned by the current user and not writable by group or others; a
+// detector refuses to scan with one that is not.
+func (c *Cache) Check() error {
+	if c == nil || c.opts.dir == "" {
+		return nil
+	}
+	fi, err := os.Stat(c.opts.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("layer cache directory: %w", err)
+	}
+	return checkDir(c.opts.dir, fi)
 }
 
 func (c *Cache) writeDisk(key string, rec []byte) {
 	if c.opts.dir == "" {
 		return
 	}
-	if err := os.MkdirAll(c.opts.dir, 0o755); err != nil {
+	if err := os.MkdirAll(c.opts.dir, 0o700); err != nil {
+		c.diskError(err)
+		return
+	}
+	if err := c.Check(); err != nil {
 		c.diskError(err)
 		return
 	}
