@@ -68,8 +68,8 @@ type evasionCase struct {
 	// used to skip one.
 	awaits string
 	// found is where the evidence must be: a substring of the path and
-	// evidence of a run-miner finding (malicious) or of a not-scanned
-	// finding (incomplete), in layer layer.
+	// evidence of a finding with weight (malicious) or of an
+	// archive-not-scanned finding (incomplete), in layer layer.
 	found string
 	layer int
 	img   func(t testing.TB) v1.Image
@@ -175,7 +175,7 @@ func evasionCases() []evasionCase {
 			}},
 		{name: "gzip-file-second-member", want: detectors.Malicious,
 			why:   "the payload in the second member of a multi-member .gz file: gunzip concatenates members, so does the unpacker",
-			found: "/opt/app/update.sh.gz (gzip): exec xmrig",
+			found: "/opt/app/update.sh.gz (gzip): ",
 			img: func(t testing.TB) v1.Image {
 				multi := append(gz(t, []byte("log rotated\n")), gz(t, []byte(payload))...)
 				return evasionImage(t, gzipLayer(t, func(tw *tar.Writer) error {
@@ -211,7 +211,7 @@ func evasionCases() []evasionCase {
 			}},
 		{name: "nested-2-tgz", want: detectors.Malicious,
 			why:   "the payload in a tgz inside a tgz (4 containers: gzip, tar, gzip, tar): within the depth bound, so found, not merely incomplete",
-			found: "/opt/app/bundle.tgz!level01.tgz!start.sh (gzip+tar+gzip+tar): exec xmrig",
+			found: "/opt/app/bundle.tgz!level01.tgz!start.sh (gzip+tar+gzip+tar): ",
 			img: func(t testing.TB) v1.Image {
 				return evasionImage(t, gzipLayer(t, func(tw *tar.Writer) error {
 					return writeFile(tw, "opt/app/bundle.tgz", 0o644, nestedTgz(t, 2))
@@ -392,7 +392,7 @@ func TestEvasion(t *testing.T) {
 			}
 			if !foundAt(v, tc) {
 				t.Errorf("no %s finding in layer %d at %q: the decision does not come from the payload%s; findings %v",
-					evidenceRule(tc.want), tc.layer, tc.found, note, v.Findings)
+					evidenceKind(tc.want), tc.layer, tc.found, note, v.Findings)
 			}
 			if tc.name == "control" && v.Score < 2*v.Threshold {
 				t.Errorf("control scores %.2f, want at least twice the threshold %.2f: the payload is too weak a stand-in", v.Score, v.Threshold)
@@ -407,18 +407,25 @@ func TestEvasion(t *testing.T) {
 	t.Log(b.String())
 }
 
-// evidenceRule is the rule that shows the payload was seen (malicious) or
-// that the bound was reported (incomplete).
-func evidenceRule(want detectors.Decision) string {
+// evidenceKind names what shows the payload was seen (malicious) or that
+// the bound was reported (incomplete).
+func evidenceKind(want detectors.Decision) string {
 	if want == detectors.Malicious {
-		return hierarchical.RuleRunMiner
+		return "weighted"
 	}
 	return hierarchical.RuleArchiveNotScanned
 }
 
+// foundAt reports whether v has tc's evidence where tc says: the payload's
+// own content (the shell parse may stop before a padded payload, the literal
+// matchers do not), or the bound's not-scanned finding.
 func foundAt(v detectors.Verdict, tc evasionCase) bool {
 	for _, f := range v.Findings {
-		if f.Rule == evidenceRule(tc.want) && f.Layer == tc.layer && strings.Contains(f.Path+" "+f.Evidence, tc.found) {
+		if f.Layer != tc.layer || !strings.Contains(f.Path+" "+f.Evidence, tc.found) {
+			continue
+		}
+		if tc.want == detectors.Malicious && f.Weight > 0 && f.Category != detectors.CategoryNotScanned ||
+			tc.want != detectors.Malicious && f.Rule == hierarchical.RuleArchiveNotScanned {
 			return true
 		}
 	}
