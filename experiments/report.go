@@ -202,9 +202,9 @@ func (r *Report) Print(w io.Writer) error {
 	return nil
 }
 
-// PrintSummary writes the report's title, its first table (the
-// per-detector summary) and its warnings as a count with the first one, for
-// a terminal after a run.
+// PrintSummary writes the report's title, its per-detector summary (the
+// table named "summary", else the first) and its warnings as a count with
+// the first one, for a terminal after a run.
 func (r *Report) PrintSummary(w io.Writer) error {
 	if err := r.checkNames(); err != nil {
 		return err
@@ -212,8 +212,15 @@ func (r *Report) PrintSummary(w io.Writer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s\n", r.Title)
 	if len(r.Tables) > 0 {
-		if err := r.Tables[0].Table.WriteText(&b); err != nil {
-			return fmt.Errorf("table %s: %w", r.Tables[0].Name, err)
+		t := r.Tables[0]
+		for _, nt := range r.Tables {
+			if nt.Name == "summary" {
+				t = nt
+				break
+			}
+		}
+		if err := t.Table.WriteText(&b); err != nil {
+			return fmt.Errorf("table %s: %w", t.Name, err)
 		}
 	}
 	switch len(r.Warnings) {
