@@ -22,12 +22,40 @@ type Tracker struct {
 	start time.Time
 	bar   *progressbar.ProgressBar
 	now   func() time.Time
+	// quiet counts steps silently; Done writes one summary line.
+	quiet bool
+	ended bool
+}
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// NewQuiet tracks total steps without a line per step: Done writes one
+// line with the count, the time taken and the rate (for logs and CI).
+func NewQuiet(w io.Writer, label string, total int) *Tracker {
+	return &Tracker{w: w, label: label, total: total, start: time.Now(), now: time.Now, quiet: true}
+}
+
+// Done ends the phase: a quiet tracker writes its summary line once; the
+// others have already shown every step.
+func (t *Tracker) Done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.quiet || t.ended || t.total == 0 {
+		return
+	}
+	t.ended = true
+	d := t.now().Sub(t.start)
+	fmt.Fprintf(t.w, "%s: %d/%d in %s (%.1f/s)\n", t.label, t.done, t.total, d.Round(100*time.Millisecond), float64(t.done)/max(d.Seconds(), 0.001))
 }
 
 // New starts tracking total steps; output goes to w.
 func New(w io.Writer, label string, total int) *Tracker {
 	t := &Tracker{w: w, label: label, total: total, start: time.Now(), now: time.Now}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if IsTerminal(w) {
 		t.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(label),
@@ -46,6 +74,9 @@ func (t *Tracker) Step(detail string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.done++
+	if t.quiet {
+		return
+	}
 	if t.bar != nil {
 		t.bar.Describe(t.label + " " + detail)
 		_ = t.bar.Add(1)

@@ -40,3 +40,22 @@ func TestFmtDur(t *testing.T) {
 		}
 	}
 }
+
+func TestQuietMode(t *testing.T) {
+	var buf bytes.Buffer
+	tr := NewQuiet(&buf, "exp1 scan", 4)
+	clock := tr.start
+	tr.now = func() time.Time { return clock }
+	for range 4 {
+		tr.Step("x")
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("quiet tracker wrote per step: %q", buf.String())
+	}
+	clock = clock.Add(2 * time.Second)
+	tr.Done()
+	tr.Done()
+	if got, want := buf.String(), "exp1 scan: 4/4 in 2s (2.0/s)\n"; got != want {
+		t.Errorf("Done wrote %q, want %q", got, want)
+	}
+}
