@@ -1,0 +1,74 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/strata-sec/strata/corpus"
+	"github.com/strata-sec/strata/corpus/benign"
+	"github.com/strata-sec/strata/corpus/wild"
+)
+
+// Wild is the independent, pre-registered evaluation: images of distinct
+// subjects shaped like real-world malicious and benign images that nobody
+// tuned the detectors on (corpus/wild), split into dev and test by the
+// committed corpus/wild/split.json.
+const Wild = "wild"
+
+func init() { Register(wildExperiment{}) }
+
+type wildExperiment struct{}
+
+func (wildExperiment) Name() string { return Wild }
+func (wildExperiment) Summary() string {
+	return "independent wild corpus: distinct malicious and benign subjects, pre-registered dev/test split, per-family rates"
+}
+func (wildExperiment) Flags() []string { return []string{FlagSubjects, FlagSplit, FlagDetectors} }
+
+// Plan builds the wild subjects of the slice and scans them with every
+// detector. A subject's label comes from its Dockerfile's markers and must
+// agree with the label corpus/wild gives it.
+func (wildExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
+	var images []benign.Image
+	subjects := map[string]wild.Subject{}
+	for _, s := range wild.Subjects() {
+		if env.Config.Slice.keepsSubject(s.Name) {
+			images = append(images, s.Image())
+			subjects[s.Name] = s
+		}
+	}
+	if len(images) == 0 {
+		return nil, fmt.Errorf("wild: the slice keeps no subject")
+	}
+	set := corpusSet{exp: Wild, prefix: "wild", served: wild.WriteServed,
+		check: func(im benign.Image, t corpus.Truth) error { return checkWildTruth(subjects[im.Name], t) }}
+	bs, err := env.buildCorpusImages(ctx, set, images)
+	if err != nil {
+		return nil, err
+	}
+	built := make([]Built, len(bs))
+	for i, b := range bs {
+		s := subjects[b.Case]
+		b.Family, b.Split, b.Grey = s.Family, wild.SplitOf(s.Name), s.Label == wild.Grey
+		built[i] = b.Built
+	}
+	return &Plan{Built: len(built), Passes: []Pass{{File: RecordsFile, Experiment: Wild, Images: built, Detectors: allDetectors}}}, nil
+}
+
+// checkWildTruth checks a built subject's markers against its label: a
+// malicious subject marks its malicious instructions, a benign or grey one
+// marks none.
+func checkWildTruth(s wild.Subject, t corpus.Truth) error {
+	switch {
+	case s.Label == wild.Malicious && !t.Malicious():
+		return fmt.Errorf("wild %s: labelled malicious but its Dockerfile marks no instruction (# %s=TAG)", s.Name, corpus.MarkerPrefix)
+	case s.Label != wild.Malicious && t.Malicious():
+		return fmt.Errorf("wild %s: labelled %s but its Dockerfile marks malicious layers %v", s.Name, s.Label, t.MaliciousLayers)
+	}
+	return nil
+}
+
+func (wildExperiment) Report(dir string, _ Slice) (*Report, error) {
+	return reportFile(filepath.Join(dir, RecordsFile), WildReport)
+}
