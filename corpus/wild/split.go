@@ -94,7 +94,7 @@ func Draw(seed int64, subjects []Subject) Manifest {
 	for _, k := range keys {
 		fam := byFamily[k]
 		sort.Slice(fam, func(i, j int) bool { return h(fam[i].Name) < h(fam[j].Name) })
-		start := int(h("family:" + k) % 2)
+		start := int(h("family:"+k) % 2)
 		for i, s := range fam {
 			if (i+start)%2 == 0 {
 				split[s.Name] = Dev
