@@ -8,6 +8,7 @@ import (
 	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/wild"
+	"github.com/strata-sec/strata/detectors"
 )
 
 // Wild is the independent, pre-registered evaluation: images of distinct
@@ -27,7 +28,8 @@ func (wildExperiment) Summary() string {
 func (wildExperiment) Flags() []string { return []string{FlagSubjects, FlagSplit, FlagDetectors} }
 
 // Plan builds the wild subjects of the slice and scans them with every
-// detector. A subject's label comes from its Dockerfile's markers and must
+// detector (records.jsonl) and with the hierarchical detector's ablation
+// variants (ablation.jsonl). A subject's label comes from its Dockerfile's markers and must
 // agree with the label corpus/wild gives it.
 func (wildExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	var images []benign.Image
@@ -53,7 +55,14 @@ func (wildExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		b.Family, b.Split, b.Grey = s.Family, wild.SplitOf(s.Name), s.Label == wild.Grey
 		built[i] = b.Built
 	}
-	return &Plan{Built: len(built), Passes: []Pass{{File: RecordsFile, Experiment: Wild, Images: built, Detectors: allDetectors}}}, nil
+	// The ablation of the hierarchical detector's signals on the same
+	// images: what each kind of evidence (the start graph and the layer
+	// hierarchy among them) contributes per family.
+	ablation := func(s *DetectorSet) []detectors.Detector { return s.Ablation() }
+	return &Plan{Built: len(built), Passes: []Pass{
+		{File: RecordsFile, Experiment: Wild, Images: built, Detectors: allDetectors},
+		{File: AblationFile, Experiment: Wild, Images: built, Detectors: ablation},
+	}}, nil
 }
 
 // checkWildTruth checks a built subject's markers against its label: a
