@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/strata-sec/strata/corpus"
@@ -78,6 +80,24 @@ func checkWildTruth(s wild.Subject, t corpus.Truth) error {
 	return nil
 }
 
+// Report derives the wild report from records.jsonl and appends the
+// ablation table from ablation.jsonl when the run has one.
 func (wildExperiment) Report(dir string, _ Slice) (*Report, error) {
-	return reportFile(filepath.Join(dir, RecordsFile), WildReport)
+	recs, warns, err := readRecordsWarn(filepath.Join(dir, RecordsFile))
+	if err != nil {
+		return nil, err
+	}
+	abl, awarns, err := readRecordsWarn(filepath.Join(dir, AblationFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	rep, err := WildReport(recs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	rep.Warnings = append(append(warns, awarns...), rep.Warnings...)
+	if t := wildAblationTable(abl, rep.warnf); t != nil {
+		rep.Tables = append(rep.Tables, *t)
+	}
+	return rep, nil
 }
