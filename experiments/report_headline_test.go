@@ -176,3 +176,34 @@ func TestHeadlineMissing(t *testing.T) {
 		t.Errorf("empty results dir: err = %v", err)
 	}
 }
+
+// TestHeadlineCommitted re-derives a committed results/headline.md and
+// headline.csv from the committed records, like TestReportCommitted does for
+// each experiment; without a committed headline there is nothing to check.
+func TestHeadlineCommitted(t *testing.T) {
+	results := filepath.Join("..", "results")
+	if _, err := os.Stat(filepath.Join(results, HeadlineMarkdown)); os.IsNotExist(err) {
+		t.Skipf("no committed %s", HeadlineMarkdown)
+	}
+	h, err := HeadlineReport(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := h.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{HeadlineMarkdown, HeadlineCSV} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join(results, name))
+		if err != nil {
+			t.Fatalf("%v (go run ./cmd/strata report headline writes it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("results/%s is stale: go run ./cmd/strata report headline", name)
+		}
+	}
+}
