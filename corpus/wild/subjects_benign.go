@@ -122,9 +122,13 @@ func benignSubjects() []Subject {
 // greySubjects are pool software: neither malicious nor benign, reported apart.
 func greySubjects() []Subject {
 	return []Subject{
-		{Name: "stratum-pool-server", Family: "pool-server", Label: Grey, From: benign.FromDebian, Packages: []string{"nodejs"},
-			Models: "open-source mining pool server look-alike (node-cryptonote-pool style): stratum server, pool config with ports and wallet"},
+		{Name: "stratum-pool-server", Family: "pool-server", Label: Grey, From: benign.FromDebian,
+			Models:   "open-source CryptoNote pool server in the node-cryptonote-pool layout (init.js, lib/pool.js stratum server handling login/getjob/submit, config.json with pool ports, difficulties and the pool wallet; daemon and wallet RPC on localhost)",
+			Source:   "https://github.com/zone117x/node-cryptonote-pool",
+			Packages: []string{"nodejs"}},
 		{Name: "p2pool-node", Family: "pool-server", Label: Grey, From: benign.FromDebian,
-			Models: "P2Pool-style decentralised pool node started with --wallet and a local stratum port"},
+			Models:   "P2Pool node next to a local monerod (--host 127.0.0.1, RPC/ZMQ ports), started with the operator's --wallet, --mini and a stratum port for the operator's own miners; p2pool is an inert stand-in",
+			Source:   "https://github.com/SChernykh/p2pool",
+			Programs: []Program{{Source: "m2_standin.c", Out: "bin/p2pool", Defines: []string{"M2_P2POOL=1"}}}},
 	}
 }

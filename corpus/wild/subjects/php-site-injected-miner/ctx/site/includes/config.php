@@ -1,0 +1,3 @@
+<?php
+define('SITE_NAME', 'Riverside Neighbours');
+define('SITE_MAIL', 'hello@example.org');

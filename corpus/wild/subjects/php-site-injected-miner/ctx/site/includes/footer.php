@@ -1,0 +1,5 @@
+<footer>
+<p>&copy; <?= date('Y') ?> <?= SITE_NAME ?></p>
+</footer>
+</body>
+</html>
