@@ -24,10 +24,11 @@ const (
 	SignalHash       = "hash"      // fuzzy (TLSH) and exact hashes against known samples
 	SignalWallet     = "wallet"    // wallet addresses
 	SignalHierarchy  = "hierarchy" // cross-layer and config correlation
+	SignalStartGraph = "startgraph" // what the image runs: evidence on the start graph, run-time fetch-and-execute
 	SignalNotScanned = "not-scanned"
 )
 
-var allSignals = []string{SignalBehavior, SignalBinary, SignalHash, SignalHierarchy, SignalNetwork, SignalShell, SignalWallet}
+var allSignals = []string{SignalBehavior, SignalBinary, SignalHash, SignalHierarchy, SignalNetwork, SignalShell, SignalStartGraph, SignalWallet}
 
 // AllSignals returns the names of the switchable signals, sorted.
 func AllSignals() []string { return append([]string(nil), allSignals...) }

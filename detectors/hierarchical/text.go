@@ -118,7 +118,23 @@ type textScanner struct {
 	jobID   bool    // "job_id" seen
 	fmtSeen [2]bool // agentFormat pieces seen
 	lower   []byte
+	// 0.4.0: web marks a web file (browser-miner loaders count), wasm a
+	// WebAssembly module (mining hash names count); jsonKeys are the
+	// XMRig-style configuration keys seen (see jsonKeys), browser the first
+	// loader seen, wasmNames the hash names seen in a module.
+	web, wasm bool
+	jsonKeys  [10]bool // len(minerJSONKeys)
+	browser   string
+	wasmNames map[string]bool
 }
+
+// minerJSONKeys: "pools", "url" and "user" (indices 0-2) and the keys only
+// a miner's configuration has (XMRig src/config.json).
+var minerJSONKeys = []string{`"pools"`, `"url"`, `"user"`, `"randomx"`, `"donate-level"`, `"huge-pages"`, `"algo"`, `"coin"`, `"nicehash"`, `"rig-id"`}
+
+// wasmMiningNames are the hash functions a cryptonight/RandomX WebAssembly
+// miner exports or names.
+var wasmMiningNames = []string{"cryptonight", "cn_slow_hash", "randomx", "cryptonight_hash"}
 
 func newTextScanner(elf bool) *textScanner {
 	return &textScanner{elf: elf, seen: map[string]bool{}, methods: map[string]bool{}, algos: map[string]bool{}}
@@ -148,6 +164,9 @@ const (
 	litRepoHost
 	litJobID
 	litAgentFormat
+	litJSONKey
+	litBrowser
+	litWASM
 )
 
 // cryptoNoteMethods: see stratumMethods. Indices 1 and 4 are the
@@ -170,6 +189,7 @@ var literals = func() *literalSet {
 		{litRPC, cryptoNoteMethods}, {litAgent, agentHints}, {litStratum, []string{"stratum"}},
 		{litRepoHost, []string{"github.com", "gitlab.com", "bitbucket.org"}},
 		{litJobID, []string{"job_id"}}, {litAgentFormat, agentFormat},
+		{litJSONKey, minerJSONKeys}, {litBrowser, browserMiners}, {litWASM, wasmMiningNames},
 	}
 	for _, g := range groups {
 		for i, l := range g.list {
@@ -269,6 +289,20 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 			t.fmtSeen[l.index] = true
 		case litAgent:
 			hasAgent = true
+		case litJSONKey:
+			t.jsonKeys[l.index] = true
+		case litBrowser:
+			if t.web && t.browser == "" {
+				e := min(len(chunk), pos+len(l.text)+40)
+				t.browser = string(chunk[pos:e])
+			}
+		case litWASM:
+			if t.wasm {
+				if t.wasmNames == nil {
+					t.wasmNames = map[string]bool{}
+				}
+				t.wasmNames[l.text] = true
+			}
 		case litStratum:
 			stratumPos = append(stratumPos, pos)
 		case litRepoHost:
@@ -327,6 +361,28 @@ func (t *textScanner) finish() []hit {
 	}
 	if t.elf && t.fmtSeen[0] && t.fmtSeen[1] {
 		t.add(RuleELFMinerAgent, `XMRig-style user agent format "%s/%s (Linux " + ") libuv/"`)
+	}
+	if k := t.jsonKeys; !t.elf && k[0] && k[1] && k[2] {
+		var keys []string
+		for i := 3; i < len(k); i++ {
+			if k[i] {
+				keys = append(keys, minerJSONKeys[i])
+			}
+		}
+		if len(keys) > 0 {
+			t.add(RuleMinerConfigJSON, `"pools" with "url" and "user", and `+strings.Join(keys, ", "))
+		}
+	}
+	if t.browser != "" {
+		t.add(RuleBrowserMiner, t.browser)
+	}
+	if len(t.wasmNames) > 0 {
+		names := make([]string, 0, len(t.wasmNames))
+		for n := range t.wasmNames {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		t.add(RuleWASMMiner, "WebAssembly module naming "+strings.Join(names, ", "))
 	}
 	if len(t.algos) >= 2 {
 		algos := make([]string, 0, len(t.algos))
