@@ -132,6 +132,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	s.scanHistory()
 	s.scanConfig(cf.Config)
 	s.correlate(cf.Config)
+	s.scanStartGraph(cf.Config)
 	s.reportIssues()
 	return s.verdict(), nil
 }
@@ -158,6 +159,10 @@ type scan struct {
 	// (from its cached per-file result), for the ENTRYPOINT -> script ->
 	// program chain.
 	scripts map[*layers.Entry]scriptRuns
+	// graph is the start graph (startgraph.go), byEntry the rules found
+	// per file version; both are set after the walk.
+	graph   *startGraph
+	byEntry map[*layers.Entry][]string
 }
 
 // pending is a finding whose file may still be hidden by a later layer; the
@@ -230,6 +235,7 @@ func (s *scan) verdict() detectors.Verdict {
 		if p.entry != nil && p.entry.Hidden {
 			f.Hidden, f.RemovedBy = true, p.entry.RemovedBy
 		}
+		f.Reach = s.reachOf(p)
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
