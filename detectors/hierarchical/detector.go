@@ -46,6 +46,8 @@ type options struct {
 	// known samples for the hash signal (matched after the walk, never
 	// part of the cache key).
 	known *knownSet
+	// sampleBlind drops the paper sample's indicators (blind.go).
+	sampleBlind bool
 }
 
 // Option configures a Detector.
@@ -87,7 +89,14 @@ func New(opts ...Option) *Detector {
 
 var _ detectors.Detector = (*Detector)(nil)
 
-func (d *Detector) Name() string    { return Name }
+// Name is "hierarchical", or SampleBlindName with WithSampleBlind.
+func (d *Detector) Name() string {
+	if d.opts.sampleBlind {
+		return SampleBlindName
+	}
+	return Name
+}
+
 func (d *Detector) Version() string { return Version }
 
 // Cache returns the detector's layer cache (nil if disabled), e.g. for its
@@ -182,6 +191,9 @@ func (s *scan) add(rule string, layer int, path, createdBy string, entry *layers
 	if !s.d.opts.signalOn(r.Signal) {
 		return
 	}
+	if s.d.opts.sampleBlind && (rule == RuleFuzzyHash || !blindKeeps(rule, evidence)) {
+		return
+	}
 	key := strings.Join([]string{rule, strconv.Itoa(layer), path, evidence}, "\x00")
 	if s.seen[key] {
 		return
@@ -264,7 +276,10 @@ func (s *scan) verdict() detectors.Verdict {
 			"signals":       strings.Join(s.d.Signals(), ","),
 		},
 	}
-	if ks := s.d.opts.known; ks.len() > 0 {
+	if s.d.opts.sampleBlind {
+		v.Info["sample_blind"] = "true"
+	}
+	if ks := s.d.opts.known; ks.len() > 0 && !s.d.opts.sampleBlind {
 		v.Info["known_samples"] = strconv.Itoa(ks.len())
 		v.Info["known_samples_digest"] = ks.digest
 	}

@@ -184,8 +184,10 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		pk = persistenceKindOf(src.path)
 	}
 	eco := ""
-	if kind == kindText {
-		eco = manifestEcosystem(src.path)
+	if kind == kindText || kind == kindDoc {
+		if eco = manifestEcosystem(src.path); eco != "" {
+			kind = kindText // requirements.txt is not documentation
+		}
 	}
 	keep := kind == kindScript || pk != persistNone || eco != ""
 	var es *elfScan
@@ -204,7 +206,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	scriptCut := false
 	deep := o.limits().deep
 	ts := newTextScanner(kind == kindELF)
-	ts.web = kind == kindText && isWebFile(src.path)
+	ts.web = (kind == kindText || kind == kindDoc) && isWebFile(src.path)
 	ts.wasm = bytes.HasPrefix(buf, wasmMagic)
 	first, kept := true, 0
 	var off int64 // file offset of buf[0]
@@ -285,7 +287,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		}
 	}
 	for _, h := range hits {
-		if kind == kindDoc && h.rule != RuleNotScanned {
+		if kind == kindDoc && h.rule != RuleNotScanned && h.rule != RuleBrowserMiner {
 			fr.hits = append(fr.hits, hit{RuleDocMiningReference, h.rule + ": " + h.evidence})
 			continue
 		}

@@ -355,11 +355,21 @@ func (s *scan) scanStartGraph(cfg v1.Config) {
 			}
 			argv[i] = a
 		}
+		where := "config:" + configField(c.name)
+		fetched, mined := false, []string{}
 		for _, h := range analyzeArgv(argv) {
-			if downloadExecRules[h.rule] {
-				s.add(RuleRuntimeFetchExec, detectors.NoLayer, "config:"+configField(c.name), "", nil, clip(c.name+": "+h.evidence))
-				break
+			if downloadExecRules[h.rule] && !fetched {
+				fetched = true
+				s.add(RuleRuntimeFetchExec, detectors.NoLayer, where, "", nil, clip(c.name+": "+h.evidence))
 			}
+			if r := ruleByID[h.rule]; isMiningEvidence(detectors.Finding{Rule: h.rule, Weight: r.Weight}) && !contains(mined, h.rule) &&
+				s.d.opts.signalOn(r.Signal) && (!s.d.opts.sampleBlind || blindKeeps(h.rule, h.evidence)) {
+				mined = append(mined, h.rule)
+			}
+		}
+		if len(mined) > 0 {
+			sort.Strings(mined)
+			s.add(RuleStartGraphMining, detectors.NoLayer, where, "", nil, clip(c.name+" (config) carries "+strings.Join(mined, ", ")))
 		}
 	}
 }
