@@ -208,6 +208,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	ts := newTextScanner(kind == kindELF)
 	ts.web = (kind == kindText || kind == kindDoc) && isWebFile(src.path)
 	ts.wasm = bytes.HasPrefix(buf, wasmMagic)
+	ts.text = kind == kindText
 	first, kept := true, 0
 	var off int64 // file offset of buf[0]
 	for {

@@ -122,7 +122,7 @@ type textScanner struct {
 	// WebAssembly module (mining hash names count); jsonKeys are the
 	// XMRig-style configuration keys seen (see jsonKeys), browser the first
 	// loader seen, wasmNames the hash names seen in a module.
-	web, wasm bool
+	web, wasm, text bool
 	jsonKeys  [10]bool // len(minerJSONKeys)
 	browser   string
 	wasmNames map[string]bool
@@ -189,12 +189,29 @@ var literals = func() *literalSet {
 		{litRPC, cryptoNoteMethods}, {litAgent, agentHints}, {litStratum, []string{"stratum"}},
 		{litRepoHost, []string{"github.com", "gitlab.com", "bitbucket.org"}},
 		{litJobID, []string{"job_id"}}, {litAgentFormat, agentFormat},
-		{litJSONKey, minerJSONKeys}, {litBrowser, browserMiners}, {litWASM, wasmMiningNames},
 	}
 	for _, g := range groups {
 		for i, l := range g.list {
 			ls.add(l, g.kind, i)
 		}
+	}
+	return ls
+}()
+
+// extraLiterals are the 0.4.0 literals that only text, web and WebAssembly
+// files need (XMRig JSON keys, browser loaders, WASM hash names). Their
+// two-byte prefixes ("co", "lo", "\"u" ...) are common, so ELF files and
+// other binary data, most of an image's bytes, are not searched for them.
+var extraLiterals = func() *literalSet {
+	ls := &literalSet{byPrefix: map[uint16][]int{}}
+	for i, l := range minerJSONKeys {
+		ls.add(l, litJSONKey, i)
+	}
+	for i, l := range browserMiners {
+		ls.add(l, litBrowser, i)
+	}
+	for i, l := range wasmMiningNames {
+		ls.add(l, litWASM, i)
 	}
 	return ls
 }()
@@ -253,6 +270,26 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 
 	var hasAgent bool
 	var hints, stratumPos, repoPos []int
+	if t.text || t.web || t.wasm {
+		extraLiterals.each(lower, func(l literal, pos int) {
+			switch l.kind {
+			case litJSONKey:
+				t.jsonKeys[l.index] = true
+			case litBrowser:
+				if t.web && t.browser == "" {
+					e := min(len(chunk), pos+len(l.text)+40)
+					t.browser = string(chunk[pos:e])
+				}
+			case litWASM:
+				if t.wasm {
+					if t.wasmNames == nil {
+						t.wasmNames = map[string]bool{}
+					}
+					t.wasmNames[l.text] = true
+				}
+			}
+		})
+	}
 	literals.each(lower, func(l literal, pos int) {
 		switch l.kind {
 		case litPool:
@@ -289,20 +326,6 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 			t.fmtSeen[l.index] = true
 		case litAgent:
 			hasAgent = true
-		case litJSONKey:
-			t.jsonKeys[l.index] = true
-		case litBrowser:
-			if t.web && t.browser == "" {
-				e := min(len(chunk), pos+len(l.text)+40)
-				t.browser = string(chunk[pos:e])
-			}
-		case litWASM:
-			if t.wasm {
-				if t.wasmNames == nil {
-					t.wasmNames = map[string]bool{}
-				}
-				t.wasmNames[l.text] = true
-			}
 		case litStratum:
 			stratumPos = append(stratumPos, pos)
 		case litRepoHost:
