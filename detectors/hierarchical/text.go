@@ -123,9 +123,9 @@ type textScanner struct {
 	// XMRig-style configuration keys seen (see jsonKeys), browser the first
 	// loader seen, wasmNames the hash names seen in a module.
 	web, wasm, text bool
-	jsonKeys  [10]bool // len(minerJSONKeys)
-	browser   string
-	wasmNames map[string]bool
+	jsonKeys        [10]bool // len(minerJSONKeys)
+	browser         string
+	wasmNames       map[string]bool
 }
 
 // minerJSONKeys: "pools", "url" and "user" (indices 0-2) and the keys only
