@@ -3,6 +3,7 @@
 #   make experiment1 experiment2   set up the machine (root, Debian), run the experiments into
 #                                  runs/ (git-ignored) and compare each with results/
 #   make experiment3 benign        payload mutations, benign controls, ablation; the benign corpus
+#   make experiment-wild           the independent wild corpus (distinct subjects, dev/test split)
 #   make reproduce                 experiments 1 and 2, then the comparison verdicts
 #   make experiment3 STRATA_FLAGS='--types pad-binary --cases 111 --samples 1'   a slice
 #   make test                      set up and run every test, integration tests included
@@ -25,7 +26,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(
 # Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
 STRATA_FLAGS ?=
 
-.PHONY: setup apt-packages experiment1 experiment2 experiment3 benign census reproduce test test-unit figures bench
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census reproduce test test-unit figures bench
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/strata
 
@@ -72,6 +73,12 @@ experiment2: setup
 experiment3: setup
 	@$(BIN)/strata experiment exp3 $(STRATA_FLAGS)
 	@$(BIN)/strata compare exp3
+
+# The independent wild corpus (corpus/wild): distinct malicious and benign
+# subjects, pre-registered dev/test split; `STRATA_FLAGS='--split dev'` for dev only.
+experiment-wild: setup
+	@$(BIN)/strata experiment wild $(STRATA_FLAGS)
+	@$(BIN)/strata compare wild
 
 benign: setup
 	@$(BIN)/strata experiment benign $(STRATA_FLAGS)

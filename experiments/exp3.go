@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/debs"
@@ -369,10 +370,31 @@ func filterImages(all []benign.Image, want func(name string) bool) []benign.Imag
 // (packages fetched once with the host's apt against the dpkg status of the
 // image each is built FROM) for experiment exp.
 func (e *Env) buildBenignImages(ctx context.Context, exp string, images []benign.Image) ([]benignBuilt, error) {
+	return e.buildCorpusImages(ctx, corpusSet{exp: exp, prefix: "benign", served: benign.WriteServed,
+		check: func(im benign.Image, t corpus.Truth) error {
+			if t.Malicious() {
+				return fmt.Errorf("benign %s: ground truth says malicious (%v): a benign Dockerfile must carry no marker", im.Name, t.MaliciousLayers)
+			}
+			return nil
+		}}, images)
+}
+
+// corpusSet says where the images of a Dockerfile corpus (corpus/benign,
+// corpus/wild) go and how their ground truth is checked.
+type corpusSet struct {
+	exp    string                 // the experiment the builds belong to
+	prefix string                 // store-name prefix: "benign" stores benign/<name>
+	served func(dir string) error // writes the corpus's served files under dir
+	check  func(benign.Image, corpus.Truth) error
+}
+
+// buildCorpusImages builds (or finds in the store) the images of a
+// Dockerfile corpus, one after another (BuildKit uses every core).
+func (e *Env) buildCorpusImages(ctx context.Context, set corpusSet, images []benign.Image) ([]benignBuilt, error) {
 	e.benignMu.Lock()
 	defer e.benignMu.Unlock()
-	if err := benign.WriteServed(filepath.Join(e.tmp, "served")); err != nil {
-		return nil, fmt.Errorf("benign: served files: %w", err)
+	if err := set.served(filepath.Join(e.tmp, "served")); err != nil {
+		return nil, fmt.Errorf("%s: served files: %w", set.prefix, err)
 	}
 	statuses, err := e.dpkgStatuses()
 	if err != nil {
@@ -382,17 +404,17 @@ func (e *Env) buildBenignImages(ctx context.Context, exp string, images []benign
 	for i, im := range images {
 		statusFile, ok := statuses[im.From]
 		if !ok {
-			return nil, fmt.Errorf("benign %s: unknown FROM %q", im.Name, im.From)
+			return nil, fmt.Errorf("%s %s: unknown FROM %q", set.prefix, im.Name, im.From)
 		}
-		debsDir := filepath.Join(e.Config.CacheDir, "debs", "benign", im.Name)
+		debsDir := filepath.Join(e.Config.CacheDir, "debs", set.prefix, im.Name)
 		if len(im.Packages) > 0 {
 			t0 := time.Now()
 			if err := debs.Fetch(ctx, statusFile, debsDir, im.Packages); err != nil {
-				return nil, fmt.Errorf("benign %s: %w", im.Name, err)
+				return nil, fmt.Errorf("%s %s: %w", set.prefix, im.Name, err)
 			}
-			e.vlogf("benign: %s: packages ready (%.1fs)", im.Name, time.Since(t0).Seconds())
+			e.vlogf("%s: %s: packages ready (%.1fs)", set.prefix, im.Name, time.Since(t0).Seconds())
 		}
-		ctxDir := filepath.Join(e.tmp, "benign-context", im.Name)
+		ctxDir := filepath.Join(e.tmp, set.prefix+"-context", im.Name)
 		if err := im.WriteContext(ctxDir, debsDir); err != nil {
 			return nil, err
 		}
@@ -410,15 +432,15 @@ func (e *Env) buildBenignImages(ctx context.Context, exp string, images []benign
 		}
 		t0 := time.Now()
 		b, err := e.Build(ctx, BuildSpec{
-			Name: BenignName(im), Case: im.Name, Seed: e.Config.Seed,
-			Dockerfile: df, Experiment: exp,
+			Name: set.prefix + "/" + im.Name, Case: im.Name, Seed: e.Config.Seed,
+			Dockerfile: df, Experiment: set.exp,
 			ContextDir: ctxDir, ContextKey: ctxKey, From: specFrom,
 		})
 		if err != nil {
 			return nil, err
 		}
-		if b.Truth.Malicious() {
-			return nil, fmt.Errorf("benign %s: ground truth says malicious (%v): a benign Dockerfile must carry no marker", im.Name, b.Truth.MaliciousLayers)
+		if err := set.check(im, b.Truth); err != nil {
+			return nil, err
 		}
 		how := "built"
 		if b.Cached {
@@ -427,7 +449,7 @@ func (e *Env) buildBenignImages(ctx context.Context, exp string, images []benign
 		e.vlogf("[%d/%d] %s %s %s in %.1fs", i+1, len(images), how, b.Name, b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds())
 		im := im
 		out = append(out, benignBuilt{Built: b, subject: &subject{
-			id: im.Name, stem: "benign-" + im.Name, dockerfile: df,
+			id: im.Name, stem: set.prefix + "-" + im.Name, dockerfile: df,
 			writeContext:  func(dir string) error { return im.WriteContext(dir, debsDir) },
 			sharedContext: ctxDir, sharedKey: ctxKey,
 			from: specFrom, workdir: workdir, baseLayers: baseLayers, orig: b,

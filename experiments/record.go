@@ -37,8 +37,10 @@ type Record struct {
 	Mutation        string `json:"mutation,omitempty"`
 	MutationVersion string `json:"mutation_version,omitempty"`
 	Seed            int64  `json:"seed"`
-	Label           string `json:"label"`            // "malicious" or "benign"
+	Label           string `json:"label"`            // "malicious", "benign" or "grey"
 	MaliciousLayers []int  `json:"malicious_layers"` // layer indices, bottom = 0
+	Family          string `json:"family,omitempty"` // wild corpus: the subject's family
+	Split           string `json:"split,omitempty"`  // wild corpus: "dev" or "test" (corpus/wild/split.json)
 	// Detector outcome.
 	Detector        string              `json:"detector"`
 	DetectorVersion string              `json:"detector_version"`
@@ -61,6 +63,9 @@ func (r Record) Flagged() bool { return r.Decision == detectors.Malicious }
 const (
 	LabelMalicious = "malicious"
 	LabelBenign    = "benign"
+	// LabelGrey marks pool software (corpus/wild): neither a positive nor
+	// a negative; reported apart.
+	LabelGrey = "grey"
 )
 
 // The record files of a run or of a committed result set.

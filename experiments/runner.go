@@ -30,10 +30,17 @@ type Built struct {
 	// Cached is true when the store already held the image for the same
 	// inputs and BuildKit was not asked.
 	Cached bool
+	// Family and Split place a wild-corpus subject (corpus/wild); Grey
+	// labels it grey (pool software, reported apart).
+	Family, Split string
+	Grey          bool
 }
 
 // Label is the ground-truth label.
 func (b Built) Label() string {
+	if b.Grey {
+		return LabelGrey
+	}
 	if b.Truth.Malicious() {
 		return LabelMalicious
 	}
@@ -204,6 +211,7 @@ func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Recor
 		ManifestDigest: b.Descriptor.Digest.String(),
 		Case:           b.Case, Mutation: b.Mutation, MutationVersion: b.MutationVersion, Seed: b.Seed,
 		Label: b.Label(), MaliciousLayers: nonNil(b.Truth.MaliciousLayers),
+		Family: b.Family, Split: b.Split,
 		Detector: d.Name(), DetectorVersion: d.Version(),
 	}
 	if cd, err := b.Image.ConfigName(); err == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/strata-sec/strata/corpus/benign"
+	"github.com/strata-sec/strata/corpus/wild"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/mutations"
 )
@@ -18,10 +19,12 @@ const (
 	FlagCases     = "cases"
 	FlagSamples   = "samples"
 	FlagBenign    = "benign"
+	FlagSubjects  = "subjects"
+	FlagSplit     = "split"
 )
 
 // SliceFlags are all slice flags, in the order a slice is printed.
-var SliceFlags = []string{FlagTypes, FlagDetectors, FlagCases, FlagSamples, FlagBenign}
+var SliceFlags = []string{FlagTypes, FlagDetectors, FlagCases, FlagSamples, FlagBenign, FlagSubjects, FlagSplit}
 
 // Slice restricts a run to part of an experiment. The zero Slice is the
 // whole experiment; a run records its slice in its manifest, and reports
@@ -39,11 +42,16 @@ type Slice struct {
 	Samples int `json:"samples,omitempty"`
 	// Benign are corpus/benign image names; "none" means none.
 	Benign []string `json:"benign,omitempty"`
+	// Subjects are corpus/wild subject names.
+	Subjects []string `json:"subjects,omitempty"`
+	// Split is a split of corpus/wild ("dev" or "test"); empty means both.
+	Split string `json:"split,omitempty"`
 }
 
 // IsZero reports whether s is the whole experiment.
 func (s Slice) IsZero() bool {
-	return len(s.Types) == 0 && len(s.Detectors) == 0 && len(s.Cases) == 0 && s.Samples == 0 && len(s.Benign) == 0
+	return len(s.Types) == 0 && len(s.Detectors) == 0 && len(s.Cases) == 0 && s.Samples == 0 && len(s.Benign) == 0 &&
+		len(s.Subjects) == 0 && s.Split == ""
 }
 
 // String is the slice as flags ("--types pad-binary --cases 111"), empty
@@ -71,6 +79,10 @@ func (s Slice) set() [][2]string {
 		out = append(out, [2]string{FlagSamples, strconv.Itoa(s.Samples)})
 	}
 	add(FlagBenign, s.Benign)
+	add(FlagSubjects, s.Subjects)
+	if s.Split != "" {
+		out = append(out, [2]string{FlagSplit, s.Split})
+	}
 	return out
 }
 
@@ -101,7 +113,23 @@ func (s Slice) check(e Experiment) error {
 			return fmt.Errorf("--benign: unknown benign image %q (see corpus/benign, or \"none\")", b)
 		}
 	}
+	for _, n := range s.Subjects {
+		if _, ok := wild.Lookup(n); !ok {
+			return fmt.Errorf("--subjects: unknown wild subject %q (see corpus/wild/README.md)", n)
+		}
+	}
+	if s.Split != "" && s.Split != wild.Dev && s.Split != wild.Test {
+		return fmt.Errorf("--split %q: want %s or %s", s.Split, wild.Dev, wild.Test)
+	}
 	return nil
+}
+
+// keepsSubject reports whether the slice keeps the wild subject name.
+func (s Slice) keepsSubject(name string) bool {
+	if len(s.Subjects) > 0 && !slices.Contains(s.Subjects, name) {
+		return false
+	}
+	return s.Split == "" || wild.SplitOf(name) == s.Split
 }
 
 // mutations returns the types of all that the slice keeps.

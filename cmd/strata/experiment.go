@@ -25,9 +25,11 @@ func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
 		{experiments.FlagDetectors, "only these detectors, comma-separated (a name keeps its variants: hierarchical keeps the ablation's)"},
 		{experiments.FlagCases, "only these layer-presence cases, comma-separated bits (e.g. 000,111); default all 8"},
 		{experiments.FlagBenign, "only these benign corpus images, comma-separated names (\"none\" for none); default all"},
+		{experiments.FlagSubjects, "wild: only these subjects, comma-separated names (corpus/wild/README.md)"},
 	} {
 		lists[f.name] = fs.String(f.name, "", f.usage)
 	}
+	fs.StringVar(&s.Split, experiments.FlagSplit, "", "wild: only the dev or the test split (corpus/wild/split.json); rules are tuned on dev only")
 	fs.IntVar(&s.Samples, experiments.FlagSamples, 0, fmt.Sprintf("seeds per (subject, type); default %d, the paper's", experiments.SamplesPerType))
 	return func() {
 		split := func(name string) []string {
@@ -37,6 +39,7 @@ func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
 			return strings.Split(*lists[name], ",")
 		}
 		s.Types, s.Detectors, s.Cases, s.Benign = split(experiments.FlagTypes), split(experiments.FlagDetectors), split(experiments.FlagCases), split(experiments.FlagBenign)
+		s.Subjects = split(experiments.FlagSubjects)
 	}
 }
 

@@ -50,6 +50,25 @@ type Image struct {
 	// Packages are the Debian packages the image installs (resolved
 	// against From's dpkg status); empty means none.
 	Packages []string
+	// Tree holds the image's files as <Name>/Dockerfile and <Name>/ctx/...;
+	// nil means this package's own images. Another corpus (corpus/wild)
+	// reuses the build machinery with a tree of its own.
+	Tree fs.FS
+	// Prepare, when set, runs after WriteContext wrote the context files,
+	// e.g. to compile a stand-in program into the context.
+	Prepare func(ctxDir string) error
+}
+
+// tree is the file tree the image's Dockerfile and context come from.
+func (im Image) tree() fs.FS {
+	if im.Tree != nil {
+		return im.Tree
+	}
+	sub, err := fs.Sub(imagesFS, "images")
+	if err != nil {
+		panic(err) // a constant, valid path
+	}
+	return sub
 }
 
 //go:embed all:images
@@ -67,7 +86,7 @@ func (im Image) Dockerfile(o Options) ([]byte, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("benign %s: ServerURL %q must be an http(s) URL of the harness's loopback server", im.Name, o.ServerURL)
 	}
-	src, err := imagesFS.ReadFile("images/" + im.Name + "/Dockerfile")
+	src, err := fs.ReadFile(im.tree(), im.Name+"/Dockerfile")
 	if err != nil {
 		return nil, fmt.Errorf("benign %s: %w", im.Name, err)
 	}
@@ -93,9 +112,9 @@ func (im Image) Dockerfile(o Options) ([]byte, error) {
 // context), sorted.
 func (im Image) Files() []string {
 	var out []string
-	_ = fs.WalkDir(imagesFS, "images/"+im.Name+"/ctx", func(p string, d fs.DirEntry, err error) error {
+	_ = fs.WalkDir(im.tree(), im.Name+"/ctx", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			out = append(out, strings.TrimPrefix(p, "images/"+im.Name+"/ctx/"))
+			out = append(out, strings.TrimPrefix(p, im.Name+"/ctx/"))
 		}
 		return nil
 	})
@@ -122,7 +141,7 @@ func (im Image) WriteContext(dir, debsDir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("benign %s: %w", im.Name, err)
 	}
-	sub, err := fs.Sub(imagesFS, "images/"+im.Name+"/ctx")
+	sub, err := fs.Sub(im.tree(), im.Name+"/ctx")
 	if err != nil {
 		return err
 	}
@@ -132,6 +151,11 @@ func (im Image) WriteContext(dir, debsDir string) error {
 	if len(im.Packages) > 0 {
 		if err := debs.Link(filepath.Join(dir, ContextDebsDir), debsDir); err != nil {
 			return fmt.Errorf("benign %s: %w", im.Name, err)
+		}
+	}
+	if im.Prepare != nil {
+		if err := im.Prepare(dir); err != nil {
+			return fmt.Errorf("%s: prepare context: %w", im.Name, err)
 		}
 	}
 	return os.Chtimes(dir, SourceDate, SourceDate)
