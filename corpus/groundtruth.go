@@ -3,8 +3,10 @@ package corpus
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	dfile "github.com/strata-sec/strata/internal/dockerfile"
 	"github.com/strata-sec/strata/internal/layers"
@@ -20,7 +22,9 @@ type Truth struct {
 	// instruction produced, ascending.
 	MaliciousLayers []int
 	// MaliciousConfig lists malicious instructions that produced no layer
-	// (ENTRYPOINT, ENV, ...) as their history created_by.
+	// (ENTRYPOINT, ENV, ...) as their history created_by; an ONBUILD
+	// trigger, which BuildKit keeps in the config without a history entry,
+	// as its Dockerfile text.
 	MaliciousConfig []string
 	// Tags maps each malicious layer index to its marker tag (e.g. "L8").
 	Tags map[int]string
@@ -40,7 +44,17 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 	if err != nil {
 		return Truth{}, err
 	}
-	chain := f.ChainInstructions()
+	// BuildKit records ONBUILD only in the config's OnBuild list, with no
+	// history entry (dockerfile2llb's dispatchOnbuild), so triggers are
+	// set apart before the instructions are aligned with the history.
+	var chain, onbuild []*parser.Node
+	for _, n := range f.ChainInstructions() {
+		if dfile.Is(n, "onbuild") {
+			onbuild = append(onbuild, n)
+		} else {
+			chain = append(chain, n)
+		}
+	}
 	want := baseHistory + len(chain)
 	if len(cf.History) != want {
 		return Truth{}, fmt.Errorf("image has %d history entries, want %d (base %d + %d instructions): cannot align ground truth", len(cf.History), want, baseHistory, len(chain))
@@ -61,6 +75,11 @@ func GroundTruth(dockerfile []byte, cf *v1.ConfigFile, baseHistory int) (Truth, 
 			t.Tags[l] = tag
 		} else {
 			t.MaliciousConfig = append(t.MaliciousConfig, cf.History[hi].CreatedBy)
+		}
+	}
+	for _, n := range onbuild {
+		if dfile.Marker(n) != "" {
+			t.MaliciousConfig = append(t.MaliciousConfig, strings.TrimSpace(f.Text(n)))
 		}
 	}
 	sort.Ints(t.MaliciousLayers)

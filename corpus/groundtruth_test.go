@@ -48,6 +48,8 @@ ENTRYPOINT ["/bin/x"]
 		{"multi-stage uses final stage", "FROM a AS b\n# strata:malicious=L1\nRUN x\nFROM debian\nRUN y\n", cfg(1, false), 1, nil, nil, ""},
 		{"no marker", "FROM a\nRUN x\n", cfg(1, false), 1, nil, nil, ""},
 		{"final stage built FROM an earlier stage", "FROM debian AS app\nRUN a\nENV X=1\nFROM app\n# strata:malicious=L8\nRUN b\n", cfg(1, false, true, false), 1, []int{2}, nil, ""},
+		{"ONBUILD has no history entry", "FROM debian\nRUN a\n# strata:malicious=onbuild\nONBUILD RUN curl x | sh\nCMD [\"sh\"]\n", cfg(1, false, true), 1, nil, []string{"ONBUILD RUN curl x | sh"}, ""},
+		{"unmarked ONBUILD", "FROM debian\nONBUILD COPY . /src\n# strata:malicious=L2\nRUN a\n", cfg(1, false), 1, []int{1}, nil, ""},
 		{"no FROM", "RUN x\n", cfg(1, false), 1, nil, nil, "no FROM"},
 		{"chain of stages", "FROM debian AS s1\n# strata:malicious=L1\nRUN a\nFROM s1 AS s2\nRUN b\nFROM busybox AS other\nRUN z\nFROM s2\nRUN c\n", cfg(1, false, false, false), 1, []int{1}, nil, ""},
 	}

@@ -15,10 +15,10 @@ import (
 )
 
 func TestRegistry(t *testing.T) {
-	if got, want := Names(), []string{Benign, Census, Exp1, Exp2, Exp3}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{Benign, Census, Exp1, Exp2, Exp3, Wild}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
-	if _, err := Get("exp9"); err == nil || !strings.Contains(err.Error(), "known: benign, census, exp1, exp2, exp3") {
+	if _, err := Get("exp9"); err == nil || !strings.Contains(err.Error(), "known: benign, census, exp1, exp2, exp3, wild") {
 		t.Errorf("Get(exp9) = %v, want an error listing the experiments", err)
 	}
 	defer func() {

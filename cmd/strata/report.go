@@ -13,13 +13,13 @@ import (
 
 func init() {
 	register("report", command{
-		summary: "derive tables (terminal, Markdown, CSV) and figures (PNG, SVG) from the records of a run or of the committed reference",
+		summary: "derive tables (terminal, Markdown, CSV) and figures (PNG, SVG) from the records of a run or of the committed reference; `report headline` summarises every experiment",
 		run:     runReport,
 	})
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", strings.Join(experiments.Names(), "|")+"|RUN-DIR", stderr)
+	fs := newFlags("report", strings.Join(experiments.Names(), "|")+"|RUN-DIR|"+headlineArg, stderr)
 	results := fs.String("results", "results", "results dir holding <exp>/records.jsonl (used when the argument is an experiment name)")
 	quiet := fs.Bool("quiet", false, "write the files only, print nothing")
 	full := fs.Bool("full", false, "print every table, not only the summary")
@@ -29,7 +29,10 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("name one experiment (%s) or a run directory", strings.Join(experiments.Names(), ", "))
+		return fmt.Errorf("name one experiment (%s), a run directory or %s", strings.Join(experiments.Names(), ", "), headlineArg)
+	}
+	if pos[0] == headlineArg {
+		return runHeadline(*results, *quiet, stdout, stderr)
 	}
 	name, dir, err := reportTarget(pos[0], *results)
 	if err != nil {
@@ -53,6 +56,29 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	return printSummary(stdout, stderr, rep, dir)
+}
+
+// headlineArg names the cross-experiment headline report in place of an
+// experiment.
+const headlineArg = "headline"
+
+// runHeadline writes the headline report of the results dir into it.
+func runHeadline(results string, quiet bool, stdout, stderr io.Writer) error {
+	h, err := experiments.HeadlineReport(results)
+	if err != nil {
+		return err
+	}
+	if err := h.WriteFiles(results); err != nil {
+		return err
+	}
+	if quiet {
+		return nil
+	}
+	if err := h.Report.Print(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "report: wrote %s and %s\n", filepath.Join(results, experiments.HeadlineMarkdown), filepath.Join(results, experiments.HeadlineCSV))
+	return nil
 }
 
 // reportTarget resolves a report argument: an experiment name means

@@ -1,0 +1,1 @@
+"""Read-only block explorer API over Bitcoin Core's JSON-RPC."""

@@ -1,0 +1,10 @@
+var api = "/api";
+var poolHost = "pool.example.net";
+var email = "support@example.net";
+var telegram = "";
+var discord = "";
+var marketCurrencies = ["{symbol}-BTC", "{symbol}-USD", "{symbol}-EUR"];
+var blockchainExplorer = "https://xmrchain.net/block/{id}";
+var transactionExplorer = "https://xmrchain.net/tx/{id}";
+var themeCss = "themes/dark.css";
+var defaultLang = "en";
