@@ -90,4 +90,15 @@ type Finding struct {
 	// error (a truncated or corrupt layer, a digest or diffID mismatch,
 	// missing diffIDs, an entry escaping the root): see Decide.
 	Integrity bool `json:"integrity,omitempty"`
+	// Reach says where the evidence lies relative to what the image runs:
+	// ReachStartGraph (on its start graph: the config's commands and the
+	// files they start, read or unpack), ReachData (a data file: rule sets,
+	// documentation, dashboards), or "" (neither, or not known).
+	Reach string `json:"reach,omitempty"`
 }
+
+// Reach values of a Finding.
+const (
+	ReachStartGraph = "start-graph"
+	ReachData       = "data"
+)

@@ -34,16 +34,27 @@ const (
 type scriptRuns struct {
 	progs []string
 	dirs  []string
+	// reads are files the commands read as code or configuration or
+	// unpack: -c/--config FILE, the script an interpreter runs (python3
+	// app.py, node x.js, java -jar x.jar), package.json for npm start, and
+	// archives (tar -xzf, unzip, gunzip, xz -d, zstd -d, bunzip2, 7z x).
+	reads []string
 }
 
 // scriptDirMarker replaces $(dirname "$0") and its variants in a program
 // word; it is resolved against the script's path after the walk.
 const scriptDirMarker = "\x00scriptdir"
 
+// envMarker brackets a variable a script does not assign (\x01NAME\x01 in a
+// stored word), replaced from the config's ENV on the start graph.
+const envMarker = "\x01"
+
 var (
 	// dirnameOf0 is $(dirname "$0") with BASH_SOURCE for $0.
 	dirnameOf0 = `\$\(\s*dirname\s+(?:--\s+)?"?\$\{?(?:0|BASH_SOURCE(?:\[0\])?)\}?"?\s*\)`
-	varRef     = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+	// varRef is $NAME, ${NAME} or ${NAME:-default} (also ${NAME-default},
+	// ${NAME:=default}); groups: name, default, name.
+	varRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}$]*))?\}|([A-Za-z_][A-Za-z0-9_]*))`)
 	// $(dirname "$0"), $(cd "$(dirname "$0")" && pwd), ${0%/*}, with
 	// BASH_SOURCE for $0.
 	dirnameSelf = regexp.MustCompile(`\$\(\s*cd\s+(?:--\s+)?"?` + dirnameOf0 + `"?\s*&&\s*pwd(?:\s+-P)?\s*\)|` + dirnameOf0 + `|\$\{0%/\*\}`)
@@ -68,12 +79,16 @@ func scriptRunsOf(sc script) scriptRuns {
 		ok := true
 		w = varRef.ReplaceAllStringFunc(w, func(ref string) string {
 			m := varRef.FindStringSubmatch(ref)
-			name := m[1] + m[2]
+			name := m[1] + m[3]
 			if v, known := vars[name]; known {
 				return v
 			}
-			ok = false
-			return ref
+			if strings.Contains(ref, "-") || strings.Contains(ref, "=") {
+				return m[2] // ${X:-default}
+			}
+			// Left for the config's ENV (envMarker, expanded on the
+			// start graph).
+			return envMarker + name + envMarker
 		})
 		if !ok || strings.ContainsAny(w, "`$*?") || w == "" || len(w) > maxProgWord {
 			return "", false
@@ -91,7 +106,7 @@ func scriptRunsOf(sc script) scriptRuns {
 			delete(vars, name)
 		}
 	}
-	seenProg, seenDir := map[string]bool{}, map[string]bool{}
+	seenProg, seenDir, seenRead := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, c := range sc.cmds {
 		if len(c.argv) == 0 {
 			for _, a := range c.assigns {
@@ -118,6 +133,12 @@ func scriptRunsOf(sc script) scriptRuns {
 		if len(eff) == 0 {
 			continue
 		}
+		for _, r := range readsOf(eff) {
+			if x, ok := expand(r); ok && !seenRead[x] && len(out.reads) < maxScriptProgs {
+				seenRead[x] = true
+				out.reads = append(out.reads, x)
+			}
+		}
 		w := eff[0]
 		if shellNames[progName(w)] {
 			w = shellScriptArg(eff[1:]) // sh -x /opt/start.sh; sh -c is parsed as a script
@@ -125,12 +146,96 @@ func scriptRunsOf(sc script) scriptRuns {
 				continue
 			}
 		}
+		if m := listRef.FindStringSubmatch(w); m != nil && sc.lists[m[1]+m[2]] != nil {
+			continue // the loop's expanded copies name the programs
+		}
 		x, ok := expand(w)
 		if !ok || (!strings.Contains(x, "/") && skipProgs[x]) || seenProg[x] || len(out.progs) >= maxScriptProgs {
 			continue
 		}
 		seenProg[x] = true
 		out.progs = append(out.progs, x)
+	}
+	return out
+}
+
+// readsOf returns the files a command reads as configuration or code, or
+// unpacks (see scriptRuns.reads).
+func readsOf(eff []string) []string {
+	prog, args := progName(eff[0]), eff[1:]
+	var out []string
+	nonOpts := func(from []string) []string {
+		var r []string
+		for _, a := range from {
+			if a != "" && !strings.HasPrefix(a, "-") {
+				r = append(r, a)
+			}
+		}
+		return r
+	}
+	switch {
+	case prog == "tar":
+		extract := false
+		for i, a := range args {
+			switch {
+			case a == "--extract" || a == "--get" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "x")) ||
+				(i == 0 && !strings.HasPrefix(a, "-") && strings.Contains(a, "x")):
+				extract = true
+			}
+			if strings.HasPrefix(a, "--file=") {
+				out = append(out, strings.TrimPrefix(a, "--file="))
+			} else if (a == "--file" || (!strings.HasPrefix(a, "--") && strings.HasSuffix(a, "f") && (strings.HasPrefix(a, "-") || i == 0))) && i+1 < len(args) {
+				out = append(out, args[i+1])
+			}
+		}
+		if !extract {
+			return nil
+		}
+	case prog == "unzip" || prog == "gunzip" || prog == "bunzip2" || prog == "unxz" || prog == "unzstd" || prog == "unlzma" || prog == "zcat" || prog == "xzcat" || prog == "bzcat" || prog == "zstdcat":
+		out = nonOpts(args)
+	case prog == "gzip" || prog == "xz" || prog == "zstd" || prog == "bzip2" || prog == "lzma":
+		if contains(args, "-d") || contains(args, "--decompress") || contains(args, "-dc") || contains(args, "-cd") {
+			out = nonOpts(args)
+		}
+	case prog == "7z" || prog == "7za":
+		if len(args) > 1 && (args[0] == "x" || args[0] == "e") {
+			out = nonOpts(args[1:])
+		}
+	case prog == "java":
+		for i, a := range args {
+			if a == "-jar" && i+1 < len(args) {
+				out = append(out, args[i+1])
+			}
+		}
+	case prog == "npm" || prog == "yarn" || prog == "pnpm":
+		if len(args) > 0 && (args[0] == "start" || args[0] == "run" || args[0] == "run-script") {
+			out = append(out, "package.json")
+		}
+	case interpreter[prog] || strings.HasPrefix(prog, "python") || prog == "nodejs":
+		if shellNames[prog] {
+			break
+		}
+		for _, a := range args {
+			if a == "-c" || a == "-e" || a == "-m" {
+				break
+			}
+			if !strings.HasPrefix(a, "-") {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	// -c FILE / --config FILE of any other program (xmrig, cpuminer, and a
+	// renamed copy): not sh -c, python -c, whose -c takes code.
+	if !interpreter[prog] && !strings.HasPrefix(prog, "python") && prog != "tar" {
+		for i, a := range args {
+			switch {
+			case (a == "-c" || a == "--config" || a == "-config" || a == "--config-file") && i+1 < len(args):
+				out = append(out, args[i+1])
+			case strings.HasPrefix(a, "--config="):
+				out = append(out, strings.TrimPrefix(a, "--config="))
+			}
+		}
 	}
 	return out
 }

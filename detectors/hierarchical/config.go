@@ -31,6 +31,12 @@ func (s *scan) scanHistory() {
 				argv = []string{"/bin/sh", "-c", step.Args}
 			}
 			hits = append(analyzeArgv(argv), base64Hits(strings.Join(argv, " "))...)
+		case "ONBUILD":
+			if argv := onBuildArgv(step.Args); argv != nil {
+				hits = analyzeArgv(argv)
+			} else {
+				hits = scanLine(step.Args)
+			}
 		case "ADD", "COPY":
 			hits = scanLine(step.Args)
 			for _, f := range strings.Fields(step.Args) {
@@ -69,17 +75,25 @@ func analyzeArgv(argv []string) []hit {
 // (ENTRYPOINT + CMD, and CMD alone since wrappers exec "$@") and the
 // environment.
 func (s *scan) scanConfig(cfg v1.Config) {
-	argv := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	where := "config:Cmd"
-	if len(cfg.Entrypoint) > 0 {
-		where = "config:Entrypoint"
-	}
-	for _, h := range append(analyzeArgv(argv), base64Hits(strings.Join(argv, " "))...) {
-		s.add(h.rule, detectors.NoLayer, where, "", nil, h.evidence)
-	}
-	if len(cfg.Entrypoint) > 0 && len(cfg.Cmd) > 0 {
-		for _, h := range analyzeArgv(cfg.Cmd) {
-			s.add(h.rule, detectors.NoLayer, "config:Cmd", "", nil, h.evidence)
+	// ENTRYPOINT+CMD, CMD, HEALTHCHECK and ONBUILD read alike (0.4.0),
+	// with the config's ENV applied: a pool given only in ENV is on the
+	// command line the container runs.
+	env := envMap(cfg)
+	for i, c := range configCommands(cfg) {
+		argv := make([]string, len(c.argv))
+		for k, a := range c.argv {
+			if x, ok := expandEnv(a, env); ok {
+				a = x
+			}
+			argv[k] = a
+		}
+		where := "config:" + configField(c.name)
+		hits := analyzeArgv(argv)
+		if i == 0 {
+			hits = append(hits, base64Hits(strings.Join(argv, " "))...)
+		}
+		for _, h := range hits {
+			s.add(h.rule, detectors.NoLayer, where, "", nil, h.evidence)
 		}
 	}
 	for _, kv := range cfg.Env {

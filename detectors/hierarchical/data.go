@@ -19,6 +19,9 @@ var (
 	minerBinaries = loadSet("data/miner_binaries.txt")
 	poolDomains   = loadList("data/pool_domains.txt")
 	minerRepos    = loadSet("data/miner_repos.txt")
+	// minerPackages maps "ecosystem:name" (npm, pypi, go, maven) to true.
+	minerPackages = loadSet("data/miner_packages.txt")
+	browserMiners = loadList("data/browser_miners.txt")
 	minerPorts    = func() map[int]bool {
 		m := map[int]bool{}
 		for _, s := range loadList("data/miner_ports.txt") {
@@ -32,8 +35,19 @@ var (
 	}()
 )
 
+// sampleMarker tags an entry that comes from the paper's sample
+// (pumevnezdiroorg/drupal): its binary name, pool, port and repository.
+// WithSampleBlind drops the findings these entries produce.
+const sampleMarker = "# sample"
+
+// sampleEntries are the entries of every list tagged with sampleMarker,
+// lower-cased, by list file name.
+var sampleEntries = map[string][]string{}
+
 // loadList reads one lower-cased entry per line, skipping comments and blank
-// lines. The files are embedded, so a failure is a build defect: panic.
+// lines; an entry may end with a comment, and one ending in sampleMarker is
+// also recorded in sampleEntries. The files are embedded, so a failure is a
+// build defect: panic.
 func loadList(name string) []string {
 	f, err := dataFS.Open(name)
 	if err != nil {
@@ -47,7 +61,12 @@ func loadList(name string) []string {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		out = append(out, strings.ToLower(line))
+		entry, comment, _ := strings.Cut(line, "#")
+		entry = strings.ToLower(strings.TrimSpace(entry))
+		if strings.TrimSpace(comment) == strings.TrimPrefix(sampleMarker, "# ") {
+			sampleEntries[name] = append(sampleEntries[name], entry)
+		}
+		out = append(out, entry)
 	}
 	if err := sc.Err(); err != nil {
 		panic(fmt.Sprintf("hierarchical: read %s: %v", name, err))

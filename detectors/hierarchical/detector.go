@@ -19,7 +19,7 @@ import (
 const (
 	// Name and Version identify the detector in records.
 	Name    = "hierarchical"
-	Version = "0.3.0"
+	Version = "0.4.0"
 
 	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
 	DefaultMaxScriptBytes int64 = 1 << 20
@@ -46,6 +46,8 @@ type options struct {
 	// known samples for the hash signal (matched after the walk, never
 	// part of the cache key).
 	known *knownSet
+	// sampleBlind drops the paper sample's indicators (blind.go).
+	sampleBlind bool
 }
 
 // Option configures a Detector.
@@ -87,7 +89,14 @@ func New(opts ...Option) *Detector {
 
 var _ detectors.Detector = (*Detector)(nil)
 
-func (d *Detector) Name() string    { return Name }
+// Name is "hierarchical", or SampleBlindName with WithSampleBlind.
+func (d *Detector) Name() string {
+	if d.opts.sampleBlind {
+		return SampleBlindName
+	}
+	return Name
+}
+
 func (d *Detector) Version() string { return Version }
 
 // Cache returns the detector's layer cache (nil if disabled), e.g. for its
@@ -97,7 +106,7 @@ func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 5
+const fileAnalysisVersion = 6
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data
@@ -132,6 +141,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	s.scanHistory()
 	s.scanConfig(cf.Config)
 	s.correlate(cf.Config)
+	s.scanStartGraph(cf.Config)
 	s.reportIssues()
 	return s.verdict(), nil
 }
@@ -158,6 +168,10 @@ type scan struct {
 	// (from its cached per-file result), for the ENTRYPOINT -> script ->
 	// program chain.
 	scripts map[*layers.Entry]scriptRuns
+	// graph is the start graph (startgraph.go), byEntry the rules found
+	// per file version; both are set after the walk.
+	graph   *startGraph
+	byEntry map[*layers.Entry][]string
 }
 
 // pending is a finding whose file may still be hidden by a later layer; the
@@ -175,6 +189,9 @@ func (s *scan) add(rule string, layer int, path, createdBy string, entry *layers
 		panic("hierarchical: unknown rule " + rule)
 	}
 	if !s.d.opts.signalOn(r.Signal) {
+		return
+	}
+	if s.d.opts.sampleBlind && (rule == RuleFuzzyHash || !blindKeeps(rule, evidence)) {
 		return
 	}
 	key := strings.Join([]string{rule, strconv.Itoa(layer), path, evidence}, "\x00")
@@ -230,6 +247,7 @@ func (s *scan) verdict() detectors.Verdict {
 		if p.entry != nil && p.entry.Hidden {
 			f.Hidden, f.RemovedBy = true, p.entry.RemovedBy
 		}
+		f.Reach = s.reachOf(p)
 		out = append(out, f)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -258,7 +276,10 @@ func (s *scan) verdict() detectors.Verdict {
 			"signals":       strings.Join(s.d.Signals(), ","),
 		},
 	}
-	if ks := s.d.opts.known; ks.len() > 0 {
+	if s.d.opts.sampleBlind {
+		v.Info["sample_blind"] = "true"
+	}
+	if ks := s.d.opts.known; ks.len() > 0 && !s.d.opts.sampleBlind {
 		v.Info["known_samples"] = strconv.Itoa(ks.len())
 		v.Info["known_samples_digest"] = ks.digest
 	}
@@ -293,40 +314,64 @@ func (s *scan) verdict() detectors.Verdict {
 
 // Score returns the image score and the same score per layer, which decides
 // blame. Each rule contributes the sum of its findings' weights capped at its
-// Cap; generic rules together contribute at most GenericCap. Findings of
-// unknown rules count with their own weight, uncapped, as non-generic.
+// Cap. Findings in data files (Reach == ReachData) are summed per rule apart
+// from the others and count at most DataCap together; generic rules at most
+// GenericCap; support rules at most SupportCap. Generic and data evidence
+// together (the context) count at most GenericCap and never more than the
+// core (specific rules outside data files) and support evidence beside
+// them. Findings of unknown rules count with their own weight, uncapped, as
+// core.
 func Score(findings []detectors.Finding) (float64, map[int]float64) {
-	all := map[string]float64{}
-	perLayer := map[int]map[string]float64{}
+	all := map[scoreKey]float64{}
+	perLayer := map[int]map[scoreKey]float64{}
 	for _, f := range findings {
-		all[f.Rule] += f.Weight
+		k := scoreKey{f.Rule, f.Reach == detectors.ReachData}
+		all[k] += f.Weight
 		if f.Layer == detectors.NoLayer {
 			continue
 		}
 		if perLayer[f.Layer] == nil {
-			perLayer[f.Layer] = map[string]float64{}
+			perLayer[f.Layer] = map[scoreKey]float64{}
 		}
-		perLayer[f.Layer][f.Rule] += f.Weight
+		perLayer[f.Layer][k] += f.Weight
 	}
 	layers := map[int]float64{}
 	for l, sums := range perLayer {
-		layers[l] = capped(sums)
+		layers[l] = capped(sums, false)
 	}
-	return capped(all), layers
+	return capped(all, true), layers
 }
 
-func capped(sums map[string]float64) float64 {
-	specific, generic := 0.0, 0.0
-	for rule, sum := range sums {
-		r, ok := ruleByID[rule]
+type scoreKey struct {
+	rule string
+	data bool
+}
+
+// capped scores one set of sums; bounded applies the core+support bound to
+// the context (the image score). A layer's score, which decides blame, is
+// not bounded so: a layer that only adds the dropper is still blamed when
+// the image is malicious.
+func capped(sums map[scoreKey]float64, bounded bool) float64 {
+	core, support, generic, data := 0.0, 0.0, 0.0, 0.0
+	for k, sum := range sums {
+		r, ok := ruleByID[k.rule]
 		switch {
 		case !ok:
-			specific += sum
+			core += sum
+		case k.data && !r.Generic:
+			data += math.Min(sum, r.Cap)
 		case r.Generic:
 			generic += math.Min(sum, r.Cap)
+		case r.Support:
+			support += math.Min(sum, r.Cap)
 		default:
-			specific += math.Min(sum, r.Cap)
+			core += math.Min(sum, r.Cap)
 		}
 	}
-	return specific + math.Min(generic, GenericCap)
+	support = math.Min(support, SupportCap)
+	context := math.Min(math.Min(generic, GenericCap)+math.Min(data, DataCap), GenericCap)
+	if bounded {
+		context = math.Min(context, core+support)
+	}
+	return core + support + context
 }

@@ -16,5 +16,14 @@
 // (archive.go: gzip, bzip2, xz, zstd, tar, zip), packed ELF files, and
 // wrapper scripts that start renamed programs.
 //
+// Since 0.4.0 it builds a start graph (startgraph.go) of what the image
+// runs: config commands (ENTRYPOINT, CMD, HEALTHCHECK, ONBUILD), cron,
+// systemd, supervisord, s6/runit and rc/profile entries, the scripts,
+// programs, configs and archives they reach. Findings say whether they lie
+// on it or in data files (Finding.Reach), and data-file evidence cannot
+// decide alone. Miners are also recognised by their command lines, JSON
+// configs, node mining flags, dependency manifests and browser/WASM
+// loaders. WithSampleBlind drops the paper sample's own indicators.
+//
 // The rules, weights and threshold are documented in ../README.md.
 package hierarchical

@@ -630,7 +630,7 @@ func erScripts(n int) []hierarchical.ArchiveMember {
 // so a new rule cannot be added without them. Assertions are on the set of
 // rule IDs in Verdict.Findings, not on scores.
 func TestEveryRuleFiresAndStaysQuiet(t *testing.T) {
-	rows := everyRuleRows()
+	rows := append(everyRuleRows(), everyRuleRows040()...)
 	known := map[string]bool{}
 	for _, r := range hierarchical.Rules() {
 		known[r.ID] = true

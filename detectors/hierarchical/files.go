@@ -105,7 +105,7 @@ func (s *scan) addFile(l *layers.LayerInfo, e *layers.Entry, fr fileResult) {
 		add(h.rule, h.evidence)
 	}
 	s.addKnownMatches(l, e, fr)
-	if len(fr.runs.progs) > 0 {
+	if len(fr.runs.progs) > 0 || len(fr.runs.reads) > 0 {
 		s.scripts[e] = fr.runs
 	}
 }
@@ -183,7 +183,13 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	if src.depth == 0 && kind != kindOther {
 		pk = persistenceKindOf(src.path)
 	}
-	keep := kind == kindScript || pk != persistNone
+	eco := ""
+	if kind == kindText || kind == kindDoc {
+		if eco = manifestEcosystem(src.path); eco != "" {
+			kind = kindText // requirements.txt is not documentation
+		}
+	}
+	keep := kind == kindScript || pk != persistNone || eco != ""
 	var es *elfScan
 	if kind == kindELF {
 		es = parseELFHead(buf)
@@ -200,6 +206,9 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	scriptCut := false
 	deep := o.limits().deep
 	ts := newTextScanner(kind == kindELF)
+	ts.web = (kind == kindText || kind == kindDoc) && isWebFile(src.path)
+	ts.wasm = bytes.HasPrefix(buf, wasmMagic)
+	ts.text = kind == kindText
 	first, kept := true, 0
 	var off int64 // file offset of buf[0]
 	for {
@@ -254,6 +263,9 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 			hits = append(hits, hit{RuleELFPacked, clip(ev)})
 		}
 	}
+	if eco != "" {
+		hits = append(hits, manifestHits(eco, "/"+src.path, text)...)
+	}
 	if keep {
 		if kind == kindScript || pk == persistScript {
 			sc := parseShell(string(text))
@@ -264,6 +276,11 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		}
 		if pk != persistNone {
 			hits = append(hits, persistenceHits(pk, "/"+src.path, string(text))...)
+			if pk != persistScript && src.depth == 0 {
+				// A cron table's, unit's or supervisord program's
+				// commands start the start graph (startgraph.go).
+				fr.runs = scriptRunsOf(parseShell(strings.Join(persistenceCommands(pk, string(text)), "\n")))
+			}
 		}
 		hits = append(hits, base64Hits(string(text))...)
 		if scriptCut {
@@ -271,7 +288,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		}
 	}
 	for _, h := range hits {
-		if kind == kindDoc && h.rule != RuleNotScanned {
+		if kind == kindDoc && h.rule != RuleNotScanned && h.rule != RuleBrowserMiner {
 			fr.hits = append(fr.hits, hit{RuleDocMiningReference, h.rule + ": " + h.evidence})
 			continue
 		}
@@ -305,7 +322,7 @@ func (e *errRecorder) Read(p []byte) (int, error) {
 // and evidence of a hit, 'd' what/TLSH/sha256 of a digest, 'p' a program a
 // script runs, 'c' a directory it changes into. Nothing to say is nil.
 func (fr fileResult) encode() []byte {
-	if fr.minerBinary == "" && len(fr.hits) == 0 && len(fr.digests) == 0 && len(fr.runs.progs) == 0 && len(fr.runs.dirs) == 0 {
+	if fr.minerBinary == "" && len(fr.hits) == 0 && len(fr.digests) == 0 && len(fr.runs.progs) == 0 && len(fr.runs.dirs) == 0 && len(fr.runs.reads) == 0 {
 		return nil
 	}
 	var b []byte
@@ -332,6 +349,9 @@ func (fr fileResult) encode() []byte {
 	for _, c := range fr.runs.dirs {
 		rec('c', c)
 	}
+	for _, r := range fr.runs.reads {
+		rec('r', r)
+	}
 	return b
 }
 
@@ -357,7 +377,7 @@ func decodeFileResult(b []byte) (fileResult, error) {
 		b = b[n:]
 		return s, true
 	}
-	want := map[byte]uint64{'m': 1, 'h': 2, 'd': 3, 'p': 1, 'c': 1}
+	want := map[byte]uint64{'m': 1, 'h': 2, 'd': 3, 'p': 1, 'c': 1, 'r': 1}
 	for len(b) > 0 {
 		tag := b[0]
 		b = b[1:]
@@ -385,6 +405,8 @@ func decodeFileResult(b []byte) (fileResult, error) {
 			fr.runs.progs = append(fr.runs.progs, ss[0])
 		case 'c':
 			fr.runs.dirs = append(fr.runs.dirs, ss[0])
+		case 'r':
+			fr.runs.reads = append(fr.runs.reads, ss[0])
 		}
 	}
 	return fr, nil

@@ -190,7 +190,9 @@ func TestScriptRuns(t *testing.T) {
 		{"script directory", "#!/bin/bash\nHERE=\"$(cd \"$(dirname \"$0\")\" && pwd)\"\n\"$HERE/bin/helper\" -q\n$(dirname $0)/other\n",
 			[]string{scriptDirMarker + "/bin/helper", scriptDirMarker + "/other"}, []string{scriptDirMarker}},
 		{"sh runs a script", "sh /opt/stage2.sh\nbash -x /opt/stage3.sh\n", []string{"/opt/stage2.sh", "/opt/stage3.sh"}, nil},
-		{"unknown variables are skipped", "exec \"$@\"\n\"$UNSET\" x\n", nil, nil},
+		{"unknown variables are left for the config's ENV", "exec \"$@\"\n\"$UNSET\" x\n", []string{envMarker + "UNSET" + envMarker}, nil},
+		{"default values", "exec ${BIN:-/opt/x/run} -c cfg\n", []string{"/opt/x/run"}, nil},
+		{"loop values", "for b in /opt/a /opt/b; do $b & done\n", []string{"/opt/a", "/opt/b"}, nil},
 		{"export assignment", "export APP=/usr/bin/app\nsetsid $APP &\n", []string{"/usr/bin/app"}, nil},
 		{"builtins are skipped", "set -e\necho hi\ntest -f x\nsysctl -w vm.nr_hugepages=1\n", []string{"sysctl"}, nil},
 	}

@@ -14,6 +14,7 @@ const (
 	persistUserCron               // /var/spool/cron/**, `crontab -`: schedule, command
 	persistScript                 // rc.local, init.d, cron.daily, profile.d, shell rc files
 	persistUnit                   // systemd units: Exec*= lines
+	persistSupervisor             // supervisord programs: command= lines
 )
 
 var shellRCFiles = map[string]bool{".bashrc": true, ".profile": true, ".bash_profile": true, ".bash_login": true, ".zshrc": true}
@@ -29,13 +30,32 @@ func persistenceKindOf(p string) persistKind {
 		return persistUserCron
 	case dir == "etc/cron.hourly/", dir == "etc/cron.daily/", dir == "etc/cron.weekly/", dir == "etc/cron.monthly/",
 		p == "etc/rc.local", dir == "etc/init.d/", strings.HasPrefix(dir, "etc/rc") && strings.HasSuffix(dir, ".d/"),
-		dir == "etc/profile.d/", p == "etc/profile", p == "etc/bash.bashrc", p == "etc/bashrc", shellRCFiles[base]:
+		dir == "etc/profile.d/", p == "etc/profile", p == "etc/bash.bashrc", p == "etc/bashrc", shellRCFiles[base],
+		isServiceRunFile(p):
 		return persistScript
+	case p == "etc/supervisord.conf", p == "etc/supervisor/supervisord.conf",
+		(dir == "etc/supervisor/conf.d/" || dir == "etc/supervisord.d/") && (strings.HasSuffix(base, ".conf") || strings.HasSuffix(base, ".ini")):
+		return persistSupervisor
 	case (strings.HasPrefix(p, "etc/systemd/") || strings.HasPrefix(p, "lib/systemd/") || strings.HasPrefix(p, "usr/lib/systemd/")) &&
 		strings.HasSuffix(base, ".service"):
 		return persistUnit
 	}
 	return persistNone
+}
+
+// isServiceRunFile: s6 (s6-overlay v2 etc/services.d/NAME/run, v3
+// etc/s6-overlay/s6-rc.d/NAME/run) and runit (etc/service/NAME/run,
+// etc/sv/NAME/run) start a service by running its run file.
+func isServiceRunFile(p string) bool {
+	if path.Base(p) != "run" {
+		return false
+	}
+	parent := path.Dir(path.Dir(p))
+	switch parent {
+	case "etc/services.d", "etc/s6-overlay/s6-rc.d", "etc/service", "etc/sv", "etc/runit/runsvdir/default":
+		return true
+	}
+	return false
 }
 
 // persistenceCommands extracts the command lines a cron table or unit runs.
@@ -53,6 +73,15 @@ func persistenceCommands(kind persistKind, text string) []string {
 				continue
 			}
 			out = append(out, strings.TrimLeft(strings.TrimSpace(v), "-@:+!"))
+		}
+		return out
+	case persistSupervisor:
+		var out []string
+		for _, line := range strings.Split(text, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+			if ok && strings.TrimSpace(k) == "command" {
+				out = append(out, strings.TrimSpace(v))
+			}
 		}
 		return out
 	case persistSystemCron, persistUserCron:

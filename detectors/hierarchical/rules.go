@@ -21,7 +21,22 @@ const (
 	// evidence of a miner on its own (though not enough for a verdict), and a
 	// layer whose capped findings reach it is blamed.
 	StrongWeight = 5.0
+	// SupportCap bounds the summed contribution of the support rules
+	// (Rule.Support): killing other miners, hugepages/MSR tuning and
+	// run-time fetch-and-execute are miner tradecraft, but incident-response
+	// tools kill miners, databases tune hugepages and installers fetch code.
+	SupportCap = 6.0
+	// DataCap bounds what mining indicators in data files (Finding.Reach ==
+	// ReachData: IDS/YARA rule sets, dashboards, documentation) contribute.
+	DataCap = 3.0
 )
+
+// Context evidence (generic rules and data-file findings) never counts more
+// than the mining evidence it accompanies: the context part of a score is at
+// most min(GenericCap, core+support), where core is the capped sum of the
+// specific rules outside data files. So a pile of curl|sh, chattr and pool
+// names in an IDS rule file scores nothing on its own, and a kill list (4)
+// with any amount of tradecraft stays at 8.
 
 // Rule is one kind of evidence.
 type Rule struct {
@@ -34,7 +49,11 @@ type Rule struct {
 	Signal string `json:"signal"`
 	// Generic rules are not mining-specific; together they count at most
 	// GenericCap.
-	Generic   bool   `json:"generic,omitempty"`
+	Generic bool `json:"generic,omitempty"`
+	// Support rules are miner tradecraft that benign tools share (killing
+	// miners, hugepages, fetch-and-run); together they count at most
+	// SupportCap.
+	Support   bool   `json:"support,omitempty"`
 	Rationale string `json:"rationale"`
 	// Source names the public description of the miner characteristic.
 	Source string `json:"source"`
@@ -78,6 +97,17 @@ const (
 	RuleScriptTooLarge     = "script-too-large"
 	RuleArchiveNotScanned  = "archive-not-scanned"
 	RuleAnalysisBounded    = "analysis-bounded"
+
+	// 0.4.0
+	RuleMinerCmdline     = "miner-cmdline"
+	RuleNodeMining       = "node-mining-flags"
+	RuleMinerConfigJSON  = "miner-config-json"
+	RuleMinerDependency  = "miner-dependency"
+	RuleBrowserMiner     = "browser-miner"
+	RuleWASMMiner        = "wasm-miner"
+	RuleRuntimeFetchExec = "runtime-fetch-exec"
+	RuleStartGraphMining = "startgraph-mining"
+	RuleStartGraphLayers = "startgraph-layers"
 )
 
 const (
@@ -90,6 +120,11 @@ const (
 	srcImageSpec = "OCI image spec layer changesets (whiteouts); tar-slip (CVE-2019-14271 class)"
 	srcAgents    = "user agents the miners build: xmrig/xmrig src/base/kernel/Platform_unix.cpp (\"%s/%s (Linux \" APP_NAME APP_VERSION, \"x86_64) libuv/%s\"); pooler/cpuminer, tpruvot/cpuminer-multi, JayDDee/cpuminer-opt, tpruvot/ccminer miner.h (USER_AGENT PACKAGE_NAME \"/\" PACKAGE_VERSION); fireice-uk/xmr-stak (\"xmr-stak/<version>\")"
 	srcPacking   = "UPX ELF format (upx/upx: l_info/PackHeader magic \"UPX!\", sections UPX0/UPX1 on PE); Lyda & Hamrock, Using Entropy Analysis to Find Encrypted and Packed Malware, IEEE S&P 2007 (encrypted/packed code above ~7.2 bits/byte)"
+	srcNodes     = "monero-project/monero src/daemon/command_line_args.h and the monerod --help text (--start-mining ADDRESS, --mining-threads N); ethereum/go-ethereum cmd/utils/flags.go (--mine, --miner.etherbase, formerly --etherbase); Bitcoin Core 0.12 and earlier (-gen, -genproclimit, removed in 0.13)"
+	srcXMRigJSON = "xmrig/xmrig src/config.json and doc/CPU.md (pools[].url/user/pass, randomx, donate-level, cpu.huge-pages); public miner configs in Kinsing and TeamTNT reports (Trend Micro, Aqua Security)"
+	srcPackages  = "data/miner_packages.txt: cazala/coin-hive (npm coin-hive), Sonatype's 2021 reports on PyPI cryptominer packages (maratlib, learninglib ...) and npm packages klow/klown/okhsa; Phylum on the ua-parser-js compromise (Oct 2021, miner dropped by preinstall); cryptonote-social/csminer (Go)"
+	srcBrowser   = "browser cryptojacking: Coinhive's documented loader (new CoinHive.Anonymous(SITE_KEY).start()), hoshsadiq/adblock-nocoin-list and keraf/NoCoin (loader hosts and scripts); Konoth et al., MineSweeper, ACM CCS 2018 and Rüth et al., Digging into Browser-based Crypto Mining, IMC 2018 (cryptonight compiled to WebAssembly); data/browser_miners.txt"
+	srcWASM      = "WebAssembly binary format (magic \\0asm, version 1); Konoth et al., MineSweeper, ACM CCS 2018 (cryptonight WASM modules identified by their hash functions)"
 	srcTLSH      = "TLSH: Oliver, Cheng & Chen, TLSH - A Locality Sensitive Hash, CTC 2013 (trendmicro/tlsh, tlsh.org): distance < 40 gave 0.07% false positives; computed as github.com/glaslos/tlsh v0.3.0 does"
 )
 
@@ -116,8 +151,8 @@ var rules = []Rule{
 	{ID: RulePersistenceFetch, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 3, Cap: 3, Generic: true,
 		Rationale: "cron/systemd/rc.local/profile.d entry that downloads and executes code (curl|sh, wget+chmod+run, base64|sh)",
 		Source:    srcTricks},
-	{ID: RuleKillCompetitors, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4,
-		Rationale: "pkill/killall/kill or grep|kill of other miners' process names",
+	{ID: RuleKillCompetitors, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4, Support: true,
+		Rationale: "pkill/killall/kill or grep|kill of other miners' process names, also in loops and arrays (for p in xmrig kdevtmpfsi; do pkill -f $p; done); support: incident-response tools kill miners too",
 		Source:    srcTricks},
 	{ID: RuleDefenseEvasion, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 3, Generic: true,
 		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services",
@@ -156,8 +191,8 @@ var rules = []Rule{
 	{ID: RuleBackgroundMiner, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 3, Cap: 3,
 		Rationale: "nohup/setsid/screen/& running a miner or a command with miner options",
 		Source:    srcCpuminer + " (-B/--background); " + srcTricks},
-	{ID: RuleHugepagesMSR, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 3, Cap: 3,
-		Rationale: "vm.nr_hugepages / modprobe msr / wrmsr tuning as in XMRig's randomx_boost.sh (weak: databases use hugepages)",
+	{ID: RuleHugepagesMSR, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 3, Cap: 3, Support: true,
+		Rationale: "vm.nr_hugepages / modprobe msr / wrmsr tuning as in XMRig's randomx_boost.sh (support: databases use hugepages)",
 		Source:    srcXMRig},
 	{ID: RuleChmodExec, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 1, Cap: 1, Generic: true,
 		Rationale: "chmod +x of a file that the same script then executes (weak: common in installers)",
@@ -201,6 +236,35 @@ var rules = []Rule{
 	{ID: RuleHiddenEvidence, Category: detectors.CategoryHierarchy, Signal: SignalHierarchy, Weight: 2, Cap: 2,
 		Rationale: "strong evidence in a file a later layer deleted (whiteout): cleanup to hide a payload",
 		Source:    srcImageSpec},
+
+	// 0.4.0: miners in general, not ELF only, and the start graph.
+	{ID: RuleMinerCmdline, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4,
+		Rationale: "miner command line by its short options: -o HOST:PORT (or a stratum URL) together with -u USER/WALLET, with or without -p, -k, -t, -a, --tls, --coin, -B, --donate-level, whatever the program is called (downloaders, ssh, mount and other tools with -o/-u excluded)",
+		Source:    srcCpuminer + "; " + srcXMRig + "; FreeBSD minerd(1) (-o URL, -u USERNAME, -p PASSWORD, -B)"},
+	{ID: RuleNodeMining, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
+		Rationale: "blockchain node software started with its mining switched on: monerod --start-mining ADDRESS, geth --mine / --miner.etherbase, bitcoind -gen, --mining-threads (a node run normally is not flagged)",
+		Source:    srcNodes},
+	{ID: RuleMinerConfigJSON, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
+		Rationale: "XMRig-style JSON configuration: a \"pools\" array whose entries have \"url\" and \"user\", with a miner key (\"randomx\", \"donate-level\", \"huge-pages\", \"algo\", \"coin\", \"nicehash\")",
+		Source:    srcXMRigJSON},
+	{ID: RuleMinerDependency, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 5, Cap: 5,
+		Rationale: "dependency manifest (package.json, package-lock.json, requirements.txt, pyproject.toml, setup.py/setup.cfg, go.mod, pom.xml, META-INF/MANIFEST.MF) naming a miner library or a documented cryptojacking package",
+		Source:    srcPackages},
+	{ID: RuleBrowserMiner, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 5, Cap: 5,
+		Rationale: "browser miner loader in a web file (.js, .html, .php ...): CoinHive.Anonymous/User, CoinImp, Crypto-Loot, JSEcoin loader calls or scripts, a cryptonight WebAssembly worker",
+		Source:    srcBrowser},
+	{ID: RuleWASMMiner, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 4, Cap: 4,
+		Rationale: "WebAssembly module (\\0asm magic) naming mining hash functions (cryptonight, cn_slow_hash, randomx ...)",
+		Source:    srcWASM},
+	{ID: RuleRuntimeFetchExec, Category: detectors.CategoryShell, Signal: SignalStartGraph, Weight: 3, Cap: 3, Generic: true,
+		Rationale: "run-time fetch-and-execute on the start graph (ENTRYPOINT/CMD, HEALTHCHECK, ONBUILD, cron, systemd, supervisord, rc/profile, and the scripts they start): the image runs code it does not contain; generic: benign installers and updaters do it",
+		Source:    srcTricks},
+	{ID: RuleStartGraphMining, Category: detectors.CategoryHierarchy, Signal: SignalStartGraph, Weight: 3, Cap: 3,
+		Rationale: "mining evidence (a specific finding of weight >= 4) on the start graph: in a config command (ENTRYPOINT/CMD, HEALTHCHECK, ONBUILD) or in a program, script, config or unpacked archive that one of them, cron, systemd, supervisord, s6/runit or rc/profile reaches (files ENTRYPOINT/CMD start through scripts are credited by hier-started-flagged-file instead)",
+		Source:    "project choice: evidence in what the image runs weighs more than the same evidence in data; " + srcPaper},
+	{ID: RuleStartGraphLayers, Category: detectors.CategoryHierarchy, Signal: SignalStartGraph, Weight: 2, Cap: 2,
+		Rationale: "the start graph crosses layers: a file with mining evidence added by one layer is started, read or unpacked by an entry (config, script, cron, unit) that another layer added",
+		Source:    srcPaper + " (minerd added in layer 9, started by the config and the layer-10 script)"},
 
 	// Not scanned: never scored, always reported.
 	{ID: RuleNotScanned, Category: detectors.CategoryNotScanned, Signal: SignalNotScanned, Weight: 0, Cap: 0,

@@ -33,7 +33,7 @@ func TestRuleTable(t *testing.T) {
 
 func TestDataFilesNameTheirSource(t *testing.T) {
 	names, err := fs.Glob(dataFS, "data/*.txt")
-	if err != nil || len(names) != 4 {
+	if err != nil || len(names) != 6 {
 		t.Fatalf("data files = %v, %v", names, err)
 	}
 	for _, n := range names {

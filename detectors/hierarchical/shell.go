@@ -31,6 +31,9 @@ type script struct {
 	// unparsed is shell text the parser was not given (see
 	// shellNestingExceeded), with the reason.
 	unparsed []unparsed
+	// lists are the values of for-loop variables and arrays
+	// (shell_loops.go).
+	lists map[string][]string
 }
 
 type unparsed struct {
@@ -65,6 +68,7 @@ func parseBash(src string, depth int) script {
 			if !ok {
 				return true
 			}
+			sc.recordList(src, st.Cmd)
 			switch c := st.Cmd.(type) {
 			case *syntax.CallExpr:
 				sc.cmds = append(sc.cmds, toCommand(src, c, st))
@@ -77,6 +81,7 @@ func parseBash(src string, depth int) script {
 			}
 			return true
 		})
+		sc.expandLists()
 	}
 	if depth >= maxShellDepth {
 		return sc

@@ -26,7 +26,7 @@ func clip(s string) string {
 // shellMinerContext are the rules that mean "this command line is mining".
 var shellMinerContext = map[string]bool{
 	RuleRunMiner: true, RuleEntrypointMiner: true, RuleMinerOptions: true, RuleStratumURL: true,
-	RulePoolDomain: true, RuleBackgroundMiner: true,
+	RulePoolDomain: true, RuleBackgroundMiner: true, RuleMinerCmdline: true, RuleNodeMining: true,
 }
 
 // downloadExecRules mean "this command line fetches and runs code".
@@ -107,10 +107,20 @@ func analyzeCommand(c command, entry bool, add func(rule, ev string)) {
 	if opts != "" {
 		add(RuleMinerOptions, strings.TrimSpace(opts))
 	}
-	if (c.background || bg) && (minerProg || opts != "" || hasStratum) {
+	cmdline := minerCmdline(prog, args)
+	if cmdline {
+		add(RuleMinerCmdline, line)
+	}
+	if flag := nodeMining(prog, args); flag != "" {
+		add(RuleNodeMining, line)
+	}
+	if pyFetchExec(prog, args) {
+		add(RuleDownloadPipeShell, line)
+	}
+	if (c.background || bg) && (minerProg || opts != "" || hasStratum || cmdline) {
 		add(RuleBackgroundMiner, line)
 	}
-	if minerProg || opts != "" || hasStratum {
+	if minerProg || opts != "" || hasStratum || cmdline {
 		for _, u := range urlArgs(args) {
 			if minerPorts[portOf(u)] {
 				add(RuleMinerPort, u)

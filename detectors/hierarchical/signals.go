@@ -17,17 +17,18 @@ import (
 // behavior rule, recognises a cron command as mining by its pool URL even
 // when the network signal is off).
 const (
-	SignalBehavior   = "behavior"  // miner programs run, options, persistence, competitor killing, evasion
-	SignalNetwork    = "network"   // domain-ip rules: stratum URLs, pool domains and ports, miner repositories
-	SignalShell      = "shell"     // shell tradecraft: curl|sh, base64|sh, nohup, hugepages/msr, chmod+exec
-	SignalBinary     = "binary"    // content of ELF files and code: protocol strings, algorithms, agents, packing
-	SignalHash       = "hash"      // fuzzy (TLSH) and exact hashes against known samples
-	SignalWallet     = "wallet"    // wallet addresses
-	SignalHierarchy  = "hierarchy" // cross-layer and config correlation
+	SignalBehavior   = "behavior"   // miner programs run, options, persistence, competitor killing, evasion
+	SignalNetwork    = "network"    // domain-ip rules: stratum URLs, pool domains and ports, miner repositories
+	SignalShell      = "shell"      // shell tradecraft: curl|sh, base64|sh, nohup, hugepages/msr, chmod+exec
+	SignalBinary     = "binary"     // content of ELF files and code: protocol strings, algorithms, agents, packing
+	SignalHash       = "hash"       // fuzzy (TLSH) and exact hashes against known samples
+	SignalWallet     = "wallet"     // wallet addresses
+	SignalHierarchy  = "hierarchy"  // cross-layer and config correlation
+	SignalStartGraph = "startgraph" // what the image runs: evidence on the start graph, run-time fetch-and-execute
 	SignalNotScanned = "not-scanned"
 )
 
-var allSignals = []string{SignalBehavior, SignalBinary, SignalHash, SignalHierarchy, SignalNetwork, SignalShell, SignalWallet}
+var allSignals = []string{SignalBehavior, SignalBinary, SignalHash, SignalHierarchy, SignalNetwork, SignalShell, SignalStartGraph, SignalWallet}
 
 // AllSignals returns the names of the switchable signals, sorted.
 func AllSignals() []string { return append([]string(nil), allSignals...) }

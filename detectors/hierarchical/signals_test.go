@@ -16,7 +16,7 @@ import (
 )
 
 func TestAllSignals(t *testing.T) {
-	want := []string{"behavior", "binary", "hash", "hierarchy", "network", "shell", "wallet"}
+	want := []string{"behavior", "binary", "hash", "hierarchy", "network", "shell", "startgraph", "wallet"}
 	if got := hierarchical.AllSignals(); !reflect.DeepEqual(got, want) {
 		t.Errorf("AllSignals = %q, want %q", got, want)
 	}
@@ -64,7 +64,7 @@ func TestParseSignals(t *testing.T) {
 		{"network", []string{"network"}, ""},
 		{" shell , network,shell", []string{"network", "shell"}, ""},
 		{"hash,all", all, ""},
-		{"netwrok", nil, `unknown signal "netwrok" (valid: behavior, binary, hash, hierarchy, network, shell, wallet, or all)`},
+		{"netwrok", nil, `unknown signal "netwrok" (valid: behavior, binary, hash, hierarchy, network, shell, startgraph, wallet, or all)`},
 		{"not-scanned", nil, "unknown signal"},
 		{",", nil, "no signal"},
 	}

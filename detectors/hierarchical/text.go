@@ -118,7 +118,23 @@ type textScanner struct {
 	jobID   bool    // "job_id" seen
 	fmtSeen [2]bool // agentFormat pieces seen
 	lower   []byte
+	// 0.4.0: web marks a web file (browser-miner loaders count), wasm a
+	// WebAssembly module (mining hash names count); jsonKeys are the
+	// XMRig-style configuration keys seen (see jsonKeys), browser the first
+	// loader seen, wasmNames the hash names seen in a module.
+	web, wasm, text bool
+	jsonKeys        [10]bool // len(minerJSONKeys)
+	browser         string
+	wasmNames       map[string]bool
 }
+
+// minerJSONKeys: "pools", "url" and "user" (indices 0-2) and the keys only
+// a miner's configuration has (XMRig src/config.json).
+var minerJSONKeys = []string{`"pools"`, `"url"`, `"user"`, `"randomx"`, `"donate-level"`, `"huge-pages"`, `"algo"`, `"coin"`, `"nicehash"`, `"rig-id"`}
+
+// wasmMiningNames are the hash functions a cryptonight/RandomX WebAssembly
+// miner exports or names.
+var wasmMiningNames = []string{"cryptonight", "cn_slow_hash", "randomx", "cryptonight_hash"}
 
 func newTextScanner(elf bool) *textScanner {
 	return &textScanner{elf: elf, seen: map[string]bool{}, methods: map[string]bool{}, algos: map[string]bool{}}
@@ -148,6 +164,9 @@ const (
 	litRepoHost
 	litJobID
 	litAgentFormat
+	litJSONKey
+	litBrowser
+	litWASM
 )
 
 // cryptoNoteMethods: see stratumMethods. Indices 1 and 4 are the
@@ -175,6 +194,24 @@ var literals = func() *literalSet {
 		for i, l := range g.list {
 			ls.add(l, g.kind, i)
 		}
+	}
+	return ls
+}()
+
+// extraLiterals are the 0.4.0 literals that only text, web and WebAssembly
+// files need (XMRig JSON keys, browser loaders, WASM hash names). Their
+// two-byte prefixes ("co", "lo", "\"u" ...) are common, so ELF files and
+// other binary data, most of an image's bytes, are not searched for them.
+var extraLiterals = func() *literalSet {
+	ls := &literalSet{byPrefix: map[uint16][]int{}}
+	for i, l := range minerJSONKeys {
+		ls.add(l, litJSONKey, i)
+	}
+	for i, l := range browserMiners {
+		ls.add(l, litBrowser, i)
+	}
+	for i, l := range wasmMiningNames {
+		ls.add(l, litWASM, i)
 	}
 	return ls
 }()
@@ -233,6 +270,26 @@ func (t *textScanner) scan(chunk []byte, first, last bool) {
 
 	var hasAgent bool
 	var hints, stratumPos, repoPos []int
+	if t.text || t.web || t.wasm {
+		extraLiterals.each(lower, func(l literal, pos int) {
+			switch l.kind {
+			case litJSONKey:
+				t.jsonKeys[l.index] = true
+			case litBrowser:
+				if t.web && t.browser == "" {
+					e := min(len(chunk), pos+len(l.text)+40)
+					t.browser = string(chunk[pos:e])
+				}
+			case litWASM:
+				if t.wasm {
+					if t.wasmNames == nil {
+						t.wasmNames = map[string]bool{}
+					}
+					t.wasmNames[l.text] = true
+				}
+			}
+		})
+	}
 	literals.each(lower, func(l literal, pos int) {
 		switch l.kind {
 		case litPool:
@@ -327,6 +384,28 @@ func (t *textScanner) finish() []hit {
 	}
 	if t.elf && t.fmtSeen[0] && t.fmtSeen[1] {
 		t.add(RuleELFMinerAgent, `XMRig-style user agent format "%s/%s (Linux " + ") libuv/"`)
+	}
+	if k := t.jsonKeys; !t.elf && k[0] && k[1] && k[2] {
+		var keys []string
+		for i := 3; i < len(k); i++ {
+			if k[i] {
+				keys = append(keys, minerJSONKeys[i])
+			}
+		}
+		if len(keys) > 0 {
+			t.add(RuleMinerConfigJSON, `"pools" with "url" and "user", and `+strings.Join(keys, ", "))
+		}
+	}
+	if t.browser != "" {
+		t.add(RuleBrowserMiner, t.browser)
+	}
+	if len(t.wasmNames) > 0 {
+		names := make([]string, 0, len(t.wasmNames))
+		for n := range t.wasmNames {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		t.add(RuleWASMMiner, "WebAssembly module naming "+strings.Join(names, ", "))
 	}
 	if len(t.algos) >= 2 {
 		algos := make([]string, 0, len(t.algos))
