@@ -148,7 +148,15 @@ func (s *DetectorSet) Ablation() []detectors.Detector {
 			slimDetector{hierarchical.New(append(s.hierOpts[:len(s.hierOpts):len(s.hierOpts)], hierarchical.WithSignals(sig))...), AblationOnly + sig},
 		)
 	}
-	return out
+	return append(out, slimDetector{s.SampleBlind(), hierarchical.SampleBlindName})
+}
+
+// SampleBlind is the full hierarchical detector without the paper's
+// sample's own indicators (its binary name, pool host and port, miner
+// repository) and without the hashes learned from the first sighting: how
+// much of experiments 1-3 rests on knowing the sample.
+func (s *DetectorSet) SampleBlind() detectors.Detector {
+	return hierarchical.New(append(s.hierOpts[:len(s.hierOpts):len(s.hierOpts)], hierarchical.WithSampleBlind())...)
 }
 
 // slimDetector renames a detector and drops its verdicts' findings and info;

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/detectors"
 )
 
 // Exp1 is the paper's experiment 1: the 8 layer-presence cases of the
@@ -41,7 +43,12 @@ func (exp1) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	for _, c := range cases {
 		ordered = append(ordered, built[c.Bits()])
 	}
-	return &Plan{Built: len(ordered), Passes: []Pass{{File: RecordsFile, Experiment: Exp1, Images: ordered, Detectors: allDetectors}}}, nil
+	// The sample-blind variant runs beside the full detector here (in
+	// experiments 2 and 3 it is an ablation variant).
+	withBlind := func(s *DetectorSet) []detectors.Detector {
+		return append(slices.Clip(allDetectors(s)), s.SampleBlind())
+	}
+	return &Plan{Built: len(ordered), Passes: []Pass{{File: RecordsFile, Experiment: Exp1, Images: ordered, Detectors: withBlind}}}, nil
 }
 
 func (exp1) Report(dir string, _ Slice) (*Report, error) {
