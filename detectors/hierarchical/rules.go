@@ -107,6 +107,9 @@ const (
 	RuleWASMMiner        = "wasm-miner"
 	RuleRuntimeFetchExec = "runtime-fetch-exec"
 	RuleStartGraphMining = "startgraph-mining"
+	RuleRecurringFetch   = "recurring-fetch-exec"
+	RuleServedWebMiner   = "served-web-miner"
+	RulePoolRelay        = "pool-relay"
 	RuleStartGraphLayers = "startgraph-layers"
 )
 
@@ -241,7 +244,7 @@ var rules = []Rule{
 	{ID: RuleMinerCmdline, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4,
 		Rationale: "miner command line by its short options: -o HOST:PORT (or a stratum URL) together with -u USER/WALLET, with or without -p, -k, -t, -a, --tls, --coin, -B, --donate-level, whatever the program is called (downloaders, ssh, mount and other tools with -o/-u excluded)",
 		Source:    srcCpuminer + "; " + srcXMRig + "; FreeBSD minerd(1) (-o URL, -u USERNAME, -p PASSWORD, -B)"},
-	{ID: RuleNodeMining, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
+	{ID: RuleNodeMining, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 6, Cap: 6,
 		Rationale: "blockchain node software started with its mining switched on: monerod --start-mining ADDRESS, geth --mine / --miner.etherbase, bitcoind -gen, --mining-threads (a node run normally is not flagged)",
 		Source:    srcNodes},
 	{ID: RuleMinerConfigJSON, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
@@ -259,6 +262,15 @@ var rules = []Rule{
 	{ID: RuleRuntimeFetchExec, Category: detectors.CategoryShell, Signal: SignalStartGraph, Weight: 3, Cap: 3, Generic: true,
 		Rationale: "run-time fetch-and-execute on the start graph (ENTRYPOINT/CMD, HEALTHCHECK, ONBUILD, cron, systemd, supervisord, rc/profile, and the scripts they start): the image runs code it does not contain; generic: benign installers and updaters do it",
 		Source:    srcTricks},
+	{ID: RuleRecurringFetch, Category: detectors.CategoryBehavior, Signal: SignalStartGraph, Weight: 5, Cap: 5,
+		Rationale: "run-time fetch-and-execute started by a recurring or propagating trigger: a HEALTHCHECK, an ONBUILD trigger, or a cron entry (present, or written by a script on the start graph) that fetches from a bare IP address: the image keeps running code it does not contain, every minute or in every child image — the persistence of TeamTNT- and Kinsing-style droppers; installers fetch once at build time, and self-updating agents fetch from their vendor's host name",
+		Source:    srcTricks},
+	{ID: RuleServedWebMiner, Category: detectors.CategoryBehavior, Signal: SignalStartGraph, Weight: 5, Cap: 5,
+		Rationale: "a browser miner loader or mining WebAssembly module in a web root (/var/www, /usr/share/nginx/html, /srv, htdocs ...) of an image whose start graph runs a web server (nginx, apache2/httpd, lighttpd, caddy): the image serves a cryptojacking page to its visitors",
+		Source:    srcBrowser},
+	{ID: RulePoolRelay, Category: detectors.CategoryBehavior, Signal: SignalStartGraph, Weight: 6, Cap: 6,
+		Rationale: "a relay to a mining pool on the start graph: socat forwarding to a pool endpoint, or a pool endpoint in the configuration of a proxy the image runs (nginx /etc/nginx, haproxy /etc/haproxy): a stratum proxy that hides the pool from the hosts that mine through it",
+		Source:    srcTricks + "; " + srcXMRig + " (xmrig-proxy)"},
 	{ID: RuleStartGraphMining, Category: detectors.CategoryHierarchy, Signal: SignalStartGraph, Weight: 3, Cap: 3,
 		Rationale: "mining evidence (a specific finding of weight >= 4) on the start graph: in a config command (ENTRYPOINT/CMD, HEALTHCHECK, ONBUILD) or in a program, script, config or unpacked archive that one of them, cron, systemd, supervisord, s6/runit or rc/profile reaches (files ENTRYPOINT/CMD start through scripts are credited by hier-started-flagged-file instead)",
 		Source:    "project choice: evidence in what the image runs weighs more than the same evidence in data; " + srcPaper},

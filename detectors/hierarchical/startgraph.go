@@ -345,7 +345,15 @@ func (s *scan) scanStartGraph(cfg v1.Config) {
 		if ev, ok := fetch[e]; ok {
 			s.add(RuleRuntimeFetchExec, e.Layer, e.Path, "", e, clip(n.via+": "+ev))
 		}
+		// A cron entry that fetches and runs code from a bare IP address
+		// (no name, no certificate: the droppers' habit), on the graph (a
+		// cron table) or written by a script on it: recurring. A
+		// self-updating agent fetching from its vendor's host name is not.
+		if contains(s.byEntry[e], RulePersistenceFetch) && contains(s.byEntry[e], RuleRawIPDownload) {
+			s.add(RuleRecurringFetch, e.Layer, e.Path, "", e, clip(n.via+": a cron entry fetches code from a bare IP address and runs it"))
+		}
 	}
+	s.scanServedAndRelayed(g, cfg)
 	env := envMap(cfg)
 	for _, c := range configCommands(cfg) {
 		argv := make([]string, len(c.argv))
@@ -361,6 +369,9 @@ func (s *scan) scanStartGraph(cfg v1.Config) {
 			if downloadExecRules[h.rule] && !fetched {
 				fetched = true
 				s.add(RuleRuntimeFetchExec, detectors.NoLayer, where, "", nil, clip(c.name+": "+h.evidence))
+				if c.name == "HEALTHCHECK" || c.name == "ONBUILD" {
+					s.add(RuleRecurringFetch, detectors.NoLayer, where, "", nil, clip(c.name+" fetches and runs code: "+h.evidence))
+				}
 			}
 			if r := ruleByID[h.rule]; isMiningEvidence(detectors.Finding{Rule: h.rule, Weight: r.Weight}) && !contains(mined, h.rule) &&
 				s.d.opts.signalOn(r.Signal) && (!s.d.opts.sampleBlind || blindKeeps(h.rule, h.evidence)) {
@@ -370,6 +381,9 @@ func (s *scan) scanStartGraph(cfg v1.Config) {
 		if len(mined) > 0 {
 			sort.Strings(mined)
 			s.add(RuleStartGraphMining, detectors.NoLayer, where, "", nil, clip(c.name+" (config) carries "+strings.Join(mined, ", ")))
+			if (contains(mined, RulePoolDomain) || contains(mined, RuleStratumURL)) && argvRuns(argv, relayPrograms) {
+				s.add(RulePoolRelay, detectors.NoLayer, where, "", nil, clip(c.name+" relays to a mining pool: "+strings.Join(argv, " ")))
+			}
 		}
 	}
 }
@@ -409,4 +423,72 @@ func (s *scan) reachOf(p pending) string {
 		return detectors.ReachData
 	}
 	return ""
+}
+
+// Programs whose presence on the start graph makes served or relayed
+// content count: web servers serve their web roots, proxies forward to
+// the endpoints in their configuration.
+var (
+	webServers     = map[string]bool{"nginx": true, "apache2": true, "httpd": true, "lighttpd": true, "caddy": true, "apache2ctl": true, "apache2-foreground": true}
+	proxyPrograms  = map[string]bool{"nginx": true, "haproxy": true}
+	relayPrograms  = map[string]bool{"socat": true}
+	webRoots       = []string{"var/www/", "usr/share/nginx/html/", "srv/", "usr/local/apache2/htdocs/", "var/lib/nginx/html/", "usr/share/caddy/"}
+	proxyConfigDir = []string{"etc/nginx/", "etc/haproxy/"}
+)
+
+// argvRuns reports whether a command line runs one of the programs, also
+// through sh -c.
+func argvRuns(argv []string, progs map[string]bool) bool {
+	for _, c := range argvScript(argv).cmds {
+		if eff, _ := effective(c.argv); len(eff) > 0 && progs[progName(eff[0])] {
+			return true
+		}
+	}
+	return false
+}
+
+// graphRuns reports whether the start graph runs one of the programs: a
+// program file on it or a config command.
+func (s *scan) graphRuns(g *startGraph, cfg v1.Config, progs map[string]bool) bool {
+	for _, e := range g.order {
+		if progs[path.Base(e.Path)] {
+			return true
+		}
+	}
+	for _, c := range configCommands(cfg) {
+		if argvRuns(c.argv, progs) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAnyPrefix(p string, prefixes []string) bool {
+	for _, x := range prefixes {
+		if strings.HasPrefix(p, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanServedAndRelayed adds served-web-miner (a browser miner in a web
+// root the image's web server serves) and pool-relay (a pool endpoint in
+// the configuration of a proxy the image runs).
+func (s *scan) scanServedAndRelayed(g *startGraph, cfg v1.Config) {
+	web, proxy := s.graphRuns(g, cfg, webServers), s.graphRuns(g, cfg, proxyPrograms)
+	if !web && !proxy {
+		return
+	}
+	for _, p := range s.findings {
+		if p.entry == nil {
+			continue
+		}
+		switch {
+		case web && (p.f.Rule == RuleBrowserMiner || p.f.Rule == RuleWASMMiner) && hasAnyPrefix(p.entry.Path, webRoots):
+			s.add(RuleServedWebMiner, p.entry.Layer, p.entry.Path, "", p.entry, clip("the image's web server serves /"+p.entry.Path+": "+p.f.Evidence))
+		case proxy && (p.f.Rule == RulePoolDomain || p.f.Rule == RuleStratumURL) && hasAnyPrefix(p.entry.Path, proxyConfigDir):
+			s.add(RulePoolRelay, p.entry.Layer, p.entry.Path, "", p.entry, clip("the image's proxy forwards to a mining pool: "+p.f.Evidence))
+		}
+	}
 }
