@@ -128,6 +128,7 @@ func TestShellRules(t *testing.T) {
 		{"pkill miner", "pkill -f xmrig", RuleKillCompetitors, true},
 		{"killall minerd", "killall -9 minerd", RuleKillCompetitors, true},
 		{"kill by pgrep", "kill -9 $(pgrep kdevtmpfsi)", RuleKillCompetitors, true},
+		{"pgrep only checks whether a miner runs", "pgrep -x xmrig >/dev/null || echo not running", RuleKillCompetitors, false},
 		{"grep kill pipeline", "ps aux | grep -v grep | grep cryptonight | awk '{print $2}' | xargs kill -9", RuleKillCompetitors, true},
 		{"reload rsyslog", "killall -HUP rsyslogd", RuleKillCompetitors, false},
 		{"stop gunicorn", "pkill -f gunicorn", RuleKillCompetitors, false},

@@ -83,7 +83,7 @@ var (
 	downloaders = map[string]bool{"curl": true, "wget": true, "fetch": true, "aria2c": true, "tftp": true, "ftp": true, "lwp-download": true}
 	interpreter = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true,
 		"python": true, "python2": true, "python3": true, "perl": true, "ruby": true, "php": true, "node": true}
-	killers        = map[string]bool{"pkill": true, "killall": true, "kill": true, "pgrep": true}
+	killers        = map[string]bool{"pkill": true, "killall": true, "kill": true} // pgrep only looks: `kill $(pgrep x)` is matched by kill
 	securityUnits  = regexp.MustCompile(`(?i)^(apparmor|firewalld|ufw|auditd|selinux|aegis|aliyun\S*|cloudmonitor|qcloud\S*|yunjing\S*|falco\S*|wazuh\S*|osqueryd|crowdstrike\S*|falcon-sensor|ossec\S*)(\.service)?$`)
 	chattrFlags    = regexp.MustCompile(`^[+-][aiAI]+$`)
 	rawIPURL       = regexp.MustCompile(`(?i)\b(?:https?|ftp|tftp)://((?:\d{1,3}\.){3}\d{1,3})(?::\d+)?(?:/\S*)?`)
