@@ -40,9 +40,7 @@ func TestWildReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := readDir(t, dir)
-	var names []string
 	for name, b := range files {
-		names = append(names, name)
 		golden := filepath.Join("testdata", "wild", "golden", name+".golden")
 		if strings.HasSuffix(name, ".png") {
 			checkGoldenPNG(t, golden, b)
