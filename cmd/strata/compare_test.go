@@ -58,7 +58,7 @@ func TestCompare(t *testing.T) {
 		{
 			name:    "same records",
 			change:  func(*experiments.Record) {},
-			wantOut: []string{"exp1: 32/32 records agree; layer digests identical; REPRODUCED"},
+			wantOut: []string{"exp1: 40/40 records agree; layer digests identical; REPRODUCED"},
 		},
 		{
 			name: "base layers rebuilt",
@@ -67,7 +67,7 @@ func TestCompare(t *testing.T) {
 					r.Layers[0], r.Layers[1] = "sha256:0000", "sha256:1111"
 				}
 			},
-			wantOut: []string{"32/32 records agree; digests differ in layers 0-1 only", "REPRODUCED"},
+			wantOut: []string{"40/40 records agree; digests differ in layers 0-1 only", "REPRODUCED"},
 		},
 		{
 			name: "changed detector",
@@ -78,7 +78,7 @@ func TestCompare(t *testing.T) {
 			},
 			wantCode: 1,
 			wantOut: []string{
-				"exp1: 31/32 records agree", "NOT REPRODUCED",
+				"exp1: 39/40 records agree", "NOT REPRODUCED",
 				"records.jsonl exp1/case-111 hierarchical: decision malicious -> clean",
 				"records.jsonl exp1/case-111 hierarchical: blamed layers [8 9 10] -> []",
 			},
