@@ -94,9 +94,10 @@ reproduce: experiment1 experiment2
 
 # Every table and figure, re-derived from the committed records; builds nothing.
 figures: $(BIN)/strata
-	@for e in exp1 exp2 exp3 benign census; do \
+	@for e in exp1 exp2 exp3 benign census wild; do \
 	  if [ -f results/$$e/records.jsonl ]; then $(BIN)/strata report --quiet $$e || exit 1; fi; \
 	done
+	@$(BIN)/strata report headline --quiet
 
 # The whole suite, integration tests included (real buildkitd, runc,
 # debootstrap-free busybox base). Never -short in CI.
