@@ -55,17 +55,7 @@ func TestRun(t *testing.T) {
 // experiments.ReportDir derives. That the committed reports re-derive from
 // the committed records is experiments' TestReportCommitted.
 func TestReportWrites(t *testing.T) {
-	dir := t.TempDir()
-	recs, err := os.ReadFile(filepath.Join("..", "..", "results", experiments.Exp1, experiments.RecordsFile))
-	if err != nil {
-		t.Fatalf("no committed exp1 records: %v", err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, experiments.Exp1), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, experiments.Exp1, experiments.RecordsFile), recs, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := resultsWithExp1(t)
 	tests := []struct {
 		name    string
 		args    []string
@@ -115,4 +105,22 @@ func TestReportWrites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resultsWithExp1 is a results dir holding a copy of the committed exp1
+// records (and nothing derived from them).
+func resultsWithExp1(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	recs, err := os.ReadFile(filepath.Join("..", "..", "results", experiments.Exp1, experiments.RecordsFile))
+	if err != nil {
+		t.Fatalf("no committed exp1 records: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, experiments.Exp1), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, experiments.Exp1, experiments.RecordsFile), recs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

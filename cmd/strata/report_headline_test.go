@@ -15,17 +15,7 @@ import (
 // dir's records and writes headline.md and headline.csv into it; what they
 // hold is experiments' TestHeadline*.
 func TestReportHeadline(t *testing.T) {
-	dir := t.TempDir()
-	recs, err := os.ReadFile(filepath.Join("..", "..", "results", experiments.Exp1, experiments.RecordsFile))
-	if err != nil {
-		t.Fatalf("no committed exp1 records: %v", err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, experiments.Exp1), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, experiments.Exp1, experiments.RecordsFile), recs, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := resultsWithExp1(t)
 	tests := []struct {
 		name      string
 		args      []string
