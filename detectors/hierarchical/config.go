@@ -78,15 +78,8 @@ func (s *scan) scanConfig(cfg v1.Config) {
 	// ENTRYPOINT+CMD, CMD, HEALTHCHECK and ONBUILD read alike (0.4.0),
 	// with the config's ENV applied: a pool given only in ENV is on the
 	// command line the container runs.
-	env := envMap(cfg)
-	for i, c := range configCommands(cfg) {
-		argv := make([]string, len(c.argv))
-		for k, a := range c.argv {
-			if x, ok := expandEnv(a, env); ok {
-				a = x
-			}
-			argv[k] = a
-		}
+	for i, c := range expandedCommands(cfg) {
+		argv := c.argv
 		where := "config:" + configField(c.name)
 		hits := analyzeArgv(argv)
 		if i == 0 {

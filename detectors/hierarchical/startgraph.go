@@ -88,6 +88,28 @@ func configCommands(cfg v1.Config) []struct {
 	return out
 }
 
+// expandedCommands are configCommands with the config's ENV applied to
+// every word it can expand: a pool given only in ENV is on the command line
+// the container runs.
+func expandedCommands(cfg v1.Config) []struct {
+	name string
+	argv []string
+} {
+	env := envMap(cfg)
+	cmds := configCommands(cfg)
+	for i, c := range cmds {
+		argv := make([]string, len(c.argv))
+		for k, a := range c.argv {
+			if x, ok := expandEnv(a, env); ok {
+				a = x
+			}
+			argv[k] = a
+		}
+		cmds[i].argv = argv
+	}
+	return cmds
+}
+
 // onBuildArgv reads an ONBUILD trigger ("RUN curl ... | sh") as the
 // command it runs; triggers of other instructions run nothing.
 func onBuildArgv(trigger string) []string {
@@ -354,15 +376,8 @@ func (s *scan) scanStartGraph(cfg v1.Config) {
 		}
 	}
 	s.scanServedAndRelayed(g, cfg)
-	env := envMap(cfg)
-	for _, c := range configCommands(cfg) {
-		argv := make([]string, len(c.argv))
-		for i, a := range c.argv {
-			if x, ok := expandEnv(a, env); ok {
-				a = x
-			}
-			argv[i] = a
-		}
+	for _, c := range expandedCommands(cfg) {
+		argv := c.argv
 		where := "config:" + configField(c.name)
 		fetched, mined := false, []string{}
 		for _, h := range analyzeArgv(argv) {
