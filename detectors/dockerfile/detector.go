@@ -30,7 +30,7 @@ const (
 	Name    = "dockerfile"
 	Version = "0.1.0"
 	// Description is the one line `strata detectors` shows.
-	Description = "pre-build analysis of a Dockerfile and its build context with the hierarchical rule table (models DAVS)"
+	Description = "pre-build analysis of a Dockerfile and its build context with the hierarchical rule table"
 
 	// DefaultMaxFileBytes and DefaultMaxContextBytes bound what is read
 	// from the build context: per file and in all.
