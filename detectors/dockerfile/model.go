@@ -446,7 +446,7 @@ func (s *stageState) copyFromStage(src *stageState, sd instructions.SourcesAndDe
 // read reads one source (file, directory or glob) from the context.
 func (r *reader) read(n *parser.Node, src, dest string, into bool, chmod string) []vfile {
 	if r.ctx == nil {
-		r.m.issues = append(r.m.issues, issue{n, src, "no build context given: " + src + " was not read"})
+		r.m.issues = append(r.m.issues, issue{n, src, "no build context given: " + src + " was not read (pass the context directory)"})
 		return nil
 	}
 	rel := strings.TrimPrefix(path.Clean("/"+src), "/")
@@ -457,7 +457,7 @@ func (r *reader) read(n *parser.Node, src, dest string, into bool, chmod string)
 	if strings.ContainsAny(rel, "*?[") {
 		var err error
 		if matches, err = fs.Glob(r.ctx, rel); err != nil || len(matches) == 0 {
-			r.m.issues = append(r.m.issues, issue{n, src, "no file in the build context matches " + src})
+			r.m.issues = append(r.m.issues, issue{n, r.shown(src), "no file in the build context matches " + src + ": add it or fix the pattern"})
 			return nil
 		}
 		into = true
@@ -466,7 +466,7 @@ func (r *reader) read(n *parser.Node, src, dest string, into bool, chmod string)
 	for _, mt := range matches {
 		fi, err := fs.Stat(r.ctx, mt)
 		if err != nil {
-			r.m.issues = append(r.m.issues, issue{n, src, fmt.Sprintf("read %s: %v", r.shown(mt), err)})
+			r.m.issues = append(r.m.issues, issue{n, r.shown(mt), fmt.Sprintf("read %s: %v (is it in the build context?)", r.shown(mt), err)})
 			continue
 		}
 		if !fi.IsDir() {
