@@ -3,11 +3,13 @@ package experiments
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/wild"
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/detectors/dockerfile"
 )
 
 // TestPrebuildCorpus scans the Dockerfiles and build contexts of the
@@ -73,5 +75,29 @@ func TestPrebuildCorpus(t *testing.T) {
 	}
 	if total["wild-malicious"] > 0 && flagged["wild-malicious"] == 0 {
 		t.Errorf("no malicious wild subject flagged before build")
+	}
+}
+
+// TestExp2ReportDockerfileRow: records of the dockerfile detector give it
+// a row in experiment 2's summary and columns in its per-type tables, with
+// no special case in the report.
+func TestExp2ReportDockerfileRow(t *testing.T) {
+	types := []string{"add-dummy-layer", "squash"}
+	recs := append(exp2TestRecords("hierarchical", types, 1), exp2TestRecords(dockerfile.Name, types, 1)...)
+	rep, err := Exp2Report(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tableRow(t, rep, "summary", dockerfile.Name)["detector"]; got != dockerfile.Name {
+		t.Errorf("summary row %q, want %s", got, dockerfile.Name)
+	}
+	found := false
+	for _, nt := range rep.Tables {
+		for _, c := range nt.Table.Columns {
+			found = found || strings.HasPrefix(c.Key, dockerfile.Name)
+		}
+	}
+	if !found {
+		t.Error("no table has a dockerfile column")
 	}
 }
