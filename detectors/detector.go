@@ -95,6 +95,12 @@ type Finding struct {
 	// files they start, read or unpack), ReachData (a data file: rule sets,
 	// documentation, dashboards), or "" (neither, or not known).
 	Reach string `json:"reach,omitempty"`
+	// Line and Column (1-based) place the evidence in a Dockerfile: the
+	// instruction it belongs to (for a build-context file, the ADD or COPY
+	// that brings it in). Zero when not known; image detectors leave them
+	// unset.
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
 }
 
 // Reach values of a Finding.

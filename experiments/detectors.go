@@ -96,6 +96,7 @@ func Detectors(ctx context.Context, cfg Config, firstSighting Built, resultsDir 
 	set.Detectors = []detectors.Detector{
 		digest.NewImage(sigs),
 		digest.NewLayer(sigs),
+		prebuildDetector{},
 		set.Hierarchical,
 		me,
 	}

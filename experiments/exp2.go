@@ -140,7 +140,7 @@ func (e *Env) buildVariant(ctx context.Context, orig Built, c drupal.Case, m mut
 }
 
 func (e *Env) mutateImage(orig Built, name, caseID, exp string, m mutations.ImageMutation, seed int64) (Built, error) {
-	out := Built{Name: name, Case: caseID, Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed}
+	out := Built{Name: name, Case: caseID, Mutation: m.Name(), MutationVersion: m.Version(), Seed: seed, Prebuild: orig.Prebuild.forImageMutation()}
 	key := base.InputsKey("image-mutation", orig.Descriptor.Digest.String(), m.Name(), m.Version(), strconv.FormatInt(seed, 10))
 	img, layerMap, err := m.MutateImage(orig.Image, mutations.NewRand(seed, m.Name()))
 	if err != nil {

@@ -202,6 +202,7 @@ func (e *Env) scanAll(ctx context.Context, p Pass, dets []detectors.Detector, pa
 	type slot struct {
 		rec  Record
 		skip bool
+		na   bool // the detector has nothing to say about the image
 		done chan struct{}
 	}
 	slots := make([]*slot, 0, len(p.Images)*len(dets))
@@ -210,6 +211,9 @@ func (e *Env) scanAll(ctx context.Context, p Pass, dets []detectors.Detector, pa
 			s := &slot{done: make(chan struct{})}
 			probe := Record{Image: b.Name, ManifestDigest: b.Descriptor.Digest.String(), Detector: d.Name(), DetectorVersion: d.Version()}
 			s.skip = recs.Has(probe)
+			if bs, ok := d.(builtScanner); ok && !bs.applies(b) {
+				s.skip, s.na = true, true
+			}
 			slots = append(slots, s)
 		}
 	}
@@ -252,6 +256,10 @@ func (e *Env) scanAll(ctx context.Context, p Pass, dets []detectors.Detector, pa
 			case <-s.done:
 			case <-gctx.Done():
 				return firstErr(eg.Wait(), gctx.Err())
+			}
+			if s.na {
+				bar.Step(fmt.Sprintf("%s %s: not applicable", b.Name, d.Name()))
+				continue
 			}
 			if s.skip {
 				bar.Step(fmt.Sprintf("%s %s: already recorded", b.Name, d.Name()))

@@ -34,6 +34,10 @@ type Built struct {
 	// labels it grey (pool software, reported apart).
 	Family, Split string
 	Grey          bool
+	// Prebuild is the pre-build (dockerfile) detector's verdict on the
+	// Dockerfile and context the image was built from; nil for images
+	// not built from a Dockerfile here.
+	Prebuild *Prebuild
 }
 
 // Label is the ground-truth label.
@@ -125,6 +129,13 @@ func (e *Env) lockKey(key string) func() {
 
 func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, error) {
 	out := Built{Name: spec.Name, Case: spec.Case, Mutation: spec.Mutation, MutationVersion: spec.MutationVersion, Seed: spec.Seed}
+	contextDir := e.ContextDir
+	if spec.ContextDir != "" {
+		contextDir = spec.ContextDir
+	}
+	// Before the build, as pre-build analysis runs; also for a stored
+	// image, as the context may be temporary.
+	out.Prebuild = prebuildScan(ctx, spec.Name, spec.Dockerfile, contextDir)
 	if ent, err := e.Store.Lookup(spec.Name); err == nil && ent.Annotation(store.AnnInputs) == key && e.epoch(spec) != nil {
 		out.Descriptor, out.Cached = ent.Descriptor, true
 	} else {
@@ -133,10 +144,6 @@ func (e *Env) build(ctx context.Context, spec BuildSpec, key string) (Built, err
 			return out, err
 		}
 		logPath := lf.Name()
-		contextDir := e.ContextDir
-		if spec.ContextDir != "" {
-			contextDir = spec.ContextDir
-		}
 		res, err := e.Builder.BuildRetry(ctx, buildkit.Request{
 			ContextDir:  contextDir,
 			Dockerfile:  spec.Dockerfile,
@@ -227,8 +234,14 @@ func Scan(ctx context.Context, exp string, b Built, d detectors.Detector) (Recor
 		}
 	}
 	t0 := time.Now()
-	v, err := d.Scan(ctx, b.Image)
-	r.ScanMillis = time.Since(t0).Milliseconds()
+	var v detectors.Verdict
+	var err error
+	if bs, ok := d.(builtScanner); ok {
+		v, r.ScanMillis, err = bs.scanBuilt(b, len(r.Layers))
+	} else {
+		v, err = d.Scan(ctx, b.Image)
+		r.ScanMillis = time.Since(t0).Milliseconds()
+	}
 	if err != nil {
 		r.Error = err.Error()
 		r.Decision = detectors.Incomplete

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/strata-sec/strata/detectors/dockerfile"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
@@ -15,7 +17,7 @@ import (
 
 func init() {
 	register("scan", command{
-		summary: "scan an image (OCI layout dir or tar, docker-archive, registry) with the hierarchical detector; exit non-zero unless clean",
+		summary: "scan an image (OCI layout dir or tar, docker-archive, registry) with the hierarchical detector, or a Dockerfile before build (--dockerfile); exit non-zero unless clean",
 		run:     runScan,
 	})
 }
@@ -41,6 +43,10 @@ malicious > invalid > incomplete > clean):
   130  interrupted (SIGINT or SIGTERM)
 --fail-on malicious exits 0 for incomplete and invalid targets, with a warning on stderr.
 --format sarif writes SARIF 2.1.0 (e.g. for GitHub code scanning; see README.md).
+
+strata scan --dockerfile PATH [--context DIR] analyses a Dockerfile and its
+build context before any build (the dockerfile detector, modelling DAVS):
+same formats and exit codes; SARIF results point at the Dockerfile lines.
 `
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,11 +64,19 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	insecure := fs.Bool("insecure", false, "allow plain-HTTP and self-signed registries")
 	signals := fs.String("signals", "all", "evidence to use, comma-separated: "+strings.Join(hierarchical.AllSignals(), ",")+" (or all)")
 	knownSamples := fs.String("known-samples", "", "JSON-lines file of known malicious samples (TLSH, sha256) for the hash signal, e.g. results/exp1/"+experiments.KnownSamplesFile)
+	dockerfilePath := fs.String("dockerfile", "", "scan this Dockerfile and its build context before any build (the dockerfile detector) instead of an image")
+	contextDir := fs.String("context", "", "the build context of --dockerfile (default: the Dockerfile's directory)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	if *dockerfilePath != "" && len(pos) > 0 {
+		return fmt.Errorf("--dockerfile scans a Dockerfile, not %s: drop the image reference or --dockerfile", pos[0])
+	}
+	if *contextDir != "" && *dockerfilePath == "" {
+		return fmt.Errorf("--context needs --dockerfile PATH")
+	}
+	if *dockerfilePath == "" && len(pos) != 1 {
 		fs.Usage()
 		return fmt.Errorf("name one image to scan, e.g. strata scan ./layout:myapp or strata scan registry:alpine:3.20")
 	}
@@ -73,15 +87,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	det, err := scanDetector(*signals, *knownSamples, *cacheDir)
-	if err != nil {
-		return err
+	var rep scanreport.Report
+	if *dockerfilePath != "" {
+		rep, err = scanDockerfile(ctx, *dockerfilePath, *contextDir)
+	} else {
+		rep, err = scanImage(ctx, pos[0], *signals, *knownSamples, *cacheDir, imageref.Options{Platform: *platform, Insecure: *insecure})
 	}
-	targets, err := imageref.Open(ctx, pos[0], imageref.Options{Platform: *platform, Insecure: *insecure})
-	if err != nil {
-		return err
-	}
-	rep, err := scanreport.Scan(ctx, det, targets)
 	if err != nil {
 		return err
 	}
@@ -102,6 +113,53 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		msg = "" // --quiet: the exit code says it
 	}
 	return exitError{code: o.Code, msg: msg}
+}
+
+func scanImage(ctx context.Context, ref, signals, knownSamples, cacheDir string, o imageref.Options) (scanreport.Report, error) {
+	det, err := scanDetector(signals, knownSamples, cacheDir)
+	if err != nil {
+		return scanreport.Report{}, err
+	}
+	targets, err := imageref.Open(ctx, ref, o)
+	if err != nil {
+		return scanreport.Report{}, err
+	}
+	return scanreport.Scan(ctx, det, targets)
+}
+
+// scanDockerfile runs the pre-build detector on file with build context
+// dir ("": the Dockerfile's directory). Both are named relative to the
+// working directory when inside it, so SARIF locations resolve against
+// the repository a CI job runs in.
+func scanDockerfile(ctx context.Context, file, dir string) (scanreport.Report, error) {
+	if dir == "" {
+		dir = filepath.Dir(file)
+	}
+	file, dir = relToWD(file), relToWD(dir)
+	det := dockerfile.New()
+	v, err := det.ScanPath(ctx, file, dir)
+	if err != nil {
+		return scanreport.Report{}, err
+	}
+	return scanreport.Report{Schema: scanreport.Schema, Detector: scanreport.DetectorInfo{Name: det.Name(), Version: det.Version()},
+		Targets: []scanreport.Target{scanreport.FromDockerfileVerdict(filepath.ToSlash(file), filepath.ToSlash(dir), v)}}, nil
+}
+
+// relToWD names p relative to the working directory when it lies inside.
+func relToWD(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return abs
+	}
+	return rel
 }
 
 // scanDetector builds the hierarchical detector the scan flags ask for.

@@ -44,6 +44,13 @@ type Target struct {
 	// ConfigIssues are the not-scanned reasons not tied to a layer
 	// (history limits and mismatches).
 	ConfigIssues []Issue `json:"config_issues"`
+	// Dockerfile and Context are set for a pre-build scan (strata scan
+	// --dockerfile): the Dockerfile and build context as named on the
+	// command line (relative to the working directory when they are
+	// inside it). Such a target has no layers; every finding is in
+	// ConfigFindings with the Dockerfile line of its instruction.
+	Dockerfile string `json:"dockerfile,omitempty"`
+	Context    string `json:"context,omitempty"`
 }
 
 // Label names the target for people: its name and platform.
@@ -80,6 +87,12 @@ type Finding struct {
 	RemovedBy *int `json:"removed_by,omitempty"`
 	// Integrity: a not-scanned finding whose reason is an integrity error.
 	Integrity bool `json:"integrity,omitempty"`
+	// Line and Column place a pre-build finding in the Dockerfile (the
+	// instruction; for a build-context file, its ADD or COPY), and
+	// Instruction is that instruction's text.
+	Line        int    `json:"line,omitempty"`
+	Column      int    `json:"column,omitempty"`
+	Instruction string `json:"instruction,omitempty"`
 }
 
 // Scan scans every target with det, in order.
@@ -161,6 +174,23 @@ func FromVerdict(name, platform, manifestDigest string, m *v1.Manifest, cf *v1.C
 	sortFindings(st.ConfigFindings)
 	st.ConfigIssues = issuesOf(st.ConfigFindings)
 	st.Decision = string(v.Decision)
+	return st
+}
+
+// FromDockerfileVerdict lays out a pre-build verdict on the Dockerfile
+// named dockerfile with build context dir: every finding is a config
+// finding, ordered by line (then as sortFindings).
+func FromDockerfileVerdict(dockerfile, dir string, v detectors.Verdict) Target {
+	st := Target{Name: dockerfile, Dockerfile: dockerfile, Context: dir, BlamedLayers: []int{},
+		Layers: []Layer{}, ConfigFindings: []Finding{}, ConfigIssues: []Issue{}}
+	st.Score, st.Threshold, st.Decision = v.Score, v.Threshold, string(v.Decision)
+	for _, f := range v.Findings {
+		st.ConfigFindings = append(st.ConfigFindings, Finding{Rule: f.Rule, Category: string(f.Category), Weight: f.Weight,
+			Path: f.Path, Evidence: f.Evidence, Integrity: f.Integrity, Line: f.Line, Column: f.Column, Instruction: f.CreatedBy})
+	}
+	sortFindings(st.ConfigFindings)
+	sort.SliceStable(st.ConfigFindings, func(i, j int) bool { return st.ConfigFindings[i].Line < st.ConfigFindings[j].Line })
+	st.ConfigIssues = issuesOf(st.ConfigFindings)
 	return st
 }
 

@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -123,21 +125,32 @@ type sarifResult struct {
 	Level               string            `json:"level"`
 	Message             sarifText         `json:"message"`
 	Locations           []sarifLocation   `json:"locations"`
+	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
 	Properties          sarifResultProps  `json:"properties"`
 }
 
 type sarifLocation struct {
+	ID               *int              `json:"id,omitempty"`
 	PhysicalLocation sarifPhysical     `json:"physicalLocation"`
-	LogicalLocations []sarifLogicalLoc `json:"logicalLocations"`
+	LogicalLocations []sarifLogicalLoc `json:"logicalLocations,omitempty"`
+	Message          *sarifText        `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
+	Region           *sarifRegion     `json:"region,omitempty"`
 }
 
 type sarifArtifactLoc struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+// sarifRegion is a pre-build finding's place in the Dockerfile.
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
 }
 
 type sarifLogicalLoc struct {
@@ -233,6 +246,10 @@ func buildSARIF(rep Report, rules []hierarchical.Rule) sarifLog {
 				reasons = append(reasons, where+": "+is.Kind+" ("+is.Class+")")
 				integrity = integrity || is.Class == ClassIntegrity
 			}
+			if t.Dockerfile != "" {
+				run.Results = append(run.Results, sarifDockerfileResult(t, f, idx))
+				return
+			}
 			run.Results = append(run.Results, sarifFindingResult(t, l, f, idx))
 		}
 		for i := range t.Layers {
@@ -323,6 +340,76 @@ func sarifFindingResult(t Target, l *Layer, f Finding, ruleIdx int) sarifResult 
 		PartialFingerprints: map[string]string{sarifFingerprintKey: hex.EncodeToString(h[:])},
 		Properties:          props,
 	}
+}
+
+// sarifSrcRoot is the uriBaseId of pre-build results: the directory the
+// scan ran in, which code scanning takes for the repository root.
+const sarifSrcRoot = "%SRCROOT%"
+
+// sarifDockerfileResult is a pre-build finding: its location is the
+// Dockerfile with a region at the instruction's line (and column), so code
+// scanning annotates that line; evidence in a build-context file names the
+// file as a related location.
+func sarifDockerfileResult(t Target, f Finding, ruleIdx int) sarifResult {
+	props := sarifResultProps{Category: f.Category, Weight: f.Weight, Image: t.Dockerfile, Layer: detectors.NoLayer,
+		CreatedBy: f.Instruction, Path: f.Path}
+	level := sarifLevel(f.Weight)
+	evidence := f.Evidence
+	if is, ok := IssueOf(f); ok {
+		props.NotScanned, props.IssueKind, props.IssueClass = true, is.Kind, is.Class
+		evidence = is.Detail
+		if is.Class == ClassIntegrity {
+			level = "error"
+		}
+	}
+	label := f.Category + "/" + f.Rule
+	if props.NotScanned {
+		label = "not scanned (" + props.IssueKind + ", " + props.IssueClass + ")"
+	}
+	where := fmt.Sprintf("%s line %d", t.Dockerfile, f.Line)
+	if f.Path != "" && f.Path != t.Dockerfile {
+		where = f.Path + " via " + where
+	}
+	msg := label + ": "
+	if evidence != "" {
+		msg += strings.Join(strings.Fields(evidence), " ") + " "
+	}
+	msg += "[" + where + "]."
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifFileLoc(t.Dockerfile)}}
+	if f.Line > 0 {
+		loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
+	}
+	res := sarifResult{
+		RuleID: f.Rule, RuleIndex: ruleIdx, Level: level, Message: sarifText{Text: msg},
+		Locations:  []sarifLocation{loc},
+		Properties: props,
+	}
+	if f.Path != "" && f.Path != t.Dockerfile {
+		id := 1
+		res.RelatedLocations = []sarifLocation{{ID: &id, PhysicalLocation: sarifPhysical{ArtifactLocation: sarifFileLoc(f.Path)},
+			Message: &sarifText{Text: "Build-context file the instruction copies into the image."}}}
+	}
+	h := sha256.Sum256([]byte(f.Rule + "\x00" + f.Path + "\x00" + f.Evidence))
+	res.PartialFingerprints = map[string]string{sarifFingerprintKey: hex.EncodeToString(h[:])}
+	return res
+}
+
+// sarifFileLoc is the artifact location of a file named as on the
+// command line: relative to %SRCROOT%, or an absolute file: URI.
+func sarifFileLoc(p string) sarifArtifactLoc {
+	p = filepath.ToSlash(p)
+	if path.IsAbs(p) {
+		return sarifArtifactLoc{URI: (&url.URL{Scheme: "file", Path: p}).String()}
+	}
+	var segs []string
+	for _, seg := range strings.Split(path.Clean(p), "/") {
+		if seg == ".." || seg == "." {
+			segs = append(segs, seg)
+			continue
+		}
+		segs = append(segs, url.PathEscape(seg))
+	}
+	return sarifArtifactLoc{URI: strings.Join(segs, "/"), URIBaseID: sarifSrcRoot}
 }
 
 // sarifRuleHelp is the rule's help text (code scanning requires one).

@@ -22,6 +22,10 @@ func WriteTable(w io.Writer, rep Report) error {
 			ew.printf("\n")
 		}
 		ew.printf("%s\n", t.Label())
+		if t.Dockerfile != "" {
+			writeDockerfileTarget(ew, t)
+			continue
+		}
 		ew.printf("  manifest   %s\n", t.ManifestDigest)
 		ew.printf("  decision   %s  score %s / threshold %s", strings.ToUpper(t.Decision), num(t.Score), num(t.Threshold))
 		if len(t.BlamedLayers) > 0 {
@@ -54,6 +58,27 @@ func WriteTable(w io.Writer, rep Report) error {
 			counts[string(detectors.Malicious)], counts[string(detectors.Invalid)], counts[string(detectors.Incomplete)], counts[string(detectors.Clean)])
 	}
 	return ew.err
+}
+
+// writeDockerfileTarget renders a pre-build scan: the findings by
+// Dockerfile line, each under the instruction it belongs to.
+func writeDockerfileTarget(ew *errWriter, t Target) {
+	ew.printf("  context    %s\n", Sanitize(t.Context))
+	ew.printf("  decision   %s  score %s / threshold %s (before build)\n", strings.ToUpper(t.Decision), num(t.Score), num(t.Threshold))
+	if why := decisionNote(t.Decision); why != "" {
+		ew.printf("             %s\n", strings.ReplaceAll(why, "the image", "the Dockerfile"))
+	}
+	ew.printf("\n  %-9s  %s\n", "LINE:COL", "INSTRUCTION")
+	for i := 0; i < len(t.ConfigFindings); {
+		j := i
+		for j < len(t.ConfigFindings) && t.ConfigFindings[j].Line == t.ConfigFindings[i].Line {
+			j++
+		}
+		f := t.ConfigFindings[i]
+		ew.printf("  %-9s  %s\n", fmt.Sprintf("%d:%d", f.Line, f.Column), excerpt(f.Instruction, 70))
+		writeFindings(ew, t.ConfigFindings[i:j])
+		i = j
+	}
 }
 
 // decisionNote explains the decisions that are not verdicts on content.

@@ -1,0 +1,167 @@
+package scanreport_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/strata-sec/strata/detectors/dockerfile"
+	"github.com/strata-sec/strata/internal/scanreport"
+)
+
+// sarifSchema compiles the SARIF 2.1.0 JSON schema that `make sarif-schema`
+// installs (STRATA_SARIF_SCHEMA names another copy). Under -short a
+// missing schema skips the test; otherwise it fails.
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	p := os.Getenv("STRATA_SARIF_SCHEMA")
+	if p == "" {
+		p = filepath.Join("..", "..", "bin", "npm", "node_modules", "@microsoft", "jest-sarif", "lib", "schemas", "sarif-2.1.0-rtm.5.json")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if testing.Short() {
+			t.Skipf("SARIF 2.1.0 schema not installed (%v): run make sarif-schema", err)
+		}
+		t.Fatalf("SARIF 2.1.0 schema: %v: run make sarif-schema (or set STRATA_SARIF_SCHEMA)", err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func validate(s *jsonschema.Schema, b []byte) error {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return s.Validate(v)
+}
+
+// dockerfileSARIF is the SARIF log of a pre-build scan of the multi-stage
+// testdata Dockerfile of the dockerfile detector.
+func dockerfileSARIF(t *testing.T) ([]byte, string) {
+	t.Helper()
+	file := "../../detectors/dockerfile/testdata/multistage/Dockerfile"
+	v, err := dockerfile.New().ScanPath(context.Background(), file, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := scanreport.Report{Schema: scanreport.Schema, Detector: scanreport.DetectorInfo{Name: dockerfile.Name, Version: dockerfile.Version},
+		Targets: []scanreport.Target{scanreport.FromDockerfileVerdict(file, filepath.Dir(file), v)}}
+	var b bytes.Buffer
+	if err := scanreport.WriteSARIF(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), file
+}
+
+// TestSARIFSchema validates the image scan's golden SARIF and a pre-build
+// scan's SARIF against the SARIF 2.1.0 schema, and checks that broken
+// copies fail (the validation can fail).
+func TestSARIFSchema(t *testing.T) {
+	s := sarifSchema(t)
+	image, err := os.ReadFile(filepath.Join("testdata", "scan.golden.sarif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df, _ := dockerfileSARIF(t)
+	golden, err := os.ReadFile(filepath.Join("testdata", "dockerfile.golden.sarif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		log     []byte
+		wantErr bool
+	}{
+		{"image", image, false},
+		{"dockerfile", df, false},
+		{"dockerfile golden", golden, false},
+		{"image bad level", bytes.Replace(image, []byte(`"level": "error"`), []byte(`"level": "severe"`), 1), true},
+		{"dockerfile no version", bytes.Replace(df, []byte(`"version": "2.1.0",`), nil, 1), true},
+		{"dockerfile line 0", bytes.Replace(df, []byte(`"startLine": 5`), []byte(`"startLine": 0`), 1), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.wantErr && bytes.Equal(tt.log, image) || tt.wantErr && bytes.Equal(tt.log, df) {
+				t.Fatal("the broken copy is not broken: the replacement matched nothing")
+			}
+			err := validate(s, tt.log)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("validate: %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestSARIFDockerfileRegions: every result of a pre-build scan points at
+// the Dockerfile (relative to %SRCROOT%) with a region whose startLine is
+// the line where the instruction it names begins.
+func TestSARIFDockerfileRegions(t *testing.T) {
+	b, file := dockerfileSARIF(t)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI       string `json:"uri"`
+							URIBaseID string `json:"uriBaseId"`
+						} `json:"artifactLocation"`
+						Region *struct {
+							StartLine   int `json:"startLine"`
+							StartColumn int `json:"startColumn"`
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+				Properties struct {
+					CreatedBy string `json:"createdBy"`
+				} `json:"properties"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &log); err != nil {
+		t.Fatal(err)
+	}
+	if len(log.Runs) != 1 || len(log.Runs[0].Results) == 0 {
+		t.Fatalf("want one run with results, got %+v", log)
+	}
+	for _, r := range log.Runs[0].Results {
+		pl := r.Locations[0].PhysicalLocation
+		if pl.ArtifactLocation.URI != file || pl.ArtifactLocation.URIBaseID != "%SRCROOT%" {
+			t.Errorf("%s: artifact %+v, want %s under %%SRCROOT%%", r.RuleID, pl.ArtifactLocation, file)
+		}
+		if pl.Region == nil || pl.Region.StartLine < 1 || pl.Region.StartLine > len(lines) {
+			t.Errorf("%s: region %+v out of the Dockerfile", r.RuleID, pl.Region)
+			continue
+		}
+		line := lines[pl.Region.StartLine-1]
+		if pl.Region.StartColumn < 1 || !strings.HasPrefix(line[pl.Region.StartColumn-1:], r.Properties.CreatedBy) {
+			t.Errorf("%s: line %d column %d is %q, want the instruction %q", r.RuleID, pl.Region.StartLine, pl.Region.StartColumn, line, r.Properties.CreatedBy)
+		}
+	}
+}
