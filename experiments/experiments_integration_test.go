@@ -139,8 +139,18 @@ func testExp2Subset(t *testing.T, cache string) {
 	if len(types) != 10 {
 		t.Errorf("records cover %d mutation types, want 10: %v", len(types), types)
 	}
-	if n := len(recs); n != 2*10*4 {
-		t.Errorf("%d records, want %d (2 cases x 10 types x 1 seed x 4 detectors)", n, 2*10*4)
+	perDetector := map[string]int{}
+	for _, r := range recs {
+		perDetector[r.Detector]++
+	}
+	wantDetectors := []string{"digest-image", "digest-layer", "dockerfile", "hierarchical", "multiengine"}
+	for _, d := range wantDetectors {
+		if perDetector[d] != 2*10 {
+			t.Errorf("%s: %d records, want %d (2 cases x 10 types x 1 seed)", d, perDetector[d], 2*10)
+		}
+	}
+	if n := len(recs); n != 2*10*len(wantDetectors) {
+		t.Errorf("%d records, want %d (2 cases x 10 types x 1 seed x %d detectors): %v", n, 2*10*len(wantDetectors), len(wantDetectors), perDetector)
 	}
 	if !strings.Contains(res.Report.Title, "slice --cases 000,111 --samples 1") {
 		t.Errorf("report title %q does not say it is a slice", res.Report.Title)
