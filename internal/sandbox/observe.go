@@ -12,6 +12,8 @@ type Observations struct {
 	// the HEALTHCHECK command run once, if any.
 	Command     []string `json:"command"`
 	Healthcheck []string `json:"healthcheck,omitempty"`
+	// HealthcheckOutput is what the health check printed (its first bytes).
+	HealthcheckOutput string `json:"healthcheck_output,omitempty"`
 	// Origins maps each executable seen (a path inside the container) to
 	// the layer that last wrote it.
 	Origins     map[string]Origin `json:"origins,omitempty"`

@@ -342,7 +342,13 @@ func (r *run) healthcheck(ctx context.Context) {
 	var out capped
 	out.max = 4 << 10
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Run()
+	err := cmd.Run()
+	r.rec.mu.Lock()
+	r.rec.obs.HealthcheckOutput = out.String()
+	if err != nil {
+		r.rec.obs.HealthcheckOutput += "\n" + err.Error()
+	}
+	r.rec.mu.Unlock()
 }
 
 // cleanup undoes everything: the runc container (and its cgroups), the

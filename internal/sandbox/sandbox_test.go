@@ -63,7 +63,7 @@ func needRunc(t *testing.T) {
 // added by a second layer, started as "probe MODE".
 func probeImage(t *testing.T, cfg v1.Config) v1.Image {
 	return detectortest.Image(t, cfg,
-		detectortest.Run("mkdir -p /tmp /etc", detectortest.File{Name: "tmp", Type: '5', Mode: 0o1777}, detectortest.Dir("etc"),
+		detectortest.Run("mkdir -p /tmp /etc", detectortest.File{Name: "tmp", Type: '5', Mode: 0o1777}, detectortest.Dir("etc"), detectortest.Dir("etc/cron.d"),
 			detectortest.Text("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n"),
 			detectortest.Text("etc/group", "root:x:0:\napp:x:1000:\n")),
 		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
@@ -228,6 +228,9 @@ func TestBenignImagesStayQuiet(t *testing.T) {
 			}
 			if len(obs.Processes) == 0 {
 				t.Error("no process seen")
+			}
+			if obs.Healthcheck != nil && !strings.Contains(obs.HealthcheckOutput, "200 OK") {
+				t.Errorf("health check against the image's own server: %q", obs.HealthcheckOutput)
 			}
 		})
 	}

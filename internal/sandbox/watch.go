@@ -169,6 +169,9 @@ func (r *run) collectFiles(upper string) {
 		if err != nil {
 			return nil
 		}
+		if rel == "/etc/resolv.conf" && fi.Size() == 0 {
+			return nil // runc's mount point for the resolver's file
+		}
 		fw := FileWrite{Path: rel, Size: fi.Size()}
 		if fi.Mode()&fs.ModeCharDevice != 0 {
 			fw = FileWrite{Path: rel, Deleted: true}
