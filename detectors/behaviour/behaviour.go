@@ -78,14 +78,32 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	return Judge(obs), nil
 }
 
-// Findings scans img in the sandbox and returns its findings only (for the
-// hierarchical detector's dynamic signal), with facts about the run.
+// Findings scans img in the sandbox and returns its findings (for the
+// hierarchical detector's dynamic signal, a hierarchical.DynamicFunc) with
+// facts about the run. Weights are capped here: a finding past its rule's
+// cap weighs 0, so a scorer that knows no caps counts what Score counts.
 func (d *Detector) Findings(ctx context.Context, img v1.Image) ([]detectors.Finding, map[string]string, error) {
 	v, err := d.Scan(ctx, img)
 	if err != nil {
 		return nil, nil, err
 	}
-	return v.Findings, v.Info, nil
+	info := map[string]string{"detector": Name + " " + Version}
+	for k, val := range v.Info {
+		info[k] = val
+	}
+	return capWeights(v.Findings), info, nil
+}
+
+// capWeights lowers the weights of fs so each rule's sum stays at its cap.
+func capWeights(fs []detectors.Finding) []detectors.Finding {
+	out := make([]detectors.Finding, len(fs))
+	used := map[string]float64{}
+	for i, f := range fs {
+		f.Weight = max(0, min(f.Weight, rules[f.Rule].cap-used[f.Rule]))
+		used[f.Rule] += f.Weight
+		out[i] = f
+	}
+	return out
 }
 
 // Judge turns one run's observations into a verdict.
