@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/strata-sec/strata/detectors/behaviour"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/sandbox"
 	"github.com/strata-sec/strata/internal/scanreport"
 )
 
@@ -58,6 +61,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	insecure := fs.Bool("insecure", false, "allow plain-HTTP and self-signed registries")
 	signals := fs.String("signals", "all", "evidence to use, comma-separated: "+strings.Join(hierarchical.AllSignals(), ",")+" (or all)")
 	knownSamples := fs.String("known-samples", "", "JSON-lines file of known malicious samples (TLSH, sha256) for the hash signal, e.g. results/exp1/"+experiments.KnownSamplesFile)
+	dynamic := fs.Bool("dynamic", false, "also run the image's start command in a sealed runc sandbox and add what it did (stratum logins, downloads, persistence) to the verdict; needs root and runc")
+	dynamicTimeout := fs.Duration("dynamic-timeout", sandbox.DefaultTimeout, "with --dynamic: how long the start command runs before it is killed")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -73,7 +78,15 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	det, err := scanDetector(*signals, *knownSamples, *cacheDir)
+	var extra []hierarchical.Option
+	if *dynamic {
+		opt, err := dynamicOption(*dynamicTimeout)
+		if err != nil {
+			return err
+		}
+		extra = append(extra, opt)
+	}
+	det, err := scanDetector(*signals, *knownSamples, *cacheDir, extra...)
 	if err != nil {
 		return err
 	}
@@ -104,8 +117,22 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return exitError{code: o.Code, msg: msg}
 }
 
+// dynamicOption is the dynamic signal: the behaviour detector's sealed
+// run, bounded by timeout. It fails before any image is opened when the
+// sandbox cannot run here (not root, runc missing).
+func dynamicOption(timeout time.Duration) (hierarchical.Option, error) {
+	if timeout <= 0 {
+		return nil, fmt.Errorf("--dynamic-timeout must be positive, e.g. 20s")
+	}
+	if err := sandbox.Check(); err != nil {
+		return nil, err
+	}
+	bd := behaviour.New(sandbox.WithTimeout(timeout))
+	return hierarchical.WithDynamic(bd.Findings), nil
+}
+
 // scanDetector builds the hierarchical detector the scan flags ask for.
-func scanDetector(signals, knownSamples, cacheDir string) (*hierarchical.Detector, error) {
+func scanDetector(signals, knownSamples, cacheDir string, extra ...hierarchical.Option) (*hierarchical.Detector, error) {
 	sigs, err := hierarchical.ParseSignals(signals)
 	if err != nil {
 		return nil, fmt.Errorf("--signals: %w", err)
@@ -130,5 +157,5 @@ func scanDetector(signals, knownSamples, cacheDir string) (*hierarchical.Detecto
 		opts = []hierarchical.Option{hierarchical.WithCacheDir(cacheDir)}
 	}
 	opts = append(opts, hierarchical.WithSignals(sigs...), hierarchical.WithKnownSamples(ks))
-	return hierarchical.New(opts...), nil
+	return hierarchical.New(append(opts, extra...)...), nil
 }
