@@ -264,6 +264,7 @@ func (r *run) execute(ctx context.Context) error {
 	for {
 		select {
 		case ws := <-exited:
+			r.recordInit(pid)
 			r.rec.mu.Lock()
 			r.rec.obs.ExitCode = ws.ExitStatus()
 			if ws.Signaled() {

@@ -212,3 +212,48 @@ func (r *run) exes() []string {
 	sort.Strings(out)
 	return out
 }
+
+// recordInit records the start command as the container's first process
+// when polling missed it (it exited within the first poll interval), with
+// its executable resolved through the image's PATH.
+func (r *run) recordInit(pid int) {
+	r.rec.mu.Lock()
+	defer r.rec.mu.Unlock()
+	o := &r.rec.obs
+	for _, p := range o.Processes {
+		if p.PID == pid {
+			return
+		}
+	}
+	if len(o.Command) == 0 {
+		return
+	}
+	var env []string
+	if r.rootfs != nil && r.rootfs.Walk.Config != nil {
+		env = r.rootfs.Walk.Config.Config.Env
+	}
+	p := Process{PID: pid, Exe: r.lookPath(o.Command[0], env), Argv: o.Command}
+	if !appendBounded(&o.Processes, p) {
+		o.Dropped++
+	}
+}
+
+// lookPath resolves a command name like a shell would, through the PATH
+// of the image's environment, in the image's final view.
+func (r *run) lookPath(name string, env []string) string {
+	if strings.Contains(name, "/") || r.rootfs == nil {
+		return name
+	}
+	dirs := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			dirs = v
+		}
+	}
+	for _, d := range strings.Split(dirs, ":") {
+		if e, ok := r.rootfs.Walk.Lookup(filepath.Join(d, name)); ok && !e.Hidden {
+			return filepath.Join("/", d, name)
+		}
+	}
+	return name
+}
