@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 # for fast tests, git (the loopback git server and the corpus repo), and
 # docker-registry (the loopback registry that `strata scan` tests push to),
 # gcc and a static libc (the C stand-in of corpus/xmrigish).
-APT_PKGS := runc debootstrap clamav yara busybox-static git ca-certificates docker-registry gcc libc6-dev
+APT_PKGS := runc nftables iproute2 debootstrap clamav yara busybox-static git ca-certificates docker-registry gcc libc6-dev
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
 

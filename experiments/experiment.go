@@ -51,8 +51,11 @@ type Pass struct {
 	Detectors  func(*DetectorSet) []detectors.Detector
 }
 
-// allDetectors is the Pass.Detectors of an ordinary scan.
-func allDetectors(s *DetectorSet) []detectors.Detector { return s.Detectors }
+// allDetectors is the Pass.Detectors of an ordinary scan: the set's
+// detectors and the opt-in ones, which the slice drops unless named.
+func allDetectors(s *DetectorSet) []detectors.Detector {
+	return append(slices.Clip(s.Detectors), s.OptIn()...)
+}
 
 var (
 	registryMu sync.Mutex

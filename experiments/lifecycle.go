@@ -74,7 +74,7 @@ func Run(ctx context.Context, name string, cfg Config) (*RunResult, error) {
 		return nil, err
 	}
 	defer set.Close()
-	for _, d := range cfg.Slice.detectors(set.Detectors) {
+	for _, d := range cfg.Slice.detectors(allDetectors(set)) {
 		man.Detectors = append(man.Detectors, DetectorInfo{Name: d.Name(), Version: d.Version()})
 	}
 	if err := man.write(dir); err != nil {

@@ -149,12 +149,22 @@ func (s Slice) seeds(base int64) []int64 {
 	return seeds
 }
 
-// detectors returns the detectors of ds the slice keeps.
+// detectors returns the detectors of ds the slice keeps; an opt-in
+// detector only when named exactly.
 func (s Slice) detectors(ds []detectors.Detector) []detectors.Detector {
-	if len(s.Detectors) == 0 {
-		return ds
+	var out []detectors.Detector
+	for _, d := range ds {
+		if _, opt := d.(optIn); opt {
+			if slices.Contains(s.Detectors, d.Name()) {
+				out = append(out, d)
+			}
+			continue
+		}
+		if len(s.Detectors) == 0 || s.keepsDetector(d.Name()) {
+			out = append(out, d)
+		}
 	}
-	return keepNamed(ds, s.keepsDetector)
+	return out
 }
 
 // keepNamed returns the xs (mutation types, detectors) whose name keep

@@ -22,7 +22,7 @@ func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
 	lists := map[string]*string{}
 	for _, f := range []struct{ name, usage string }{
 		{experiments.FlagTypes, "only these mutation types, comma-separated (see `strata mutations`)"},
-		{experiments.FlagDetectors, "only these detectors, comma-separated (a name keeps its variants: hierarchical keeps the ablation's)"},
+		{experiments.FlagDetectors, "only these detectors, comma-separated (a name keeps its variants: hierarchical keeps the ablation's); behaviour and hierarchical+dynamic run the sandbox (up to 20 s per image) and only when named"},
 		{experiments.FlagCases, "only these layer-presence cases, comma-separated bits (e.g. 000,111); default all 8"},
 		{experiments.FlagBenign, "only these benign corpus images, comma-separated names (\"none\" for none); default all"},
 		{experiments.FlagSubjects, "wild: only these subjects, comma-separated names (corpus/wild/README.md)"},

@@ -7,11 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/strata-sec/strata/detectors/behaviour"
 	"github.com/strata-sec/strata/detectors/dockerfile"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/sandbox"
 	"github.com/strata-sec/strata/internal/scanreport"
 )
 
@@ -66,6 +69,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	knownSamples := fs.String("known-samples", "", "JSON-lines file of known malicious samples (TLSH, sha256) for the hash signal, e.g. results/exp1/"+experiments.KnownSamplesFile)
 	dockerfilePath := fs.String("dockerfile", "", "scan this Dockerfile and its build context before any build (the dockerfile detector) instead of an image")
 	contextDir := fs.String("context", "", "the build context of --dockerfile (default: the Dockerfile's directory)")
+	dynamic := fs.Bool("dynamic", false, "also run the image's start command in a sealed runc sandbox and add what it did (stratum logins, downloads, persistence) to the verdict; needs root and runc")
+	dynamicTimeout := fs.Duration("dynamic-timeout", sandbox.DefaultTimeout, "with --dynamic: how long the start command runs before it is killed")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -89,9 +94,20 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var rep scanreport.Report
 	if *dockerfilePath != "" {
+		if *dynamic {
+			return fmt.Errorf("--dynamic runs an image's start command; a Dockerfile has no image yet: drop --dynamic or scan the built image")
+		}
 		rep, err = scanDockerfile(ctx, *dockerfilePath, *contextDir)
 	} else {
-		rep, err = scanImage(ctx, pos[0], *signals, *knownSamples, *cacheDir, imageref.Options{Platform: *platform, Insecure: *insecure})
+		var extra []hierarchical.Option
+		if *dynamic {
+			opt, err := dynamicOption(*dynamicTimeout)
+			if err != nil {
+				return err
+			}
+			extra = append(extra, opt)
+		}
+		rep, err = scanImage(ctx, pos[0], *signals, *knownSamples, *cacheDir, imageref.Options{Platform: *platform, Insecure: *insecure}, extra...)
 	}
 	if err != nil {
 		return err
@@ -115,8 +131,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return exitError{code: o.Code, msg: msg}
 }
 
-func scanImage(ctx context.Context, ref, signals, knownSamples, cacheDir string, o imageref.Options) (scanreport.Report, error) {
-	det, err := scanDetector(signals, knownSamples, cacheDir)
+func scanImage(ctx context.Context, ref, signals, knownSamples, cacheDir string, o imageref.Options, extra ...hierarchical.Option) (scanreport.Report, error) {
+	det, err := scanDetector(signals, knownSamples, cacheDir, extra...)
 	if err != nil {
 		return scanreport.Report{}, err
 	}
@@ -162,8 +178,22 @@ func relToWD(p string) string {
 	return rel
 }
 
+// dynamicOption is the dynamic signal: the behaviour detector's sealed
+// run, bounded by timeout. It fails before any image is opened when the
+// sandbox cannot run here (not root, runc missing).
+func dynamicOption(timeout time.Duration) (hierarchical.Option, error) {
+	if timeout <= 0 {
+		return nil, fmt.Errorf("--dynamic-timeout must be positive, e.g. 20s")
+	}
+	if err := sandbox.Check(); err != nil {
+		return nil, err
+	}
+	bd := behaviour.New(sandbox.WithTimeout(timeout))
+	return hierarchical.WithDynamic(bd.Findings), nil
+}
+
 // scanDetector builds the hierarchical detector the scan flags ask for.
-func scanDetector(signals, knownSamples, cacheDir string) (*hierarchical.Detector, error) {
+func scanDetector(signals, knownSamples, cacheDir string, extra ...hierarchical.Option) (*hierarchical.Detector, error) {
 	sigs, err := hierarchical.ParseSignals(signals)
 	if err != nil {
 		return nil, fmt.Errorf("--signals: %w", err)
@@ -188,5 +218,5 @@ func scanDetector(signals, knownSamples, cacheDir string) (*hierarchical.Detecto
 		opts = []hierarchical.Option{hierarchical.WithCacheDir(cacheDir)}
 	}
 	opts = append(opts, hierarchical.WithSignals(sigs...), hierarchical.WithKnownSamples(ks))
-	return hierarchical.New(opts...), nil
+	return hierarchical.New(append(opts, extra...)...), nil
 }

@@ -48,6 +48,8 @@ type options struct {
 	known *knownSet
 	// sampleBlind drops the paper sample's indicators (blind.go).
 	sampleBlind bool
+	// dynamic is the dynamic signal (dynamic.go), nil when off.
+	dynamic DynamicFunc
 }
 
 // Option configures a Detector.
@@ -89,12 +91,17 @@ func New(opts ...Option) *Detector {
 
 var _ detectors.Detector = (*Detector)(nil)
 
-// Name is "hierarchical", or SampleBlindName with WithSampleBlind.
+// Name is "hierarchical", or SampleBlindName with WithSampleBlind; with
+// WithDynamic, DynamicSuffix follows.
 func (d *Detector) Name() string {
+	n := Name
 	if d.opts.sampleBlind {
-		return SampleBlindName
+		n = SampleBlindName
 	}
-	return Name
+	if d.opts.dynamic != nil {
+		n += DynamicSuffix
+	}
+	return n
 }
 
 func (d *Detector) Version() string { return Version }
@@ -143,7 +150,18 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 	s.correlate(cf.Config)
 	s.scanStartGraph(cf.Config)
 	s.reportIssues()
-	return s.verdict(), nil
+	if d.opts.dynamic == nil {
+		return s.verdict(), nil
+	}
+	info, err := s.addDynamic(ctx, img)
+	if err != nil {
+		return detectors.Verdict{}, err
+	}
+	v := s.verdict()
+	for k, val := range info {
+		v.Info["dynamic_"+k] = val
+	}
+	return v, nil
 }
 
 // walk runs stage 1: the walk with per-file analysis, replaying cached layers.

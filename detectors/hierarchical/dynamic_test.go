@@ -1,0 +1,82 @@
+package hierarchical_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/strata-sec/strata/detectors"
+	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/detectors/hierarchical"
+)
+
+// TestDynamicSignal: off by default (name, verdict unchanged); on, the
+// run's findings join the static ones under a prefixed rule and decide.
+func TestDynamicSignal(t *testing.T) {
+	img := dt.Image(t, v1.Config{Entrypoint: []string{"/app/run"}},
+		dt.Run("cp run /app/run", dt.Exec("app/run", "#!/bin/sh\nexec ./payload\n")))
+	login := detectors.Finding{Category: detectors.CategoryBehavior, Rule: "stratum-login", Weight: 10,
+		Evidence: "login to 203.0.113.7:3333 user=4TESTWALLET", Layer: 0, Path: "/app/payload"}
+	static, err := hierarchical.New().Scan(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		dyn      hierarchical.DynamicFunc
+		wantName string
+		want     detectors.Decision
+		wantErr  bool
+	}{
+		{"off", nil, "hierarchical", static.Decision, false},
+		{"quiet run", func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
+			return nil, map[string]string{"sandbox_seconds": "0.40"}, nil
+		}, "hierarchical+dynamic", static.Decision, false},
+		{"stratum login", func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
+			return []detectors.Finding{login}, nil, nil
+		}, "hierarchical+dynamic", detectors.Malicious, false},
+		{"sandbox fails", func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
+			return nil, nil, errors.New("runc not found: run make setup")
+		}, "hierarchical+dynamic", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []hierarchical.Option
+			if tt.dyn != nil {
+				opts = append(opts, hierarchical.WithDynamic(tt.dyn))
+			}
+			d := hierarchical.New(opts...)
+			if d.Name() != tt.wantName || d.Version() != hierarchical.Version {
+				t.Errorf("name %s version %s", d.Name(), d.Version())
+			}
+			v, err := d.Scan(context.Background(), img)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if v.Decision != tt.want {
+				t.Errorf("decision %s, want %s (score %g)", v.Decision, tt.want, v.Score)
+			}
+			if tt.dyn == nil && !reflect.DeepEqual(v, static) {
+				t.Errorf("default verdict changed:\n%+v\n%+v", v, static)
+			}
+			if tt.name == "stratum login" {
+				var found bool
+				for _, f := range v.Findings {
+					found = found || f.Rule == hierarchical.DynamicRulePrefix+"stratum-login" && f.DiffID != ""
+				}
+				if !found || len(v.BlamedLayers) != 1 || v.BlamedLayers[0] != 0 {
+					t.Errorf("dynamic finding missing or not blamed: %+v blame %v", v.Findings, v.BlamedLayers)
+				}
+			}
+			if tt.name == "quiet run" && v.Info["dynamic_sandbox_seconds"] != "0.40" {
+				t.Errorf("info %v", v.Info)
+			}
+		})
+	}
+}

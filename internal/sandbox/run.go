@@ -1,0 +1,410 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultTimeout is how long the start command runs before it is killed.
+const DefaultTimeout = 20 * time.Second
+
+// Errors that say what to do next.
+var (
+	ErrNoRunc  = errors.New("runc not found: run make setup")
+	ErrNotRoot = errors.New("--dynamic needs root")
+)
+
+// Option configures Run.
+type Option func(*options)
+
+type options struct {
+	timeout  time.Duration
+	workDir  string
+	limits   Limits
+	rootfs   rootfsLimits
+	hcDelay  time.Duration
+	runcPath string
+}
+
+// WithTimeout bounds how long the start command runs (default 20 s).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithWorkDir sets the directory under which each run makes (and removes)
+// its private directory; default: the user cache dir's strata/sandbox.
+func WithWorkDir(dir string) Option { return func(o *options) { o.workDir = dir } }
+
+// WithLimits sets the cgroup and disk bounds.
+func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
+
+// WithRootfsLimits bounds the bytes and regular files materialised.
+func WithRootfsLimits(bytes int64, files int) Option {
+	return func(o *options) { o.rootfs = rootfsLimits{maxBytes: bytes, maxFiles: files} }
+}
+
+// Check reports whether this process can run a sandbox: root, and runc,
+// nft and nsenter on PATH.
+func Check() error {
+	if os.Geteuid() != 0 {
+		return ErrNotRoot
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return ErrNoRunc
+	}
+	for _, tool := range []string{"nft", "nsenter", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found: run make setup", tool)
+		}
+	}
+	return nil
+}
+
+// Run materialises img, runs its start command sealed for the time limit
+// (then its HEALTHCHECK once, while it runs), kills it and returns what it
+// did. Every file, mount, cgroup and runc state it made is gone when Run
+// returns, whatever the outcome.
+func Run(ctx context.Context, img v1.Image, opts ...Option) (obs *Observations, err error) {
+	o := options{timeout: DefaultTimeout, limits: DefaultLimits, rootfs: rootfsLimits{DefaultMaxRootfsBytes, DefaultMaxRootfsFiles}, hcDelay: 2 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := Check(); err != nil {
+		return nil, err
+	}
+	o.runcPath, _ = exec.LookPath("runc")
+	if o.workDir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("no cache dir (set XDG_CACHE_HOME or pass a work dir): %w", err)
+		}
+		o.workDir = filepath.Join(cache, "strata", "sandbox")
+	}
+	if err := os.MkdirAll(o.workDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create sandbox work dir: %w", err)
+	}
+	work, err := os.MkdirTemp(o.workDir, "run-")
+	if err != nil {
+		return nil, fmt.Errorf("create sandbox run dir: %w", err)
+	}
+	r := &run{o: o, work: work, rec: newRecorder()}
+	defer func() {
+		if cerr := r.cleanup(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	return r.do(ctx, img)
+}
+
+// run is one sealed run and everything it must undo.
+type run struct {
+	o       options
+	work    string
+	rec     *recorder
+	id      string
+	cgroup  string
+	mounts  []string // unmounted in reverse order
+	created bool
+	fakes   *fakes
+	rootfs  *Rootfs
+}
+
+func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
+	scratch := filepath.Join(r.work, "scratch")
+	if err := r.mount("tmpfs", scratch, "tmpfs", fmt.Sprintf("size=%d,mode=0700", r.o.limits.DiskBytes), unix.MS_NOSUID|unix.MS_NODEV); err != nil {
+		return nil, err
+	}
+	rf, err := materialise(ctx, img, filepath.Join(r.work, "rootfs"), r.o.rootfs)
+	if err != nil {
+		return nil, err
+	}
+	r.rootfs = rf
+	upper, wd, merged := filepath.Join(scratch, "upper"), filepath.Join(scratch, "work"), filepath.Join(r.work, "merged")
+	for _, d := range []string{upper, wd} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create overlay dir: %w", err)
+		}
+	}
+	if err := r.mount("overlay", merged, "overlay", fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", rf.Dir, upper, wd), unix.MS_NOSUID|unix.MS_NODEV); err != nil {
+		return nil, err
+	}
+	resolv := filepath.Join(r.work, "resolv.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions attempts:1 timeout:2\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("write resolv.conf: %w", err)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	r.id = "strata-" + hex.EncodeToString(rnd[:])
+	r.cgroup = "/" + r.id
+	cf := rf.Walk.Config
+	args := startCommand(cf)
+	obs := &r.rec.obs
+	obs.Command, obs.Healthcheck = args, healthcheckCommand(cf)
+	obs.RootfsSkipped, obs.RootfsLimit = rf.Skipped, rf.Limit
+	spec := runtimeSpec(merged, resolv, r.cgroup, cf, args, r.o.limits)
+	b, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode runtime spec: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(r.work, "config.json"), b, 0o600); err != nil {
+		return nil, fmt.Errorf("write runtime spec: %w", err)
+	}
+	if err := r.execute(ctx); err != nil {
+		return nil, err
+	}
+	r.collectFiles(upper)
+	r.rec.mu.Lock()
+	defer r.rec.mu.Unlock()
+	obs.Origins = map[string]Origin{}
+	for _, exe := range r.exes() {
+		if og, ok := OriginOf(rf.Walk, exe); ok {
+			obs.Origins[exe] = og
+		}
+	}
+	out := *obs
+	return &out, nil
+}
+
+// execute creates the container, wires its network namespace, starts it,
+// watches it until it exits or the time limit, and kills it.
+func (r *run) execute(ctx context.Context) error {
+	stdout, stderr := &capped{max: 16 << 10}, &capped{max: 16 << 10}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return err
+	}
+	var copies sync.WaitGroup
+	copies.Add(2)
+	go func() { defer copies.Done(); io.Copy(stdout, outR); outR.Close() }()
+	go func() { defer copies.Done(); io.Copy(stderr, errR); errR.Close() }()
+	pidFile := filepath.Join(r.work, "init.pid")
+	// The container's init is runc create's child; once runc create exits
+	// it is reparented to the nearest subreaper: this process, so its exit
+	// status can be waited for.
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	create := exec.CommandContext(ctx, r.o.runcPath, "--root", r.stateDir(), "create", "--bundle", r.work, "--pid-file", pidFile, r.id)
+	create.Stdin, create.Stdout, create.Stderr = nil, outW, errW
+	create.Dir = r.work
+	cerr := create.Run()
+	outW.Close()
+	errW.Close()
+	defer func() {
+		copies.Wait()
+		r.rec.mu.Lock()
+		r.rec.obs.Stdout, r.rec.obs.Stderr = stdout.String(), stderr.String()
+		r.rec.mu.Unlock()
+	}()
+	r.created = true
+	if cerr != nil {
+		return fmt.Errorf("runc create: %w (%s)", cerr, strings.TrimSpace(stderr.String()))
+	}
+	pb, err := os.ReadFile(pidFile)
+	if err != nil {
+		return fmt.Errorf("read container pid: %w", err)
+	}
+	var pid int
+	fmt.Sscan(string(pb), &pid)
+	if err := r.wireNetwork(ctx, pid); err != nil {
+		return err
+	}
+	exited := make(chan unix.WaitStatus, 1)
+	go func() {
+		var ws unix.WaitStatus
+		for {
+			_, err := unix.Wait4(pid, &ws, 0, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				// Not our child (no subreaper): watch for it to go.
+				for unix.Kill(pid, 0) == nil {
+					time.Sleep(100 * time.Millisecond)
+				}
+				ws = unix.WaitStatus(255 << 8)
+			}
+			break
+		}
+		exited <- ws
+	}()
+	start := time.Now()
+	if out, err := exec.CommandContext(ctx, r.o.runcPath, "--root", r.stateDir(), "start", r.id).CombinedOutput(); err != nil {
+		return fmt.Errorf("runc start: %w (%s)", err, strings.TrimSpace(string(out)))
+	}
+	deadline := time.NewTimer(r.o.timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var hc <-chan time.Time
+	if r.rec.obs.Healthcheck != nil {
+		hc = time.After(r.o.hcDelay)
+	}
+	var hcDone sync.WaitGroup
+	defer hcDone.Wait()
+	seen := map[string]bool{}
+	r.poll(seen)
+	for {
+		select {
+		case ws := <-exited:
+			r.recordInit(pid)
+			r.rec.mu.Lock()
+			r.rec.obs.ExitCode = ws.ExitStatus()
+			if ws.Signaled() {
+				r.rec.obs.ExitCode = 128 + int(ws.Signal())
+			}
+			r.rec.obs.Wall = time.Since(start)
+			r.rec.mu.Unlock()
+			r.stats()
+			return nil
+		case <-hc:
+			hc = nil
+			hcDone.Add(1)
+			go func() { defer hcDone.Done(); r.healthcheck(ctx) }()
+		case <-tick.C:
+			r.poll(seen)
+		case <-deadline.C:
+			r.rec.mu.Lock()
+			r.rec.obs.TimedOut, r.rec.obs.ExitCode, r.rec.obs.Wall = true, -1, time.Since(start)
+			r.rec.mu.Unlock()
+			r.stats()
+			return r.kill(exited)
+		case <-ctx.Done():
+			r.kill(exited)
+			return ctx.Err()
+		}
+	}
+}
+
+// kill stops every process of the container and waits for init.
+func (r *run) kill(exited <-chan unix.WaitStatus) error {
+	exec.Command(r.o.runcPath, "--root", r.stateDir(), "kill", "--all", r.id, "KILL").Run()
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("container %s did not stop within 10s of SIGKILL", r.id)
+	}
+}
+
+func (r *run) stateDir() string { return filepath.Join(r.work, "state") }
+
+// wireNetwork makes the container's namespace (only lo, up) route every
+// IPv4 address to itself (AnyIP), redirect connects to the catch-all, and
+// opens the fakes in it.
+func (r *run) wireNetwork(ctx context.Context, pid int) error {
+	nsPath := fmt.Sprintf("/proc/%d/ns/net", pid)
+	fk, err := openFakes(nsPath, r.rec)
+	if err != nil {
+		return err
+	}
+	r.fakes = fk
+	fk.pidOf = func(peer string) string { return r.socketOwner(pid, peer) }
+	steps := [][]string{
+		{"ip", "link", "set", "lo", "up"},
+		{"ip", "route", "add", "local", "0.0.0.0/0", "dev", "lo"},
+	}
+	for _, s := range steps {
+		if out, err := exec.CommandContext(ctx, "nsenter", nsenterNetArgs(pid, s...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s in the sandbox's netns: %w (%s)", strings.Join(s, " "), err, strings.TrimSpace(string(out)))
+		}
+	}
+	nft := exec.CommandContext(ctx, "nsenter", nsenterNetArgs(pid, "nft", "-f", "-")...)
+	nft.Stdin = strings.NewReader(netnsRules(fk.port))
+	if out, err := nft.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft in the sandbox's netns: %w (%s)", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// healthcheck runs the HEALTHCHECK command once inside the container.
+func (r *run) healthcheck(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	args := append([]string{"--root", r.stateDir(), "exec", r.id}, r.rec.obs.Healthcheck...)
+	cmd := exec.CommandContext(ctx, r.o.runcPath, args...)
+	var out capped
+	out.max = 4 << 10
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	r.rec.mu.Lock()
+	r.rec.obs.HealthcheckOutput = out.String()
+	if err != nil {
+		r.rec.obs.HealthcheckOutput += "\n" + err.Error()
+	}
+	r.rec.mu.Unlock()
+}
+
+// cleanup undoes everything: the runc container (and its cgroups), the
+// fakes, the mounts, the run directory. It reports the first failure.
+func (r *run) cleanup() error {
+	var errs []error
+	if r.created {
+		out, err := exec.Command(r.o.runcPath, "--root", r.stateDir(), "delete", "--force", r.id).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "does not exist") {
+			errs = append(errs, fmt.Errorf("runc delete %s: %w (%s)", r.id, err, strings.TrimSpace(string(out))))
+		}
+	}
+	if r.fakes != nil {
+		r.fakes.close()
+	}
+	for i := len(r.mounts) - 1; i >= 0; i-- {
+		if err := unix.Unmount(r.mounts[i], unix.MNT_DETACH); err != nil {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", r.mounts[i], err))
+		}
+	}
+	if err := os.RemoveAll(r.work); err != nil {
+		errs = append(errs, fmt.Errorf("remove %s: %w", r.work, err))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *run) mount(src, dst, fstype, data string, flags uintptr) error {
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		return fmt.Errorf("create mount point: %w", err)
+	}
+	if err := unix.Mount(src, dst, fstype, flags, data); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", fstype, dst, err)
+	}
+	r.mounts = append(r.mounts, dst)
+	return nil
+}
+
+// capped keeps the first max bytes written and discards the rest.
+type capped struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if room := c.max - c.buf.Len(); room > 0 {
+		c.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (c *capped) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}

@@ -1,0 +1,246 @@
+package sandbox_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/sandbox"
+)
+
+var (
+	probeOnce sync.Once
+	probeBin  []byte
+	probeErr  error
+)
+
+// probe compiles testdata/probe (static, stdlib only) once per test binary.
+func probe(t *testing.T) []byte {
+	t.Helper()
+	probeOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "strata-probe-")
+		if err != nil {
+			probeErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		out := filepath.Join(dir, "probe")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./testdata/probe")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			probeErr = err
+			t.Logf("%s", b)
+			return
+		}
+		probeBin, probeErr = os.ReadFile(out)
+	})
+	if probeErr != nil {
+		t.Fatalf("build probe: %v", probeErr)
+	}
+	return probeBin
+}
+
+// needRunc skips unless the sandbox can run here.
+func needRunc(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("sandbox integration test: skipped with -short")
+	}
+	if err := sandbox.Check(); err != nil {
+		t.Skipf("sandbox integration test: %v", err)
+	}
+}
+
+// probeImage is a two-layer image: a base with /tmp and /etc, and the probe
+// added by a second layer, started as "probe MODE".
+func probeImage(t *testing.T, cfg v1.Config) v1.Image {
+	return detectortest.Image(t, cfg,
+		detectortest.Run("mkdir -p /tmp /etc", detectortest.File{Name: "tmp", Type: '5', Mode: 0o1777}, detectortest.Dir("etc"), detectortest.Dir("etc/cron.d"),
+			detectortest.Text("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n"),
+			detectortest.Text("etc/group", "root:x:0:\napp:x:1000:\n")),
+		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
+	)
+}
+
+// hostState is what must not change on the host across a run.
+type hostState struct {
+	cgroups, mounts, netns, runcRun string
+	hugepages                       string
+}
+
+func snapshot(t *testing.T, work string) hostState {
+	t.Helper()
+	var s hostState
+	cg, _ := filepath.Glob("/sys/fs/cgroup/*/strata-*")
+	cg2, _ := filepath.Glob("/sys/fs/cgroup/strata-*")
+	s.cgroups = strings.Join(append(cg, cg2...), " ")
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, l := range strings.Split(string(mi), "\n") {
+		if strings.Contains(l, work) {
+			s.mounts += l + "\n"
+		}
+	}
+	ns, _ := exec.Command("ip", "netns", "list").CombinedOutput()
+	s.netns = string(ns)
+	rr, _ := exec.Command("runc", "list", "-q").CombinedOutput()
+	s.runcRun = string(rr)
+	hp, _ := os.ReadFile("/proc/sys/vm/nr_hugepages")
+	s.hugepages = string(hp)
+	return s
+}
+
+// runSealed runs img and checks the host is as it was.
+func runSealed(t *testing.T, img v1.Image, opts ...sandbox.Option) *sandbox.Observations {
+	t.Helper()
+	work := t.TempDir()
+	before := snapshot(t, work)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	obs, err := sandbox.Run(ctx, img, append([]sandbox.Option{sandbox.WithWorkDir(work), sandbox.WithTimeout(5 * time.Second)}, opts...)...)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	after := snapshot(t, work)
+	if before != after {
+		t.Errorf("host changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	if ents, _ := os.ReadDir(work); len(ents) != 0 {
+		t.Errorf("work dir not emptied: %v", ents)
+	}
+	t.Logf("stdout: %s\nstderr: %s", obs.Stdout, obs.Stderr)
+	return obs
+}
+
+func TestStratumLoginIsCaught(t *testing.T) {
+	needRunc(t)
+	obs := runSealed(t, probeImage(t, v1.Config{Entrypoint: []string{"/usr/bin/probe"}, Cmd: []string{"stratum"}}))
+	var login, authorize bool
+	for _, m := range obs.Stratum {
+		if m.Method == "login" && m.Dest == "203.0.113.7:3333" && strings.HasPrefix(m.User, "4TESTWALLET") && m.Agent == "probe/1.0" && len(m.Algo) == 1 && m.Exe == "/usr/bin/probe" {
+			login = true
+		}
+		if m.Method == "mining.authorize" && m.Dest == "pool.example.com:4444" && m.User == "probe.worker" {
+			authorize = true
+		}
+	}
+	if !login || !authorize {
+		t.Errorf("stratum login %v, authorize %v; got %+v", login, authorize, obs.Stratum)
+	}
+	if !strings.Contains(obs.Stdout, `pool 203.0.113.7:3333 said "{`) {
+		t.Errorf("the probe did not hear the catch-all's answer: %q", obs.Stdout)
+	}
+	var dns, http bool
+	for _, q := range obs.DNS {
+		dns = dns || q.Name == "pool.example.com"
+	}
+	for _, h := range obs.HTTP {
+		http = http || (h.Path == "/payload.sh" && h.Dest == "198.51.100.9:80")
+	}
+	if !dns || !http {
+		t.Errorf("dns %v (%+v), http %v (%+v)", dns, obs.DNS, http, obs.HTTP)
+	}
+	if og, ok := obs.Origins["/usr/bin/probe"]; !ok || og.Layer != 1 || !strings.Contains(og.CreatedBy, "cp probe") {
+		t.Errorf("origin of /usr/bin/probe = %+v, %v; want layer 1", og, ok)
+	}
+	if obs.TimedOut || obs.ExitCode != 0 {
+		t.Errorf("timed out %v, exit %d", obs.TimedOut, obs.ExitCode)
+	}
+}
+
+func TestHostileAttemptsAreContained(t *testing.T) {
+	needRunc(t)
+	tests := []struct {
+		name  string
+		mode  string
+		check func(t *testing.T, obs *sandbox.Observations)
+	}{
+		{"escape", "escape", func(t *testing.T, obs *sandbox.Observations) {
+			for _, p := range []string{"/host-escape-marker", "/tmp/strata-escape-marker", "/sys/kernel/strata-escape-marker"} {
+				if _, err := os.Lstat(p); err == nil {
+					t.Errorf("%s exists on the host", p)
+				}
+			}
+			if !strings.Contains(obs.Stdout, "write /proc/sys/vm/nr_hugepages: open /proc/sys/vm/nr_hugepages: read-only file system") {
+				t.Errorf("nr_hugepages write not refused: %q", obs.Stdout)
+			}
+			var cron bool
+			for _, f := range obs.Files {
+				cron = cron || f.Path == "/etc/cron.d/probe"
+			}
+			if !cron {
+				t.Errorf("write to /etc/cron.d not recorded: %+v", obs.Files)
+			}
+		}},
+		{"fork bomb", "forkbomb", func(t *testing.T, obs *sandbox.Observations) {
+			if !hasPrefix(obs.Limits, "pids limit") {
+				t.Errorf("pids limit not reported: %v", obs.Limits)
+			}
+			if !obs.TimedOut {
+				t.Error("fork bomb not killed at the time limit")
+			}
+		}},
+		{"fill disk", "fill", func(t *testing.T, obs *sandbox.Observations) {
+			if !hasPrefix(obs.Limits, "disk limit") || !strings.Contains(obs.Stdout, "no space left on device") {
+				t.Errorf("disk limit not reached: limits %v, stdout %q", obs.Limits, obs.Stdout)
+			}
+		}},
+		{"outlive", "sleep", func(t *testing.T, obs *sandbox.Observations) {
+			if !obs.TimedOut || obs.Wall > 8*time.Second {
+				t.Errorf("timed out %v after %v", obs.TimedOut, obs.Wall)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := runSealed(t, probeImage(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", tt.mode}}),
+				sandbox.WithLimits(sandbox.Limits{CPUs: 1, MemoryBytes: 256 << 20, Pids: 32, DiskBytes: 16 << 20}))
+			tt.check(t, obs)
+		})
+	}
+}
+
+func TestBenignImagesStayQuiet(t *testing.T) {
+	needRunc(t)
+	tests := []struct {
+		name string
+		cfg  v1.Config
+	}{
+		{"prints and exits", v1.Config{Entrypoint: []string{"/usr/bin/probe", "benign"}, User: "app"}},
+		{"web server with health check", v1.Config{Entrypoint: []string{"/usr/bin/probe", "serve"},
+			Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/usr/bin/probe", "get", "http://127.0.0.1:8080/"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := runSealed(t, probeImage(t, tt.cfg))
+			if len(obs.Connections)+len(obs.Stratum)+len(obs.DNS)+len(obs.HTTP) != 0 {
+				t.Errorf("network observations from a benign image: %+v", obs)
+			}
+			if len(obs.Limits) != 0 {
+				t.Errorf("limits hit: %v", obs.Limits)
+			}
+			if len(obs.Processes) == 0 {
+				t.Error("no process seen")
+			}
+			if obs.Healthcheck != nil && !strings.Contains(obs.HealthcheckOutput, "200 OK") {
+				t.Errorf("health check against the image's own server: %q", obs.HealthcheckOutput)
+			}
+		})
+	}
+}
+
+func hasPrefix(ss []string, p string) bool {
+	for _, s := range ss {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
