@@ -44,3 +44,22 @@ func TestCleanPath(t *testing.T) {
 		}
 	}
 }
+
+func TestDispositions(t *testing.T) {
+	if _, err := Dispositions(); err != nil {
+		t.Fatalf("committed dispositions.tsv: %v", err)
+	}
+	d := DispositionTable{
+		{"hierarchical", "census/debian/x", "pool-url"}: "fixed in 0.5.0",
+		{"hierarchical", "*", "miner-name"}:             "accepted: a game's item name",
+	}
+	for _, tt := range []struct{ image, rule, want string }{
+		{"census/debian/x", "pool-url", "fixed in 0.5.0"},
+		{"census/npm/y", "miner-name", "accepted: a game's item name"},
+		{"census/npm/y", "pool-url", "open"},
+	} {
+		if got := d.Of("hierarchical", tt.image, tt.rule); got != tt.want {
+			t.Errorf("Of(%s, %s) = %q, want %q", tt.image, tt.rule, got, tt.want)
+		}
+	}
+}
