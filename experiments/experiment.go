@@ -40,6 +40,9 @@ type Plan struct {
 	WritesNotApplicable bool
 	// Built and Skipped count images for the log line of the build phase.
 	Built, Skipped int
+	// Files are written into the run's directory before the scans (the
+	// census's time and disk figures), by file name.
+	Files map[string][]byte
 }
 
 // Pass scans Images with the detectors Detectors picks from the run's set

@@ -80,6 +80,11 @@ func Run(ctx context.Context, name string, cfg Config) (*RunResult, error) {
 	if err := man.write(dir); err != nil {
 		return nil, err
 	}
+	for _, f := range sortedKeys(plan.Files) {
+		if err := os.WriteFile(filepath.Join(dir, f), plan.Files[f], 0o644); err != nil {
+			return nil, err
+		}
+	}
 	if plan.WritesNotApplicable {
 		if err := writeNotApplicable(filepath.Join(dir, NotApplicableFile), plan.NotApplicable); err != nil {
 			return nil, err

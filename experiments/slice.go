@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/strata-sec/strata/corpus/benign"
+	"github.com/strata-sec/strata/corpus/census"
 	"github.com/strata-sec/strata/corpus/wild"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/mutations"
@@ -21,10 +22,13 @@ const (
 	FlagBenign    = "benign"
 	FlagSubjects  = "subjects"
 	FlagSplit     = "split"
+	// FlagLimit and FlagEcosystem slice the census (corpus/census).
+	FlagLimit     = "limit"
+	FlagEcosystem = "ecosystem"
 )
 
 // SliceFlags are all slice flags, in the order a slice is printed.
-var SliceFlags = []string{FlagTypes, FlagDetectors, FlagCases, FlagSamples, FlagBenign, FlagSubjects, FlagSplit}
+var SliceFlags = []string{FlagTypes, FlagDetectors, FlagCases, FlagSamples, FlagBenign, FlagSubjects, FlagSplit, FlagLimit, FlagEcosystem}
 
 // Slice restricts a run to part of an experiment. The zero Slice is the
 // whole experiment; a run records its slice in its manifest, and reports
@@ -46,12 +50,17 @@ type Slice struct {
 	Subjects []string `json:"subjects,omitempty"`
 	// Split is a split of corpus/wild ("dev" or "test"); empty means both.
 	Split string `json:"split,omitempty"`
+	// Limit keeps an ecosystem-proportional prefix of the census's
+	// subjects (corpus/census/README.md); 0 keeps all.
+	Limit int `json:"limit,omitempty"`
+	// Ecosystems are census ecosystems (debian, python, npm, ordinary).
+	Ecosystems []string `json:"ecosystems,omitempty"`
 }
 
 // IsZero reports whether s is the whole experiment.
 func (s Slice) IsZero() bool {
 	return len(s.Types) == 0 && len(s.Detectors) == 0 && len(s.Cases) == 0 && s.Samples == 0 && len(s.Benign) == 0 &&
-		len(s.Subjects) == 0 && s.Split == ""
+		len(s.Subjects) == 0 && s.Split == "" && s.Limit == 0 && len(s.Ecosystems) == 0
 }
 
 // String is the slice as flags ("--types pad-binary --cases 111"), empty
@@ -83,6 +92,10 @@ func (s Slice) set() [][2]string {
 	if s.Split != "" {
 		out = append(out, [2]string{FlagSplit, s.Split})
 	}
+	if s.Limit > 0 {
+		out = append(out, [2]string{FlagLimit, strconv.Itoa(s.Limit)})
+	}
+	add(FlagEcosystem, s.Ecosystems)
 	return out
 }
 
@@ -120,6 +133,14 @@ func (s Slice) check(e Experiment) error {
 	}
 	if s.Split != "" && s.Split != wild.Dev && s.Split != wild.Test {
 		return fmt.Errorf("--split %q: want %s or %s", s.Split, wild.Dev, wild.Test)
+	}
+	for _, e := range s.Ecosystems {
+		if !slices.Contains(census.Ecosystems, e) {
+			return fmt.Errorf("--ecosystem: unknown census ecosystem %q (known: %s)", e, strings.Join(census.Ecosystems, ", "))
+		}
+	}
+	if s.Limit < 0 {
+		return fmt.Errorf("--limit %d: want a positive number of images", s.Limit)
 	}
 	return nil
 }

@@ -26,10 +26,12 @@ func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
 		{experiments.FlagCases, "only these layer-presence cases, comma-separated bits (e.g. 000,111); default all 8"},
 		{experiments.FlagBenign, "only these benign corpus images, comma-separated names (\"none\" for none); default all"},
 		{experiments.FlagSubjects, "wild: only these subjects, comma-separated names (corpus/wild/README.md)"},
+		{experiments.FlagEcosystem, "census: only these ecosystems, comma-separated (debian, python, npm, ordinary)"},
 	} {
 		lists[f.name] = fs.String(f.name, "", f.usage)
 	}
-	fs.StringVar(&s.Split, experiments.FlagSplit, "", "wild: only the dev or the test split (corpus/wild/split.json); rules are tuned on dev only")
+	fs.StringVar(&s.Split, experiments.FlagSplit, "", "wild, census: only the dev or the test split (corpus/wild/split.json, corpus/census); rules are tuned on dev only")
+	fs.IntVar(&s.Limit, experiments.FlagLimit, 0, "census: an ecosystem-proportional prefix of this many images of the draw (corpus/census/README.md); default all")
 	fs.IntVar(&s.Samples, experiments.FlagSamples, 0, fmt.Sprintf("seeds per (subject, type); default %d, the paper's", experiments.SamplesPerType))
 	return func() {
 		split := func(name string) []string {
@@ -40,6 +42,7 @@ func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
 		}
 		s.Types, s.Detectors, s.Cases, s.Benign = split(experiments.FlagTypes), split(experiments.FlagDetectors), split(experiments.FlagCases), split(experiments.FlagBenign)
 		s.Subjects = split(experiments.FlagSubjects)
+		s.Ecosystems = split(experiments.FlagEcosystem)
 	}
 }
 

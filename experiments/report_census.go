@@ -1,0 +1,249 @@
+package experiments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/strata-sec/strata/corpus/census"
+	"github.com/strata-sec/strata/internal/plot"
+	"github.com/strata-sec/strata/internal/stats"
+	"github.com/strata-sec/strata/internal/table"
+)
+
+// censusHistDetector is the detector whose score distribution the census
+// report draws.
+const censusHistDetector = "hierarchical"
+
+// censusScoreBins are the upper bounds of the score histogram's first
+// bins; then come "below the threshold" and "at or above it" (flagged).
+var censusScoreBins = []float64{0, 2, 5, 8}
+
+// CensusReportDir derives the census report from the records, census-run.json
+// and the committed dispositions (corpus/census/dispositions.tsv).
+func CensusReportDir(dir string, _ Slice) (*Report, error) {
+	return reportFile(filepath.Join(dir, RecordsFile), func(recs []Record) (*Report, error) {
+		rep, err := censusReport(recs)
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(filepath.Join(dir, CensusRunFile))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			rep.warnf("no %s beside the records: time and disk not reported (a run before issue #18)", CensusRunFile)
+		case err != nil:
+			return nil, err
+		default:
+			var run CensusRun
+			if err := json.Unmarshal(b, &run); err != nil {
+				return nil, fmt.Errorf("%s: %w", CensusRunFile, err)
+			}
+			rep.Tables = append(rep.Tables, censusCostTable(run, recs))
+		}
+		return rep, nil
+	})
+}
+
+// censusCell is one (ecosystem, split, detector) cell of the FPR table.
+type censusCell struct {
+	flagged, incomplete, n int
+}
+
+func censusReport(recs []Record) (*Report, error) {
+	rep := &Report{Title: "Benign census: false-positive rate per ecosystem"}
+	// last record per (image, detector): a resumed or repeated scan replaces
+	// the earlier one
+	last := map[recordKey]Record{}
+	for _, r := range recs {
+		last[recordKey{r.Image, r.Detector}] = r
+	}
+	cells := map[[3]string]*censusCell{}
+	dets := map[string]bool{}
+	hist := map[string][]int{}
+	disp, err := census.Dispositions()
+	if err != nil {
+		return nil, err
+	}
+	alarms := table.New(table.Column{Header: "detector"}, table.Column{Header: "image"}, table.Column{Header: "ecosystem"},
+		table.Column{Header: "split"}, table.Column{Header: "rule"}, table.Column{Header: "path"}, table.Column{Header: "evidence"},
+		table.Column{Header: "disposition"})
+	for _, k := range sortedKeysFunc(last, compareRecordKeys) {
+		r := last[k]
+		eco, split := ecosystemOf(r), r.Split
+		if split == "" {
+			split = census.Dev
+		}
+		dets[r.Detector] = true
+		for _, key := range [][3]string{{eco, split, r.Detector}, {"all", split, r.Detector}} {
+			c := cells[key]
+			if c == nil {
+				c = &censusCell{}
+				cells[key] = c
+			}
+			c.n++
+			switch {
+			case r.Error != "" || r.Decision == "incomplete":
+				c.incomplete++
+			case r.Flagged():
+				c.flagged++
+			}
+		}
+		if r.Detector == censusHistDetector && r.Error == "" {
+			if hist[eco] == nil {
+				hist[eco] = make([]int, len(censusScoreBins)+2)
+			}
+			hist[eco][scoreBin(r.Score, r.Threshold)]++
+		}
+		if r.Flagged() {
+			rules := 0
+			for _, f := range r.Findings {
+				if f.Weight <= 0 && len(r.Findings) > 1 {
+					continue
+				}
+				rules++
+				alarms.Append(r.Detector, r.Image, eco, split, f.Rule, f.Path, clip(f.Evidence, 120), disp.Of(r.Detector, r.Image, f.Rule))
+			}
+			if rules == 0 {
+				alarms.Append(r.Detector, r.Image, eco, split, "-", "-", "-", disp.Of(r.Detector, r.Image, "-"))
+			}
+		}
+	}
+	cols := []table.Column{{Header: "ecosystem"}, {Header: "split"}, {Header: "detector"}, {Header: "images", Align: table.Right}}
+	cols = append(cols, rateColumns("FPR [95% CI]", "fpr")...)
+	cols = append(cols, table.Column{Header: "incomplete", Align: table.Right})
+	fpr := table.New(cols...)
+	for _, eco := range append(append([]string(nil), census.Ecosystems...), "all") {
+		for _, split := range []string{census.Dev, census.Test} {
+			for _, d := range sortedKeys(dets) {
+				c := cells[[3]string{eco, split, d}]
+				if c == nil {
+					continue
+				}
+				// FPR over the scans that decided: incomplete ones are neither
+				// a false alarm nor a clean verdict, and are counted apart.
+				rate := stats.ClopperPearson(c.flagged, c.n-c.incomplete, 0.95)
+				row := []string{eco, split, d, strconv.Itoa(c.n)}
+				row = append(row, rateCells(rate)...)
+				fpr.Rows = append(fpr.Rows, append(row, strconv.Itoa(c.incomplete)))
+			}
+		}
+	}
+	rep.Tables = append(rep.Tables, NamedTable{Name: "summary", Title: "False-positive rate per ecosystem, split and detector",
+		Note: "Every census image is benign: a flagged verdict is a false alarm. FPR = flagged / decided scans, with its 95% Clopper-Pearson interval; " +
+			"incomplete scans (a limit hit, an error) are counted apart. `all` pools the ecosystems of a split. " +
+			"The ordinary stratum (24 images, looked at while rules were written) is dev only.",
+		Table: fpr})
+	if len(alarms.Rows) == 0 {
+		alarms.Append("-", "-", "-", "-", "-", "-", "no false alarm", "-")
+	}
+	rep.Tables = append(rep.Tables, NamedTable{Name: "fp_findings", Title: "False alarms: every finding of every flagged census image",
+		Note:  "Disposition from corpus/census/dispositions.tsv: `fixed in <version>` (a rule fixed on the dev side) or `accepted: <why>`; none recorded reads `open`.",
+		Table: alarms})
+	if len(hist) > 0 {
+		fig, err := censusHistogram(hist)
+		if err != nil {
+			return nil, err
+		}
+		rep.Figures = append(rep.Figures, NamedFigure{Name: "scores", Title: "Score distribution of the hierarchical detector per ecosystem",
+			Note:   "Share of each ecosystem's images per score bin (bin labels are upper bounds; then the rest below the detector's threshold, and at or above it: flagged), with 95% intervals.",
+			Figure: fig})
+	}
+	return rep, nil
+}
+
+func scoreBin(s, threshold float64) int {
+	if threshold > 0 && s >= threshold {
+		return len(censusScoreBins) + 1
+	}
+	for i, ub := range censusScoreBins {
+		if s <= ub {
+			return i
+		}
+	}
+	return len(censusScoreBins)
+}
+
+// censusHistogram draws the score histogram as the share of each
+// ecosystem's images in each bin (grouped bars with their intervals).
+func censusHistogram(hist map[string][]int) (*plot.Figure, error) {
+	var groups []string
+	for i, ub := range censusScoreBins {
+		if i == 0 {
+			groups = append(groups, "0")
+			continue
+		}
+		groups = append(groups, "≤"+strconv.FormatFloat(ub, 'g', -1, 64))
+	}
+	groups = append(groups, "below threshold", "≥ threshold")
+	var series []plot.Series
+	for _, eco := range census.Ecosystems {
+		h := hist[eco]
+		if h == nil {
+			continue
+		}
+		n := 0
+		for _, c := range h {
+			n += c
+		}
+		s := plot.Series{Name: fmt.Sprintf("%s (n=%d)", eco, n)}
+		for _, c := range h {
+			s.Rates = append(s.Rates, stats.ClopperPearson(c, n, 0.95))
+		}
+		series = append(series, s)
+	}
+	return plot.GroupedBars(plot.Bars{Title: "hierarchical detector: scores of census images", XLabel: "score", YLabel: "share of images",
+		Groups: groups, Series: series})
+}
+
+// censusCostTable is the time and disk table: from census-run.json (sizes
+// and assembly, summed from the first assembly of each image) and the
+// records (scan time).
+func censusCostTable(run CensusRun, recs []Record) NamedTable {
+	scanMS := map[string]int64{}
+	scanned := map[string]map[string]bool{}
+	for _, r := range recs {
+		eco := ecosystemOf(r)
+		scanMS[eco] += r.ScanMillis
+		if scanned[eco] == nil {
+			scanned[eco] = map[string]bool{}
+		}
+		scanned[eco][r.Image] = true
+	}
+	t := table.New(table.Column{Header: "ecosystem"}, table.Column{Header: "images", Align: table.Right},
+		table.Column{Header: "downloaded (GB)", Align: table.Right}, table.Column{Header: "layers, gzip (GB)", Align: table.Right},
+		table.Column{Header: "layers, tar (GB)", Align: table.Right}, table.Column{Header: "assembly (images/min)", Align: table.Right},
+		table.Column{Header: "scan, all detectors (images/min)", Align: table.Right})
+	gb := func(n int64) string { return strconv.FormatFloat(float64(n)/1e9, 'f', 3, 64) }
+	perMin := func(n int, ms int64) string {
+		if ms <= 0 {
+			return "n/a"
+		}
+		return strconv.FormatFloat(float64(n)*60000/float64(ms), 'f', 1, 64)
+	}
+	for _, c := range run.Ecosystems {
+		assembly := "n/a (BuildKit)"
+		if c.Ecosystem != census.Ordinary {
+			assembly = perMin(c.Images, c.AssembleMS)
+		}
+		t.Append(c.Ecosystem, strconv.Itoa(c.Images), gb(c.DownloadBytes), gb(c.LayerBytes), gb(c.DiffBytes), assembly,
+			perMin(len(scanned[c.Ecosystem]), scanMS[c.Ecosystem]))
+	}
+	t.Append("store", "", "", gb(run.StoreBytes)+" (census blobs)", gb(run.WholeStoreBytes)+" (whole store)",
+		fmt.Sprintf("this run: fetch %.0fs, assembly %.0fs", run.FetchSeconds, run.AssembleSeconds), "")
+	return NamedTable{Name: "cost", Title: "Time and disk",
+		Note: "Downloaded: .deb sizes (Debian, Python) and installed node_modules sizes (npm), at first download. Assembly: one image's layer written, compressed and stored, " +
+			"one image at a time (summed per-image times). Scan: summed scan_ms of every detector per image, sequential; a run uses --jobs at once.",
+		Table: t}
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

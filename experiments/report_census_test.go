@@ -1,0 +1,69 @@
+package experiments
+
+import (
+	"testing"
+
+	"github.com/strata-sec/strata/corpus/census"
+	"github.com/strata-sec/strata/detectors"
+)
+
+func TestCensusReport(t *testing.T) {
+	rec := func(img, eco, split, det string, d detectors.Decision, score float64, fs ...detectors.Finding) Record {
+		return Record{Schema: RecordSchema, Experiment: Census, Image: img, Family: eco, Split: split, Label: LabelBenign,
+			Detector: det, Decision: d, Score: score, Threshold: 10, Findings: fs}
+	}
+	recs := []Record{
+		rec("census/debian/a", census.Debian, census.Dev, "hierarchical", detectors.Clean, 0),
+		rec("census/debian/b", census.Debian, census.Dev, "hierarchical", detectors.Malicious, 12,
+			detectors.Finding{Rule: "pool-url", Weight: 6, Path: "usr/bin/b", Evidence: "stratum+tcp://pool.example.com:3333"}),
+		rec("census/debian/c", census.Debian, census.Dev, "hierarchical", detectors.Incomplete, 0),
+		rec("census/npm/d", census.NPM, census.Test, "hierarchical", detectors.Clean, 3),
+		// a repeated scan replaces the earlier record
+		rec("census/npm/d", census.NPM, census.Test, "hierarchical", detectors.Clean, 1),
+		rec("benign/monero-node", "", "", "hierarchical", detectors.Clean, 7),
+	}
+	rep, err := censusReport(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[[3]string][]string{}
+	for _, r := range rep.Tables[0].Table.Rows {
+		rows[[3]string{r[0], r[1], r[2]}] = r
+	}
+	for _, tt := range []struct {
+		name                  string
+		key                   [3]string
+		images, k, n, incompl string
+	}{
+		{"debian dev: incomplete apart", [3]string{census.Debian, census.Dev, "hierarchical"}, "3", "1", "2", "1"},
+		{"npm test: last record", [3]string{census.NPM, census.Test, "hierarchical"}, "1", "0", "1", "0"},
+		{"old records are ordinary dev", [3]string{census.Ordinary, census.Dev, "hierarchical"}, "1", "0", "1", "0"},
+		{"all pools ecosystems", [3]string{"all", census.Dev, "hierarchical"}, "4", "1", "3", "1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := rows[tt.key]
+			if !ok {
+				t.Fatalf("no row %v in %v", tt.key, rep.Tables[0].Table.Rows)
+			}
+			// ecosystem, split, detector, images, FPR, k, n, p, lo, hi, incomplete
+			if r[3] != tt.images || r[5] != tt.k || r[6] != tt.n || r[10] != tt.incompl {
+				t.Errorf("row %v: want images %s, %s/%s flagged, %s incomplete", r, tt.images, tt.k, tt.n, tt.incompl)
+			}
+		})
+	}
+	fa := rep.Tables[1].Table.Rows
+	if len(fa) != 1 || fa[0][1] != "census/debian/b" || fa[0][4] != "pool-url" || fa[0][5] != "usr/bin/b" || fa[0][7] != "open" {
+		t.Errorf("false alarms %v: want census/debian/b's pool-url finding, disposition open", fa)
+	}
+	if len(rep.Figures) != 1 {
+		t.Errorf("%d figures, want the score histogram", len(rep.Figures))
+	}
+	for _, tt := range []struct {
+		score, threshold float64
+		want             int
+	}{{0, 10, 0}, {1.5, 10, 1}, {8, 10, 3}, {9, 10, 4}, {10, 10, 5}, {30, 10, 5}} {
+		if got := scoreBin(tt.score, tt.threshold); got != tt.want {
+			t.Errorf("scoreBin(%v, %v) = %d, want %d", tt.score, tt.threshold, got, tt.want)
+		}
+	}
+}
