@@ -248,9 +248,7 @@ func (s *stageState) apply(n *parser.Node, meta map[string]string, earlier []*st
 	case *instructions.RunCommand:
 		sp.layer = true
 		sp.createdBy = "RUN " + s.runText(c.ShellDependantCmdLine) + " # buildkit"
-		for _, mnt := range mountFroms(c) {
-			s.from = append(s.from, mnt)
-		}
+		s.from = append(s.from, mountFroms(c)...)
 	case *instructions.CmdCommand:
 		s.cfg.Cmd = s.argv(c.ShellDependantCmdLine)
 		sp.createdBy = "CMD " + dfmodel.JSONArray(s.cfg.Cmd) + " # buildkit"
