@@ -96,8 +96,13 @@ func Detectors(ctx context.Context, cfg Config, firstSighting Built, resultsDir 
 	set.Hierarchical = hierarchical.New(set.hierOpts...)
 	// The inventory baseline (Clair / Trivy) and its Anchore variant, whose
 	// ClamAV part is the multi-engine baseline's ClamAV engine (same
-	// signatures, same per-layer cache).
-	inv := inventory.New()
+	// signatures, same per-layer cache). Decompressed layers are shared
+	// between scans (and runs) in a bounded cache.
+	layers, err := inventory.OpenLayerCache(filepath.Join(cfg.CacheDir, "scan-cache", "inventory-layers"), inventory.DefaultLayerCacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	inv := inventory.New(inventory.WithLayerCache(layers))
 	set.Detectors = []detectors.Detector{
 		digest.NewImage(sigs),
 		digest.NewLayer(sigs),

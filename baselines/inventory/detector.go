@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -36,15 +35,21 @@ type Option func(*options)
 type options struct {
 	list    *List
 	tempDir string
+	layers  *LayerCache
 }
 
 // WithList matches against l instead of the committed list.
 func WithList(l *List) Option { return func(o *options) { o.list = l } }
 
-// WithTempDir is where stereoscope writes each image's decompressed layers
-// while syft catalogs them (default os.TempDir()); they are removed after
-// each scan.
+// WithTempDir is where each image's decompressed layers are written while
+// syft catalogs them (default os.TempDir()) when there is no WithLayerCache;
+// they are removed after each scan.
 func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
+
+// WithLayerCache shares decompressed layers between scans (and with other
+// detectors and processes given the same cache): a layer is decompressed
+// and verified once, not once per image that has it.
+func WithLayerCache(c *LayerCache) Option { return func(o *options) { o.layers = c } }
 
 // Detector is the "inventory" baseline. It is safe for concurrent use.
 type Detector struct {
@@ -156,11 +161,16 @@ func (d *Detector) inventory(ctx context.Context, img v1.Image) (*inventory, err
 	}
 	return d.memo.get(key, func() (*inventory, error) {
 		t0 := time.Now()
-		tmp := d.opts.tempDir
-		if tmp == "" {
-			tmp = os.TempDir()
+		layers := d.opts.layers
+		if layers == nil {
+			c, done, err := tempLayerCache(d.opts.tempDir)
+			if err != nil {
+				return nil, err
+			}
+			defer done()
+			layers = c
 		}
-		s, err := BuildSBOM(ctx, img, tmp, nil)
+		s, err := BuildSBOM(ctx, img, layers, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"runtime"
+	"strings"
 	"sync"
 
 	// syft's RPM cataloger reads newer rpmdb.sqlite files through
@@ -19,6 +20,7 @@ import (
 	"github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source/stereoscopesource"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // SyftModule is the module the SBOM comes from; its version is recorded in
@@ -45,21 +47,34 @@ func SBOMConfig() *syft.CreateSBOMConfig {
 }
 
 // BuildSBOM catalogs img with syft. stereoscope reads the image through
-// go-containerregistry (the store's blobs are read in place, not copied):
-// each layer is decompressed into one tar file under tempDir and indexed;
-// files are read from those tars by offset and never extracted to the host,
-// so a hostile path or link cannot reach outside the tar. Everything written
-// under tempDir is removed before BuildSBOM returns; syft's own scratch
-// space (nested archives) is a temporary directory it removes itself.
-func BuildSBOM(ctx context.Context, img v1.Image, tempDir string, cfg *syft.CreateSBOMConfig) (*sbom.SBOM, error) {
+// go-containerregistry and indexes each layer's tar; files are read from
+// those tars by offset and never extracted to the host, so a hostile path
+// or link cannot reach outside the tar. The tars come from layers (a
+// private cache under os.TempDir, removed before BuildSBOM returns, when
+// nil): each layer is decompressed once, verified against its digest and
+// diffID, and shared by every scan of an image that has it, so stereoscope
+// finds it already unpacked and skips its own decompression. syft's own
+// scratch space (nested archives) is a temporary directory it removes.
+func BuildSBOM(ctx context.Context, img v1.Image, layers *LayerCache, cfg *syft.CreateSBOMConfig) (*sbom.SBOM, error) {
 	if cfg == nil {
 		cfg = SBOMConfig()
 	}
-	cacheDir, err := os.MkdirTemp(tempDir, "inventory-layers-")
-	if err != nil {
-		return nil, fmt.Errorf("sbom: layer cache dir: %w (set --cache-dir or TMPDIR to a writable directory)", err)
+	if layers == nil {
+		c, done, err := tempLayerCache("")
+		if err != nil {
+			return nil, fmt.Errorf("sbom: %w", err)
+		}
+		defer done()
+		layers = c
 	}
-	defer os.RemoveAll(cacheDir)
+	scan, err := layers.newScanDir()
+	if err != nil {
+		return nil, fmt.Errorf("sbom: %w", err)
+	}
+	defer scan.Close()
+	if err := linkLayers(ctx, img, scan); err != nil {
+		return nil, fmt.Errorf("sbom: %w", err)
+	}
 	var meta []image.AdditionalMetadata
 	if d, err := img.Digest(); err == nil {
 		meta = append(meta, image.WithManifestDigest(d.String()))
@@ -68,7 +83,7 @@ func BuildSBOM(ctx context.Context, img v1.Image, tempDir string, cfg *syft.Crea
 		meta = append(meta, image.WithManifest(m))
 	}
 	tmp := file.NewTempDirGenerator("strata-inventory")
-	simg := image.New(img, tmp, cacheDir, meta...)
+	simg := image.New(img, tmp, scan.dir, meta...)
 	defer func() { _ = simg.Cleanup() }()
 	if err := simg.Read(ctx); err != nil {
 		return nil, fmt.Errorf("sbom: read image: %w", err)
@@ -87,6 +102,62 @@ func BuildSBOM(ctx context.Context, img v1.Image, tempDir string, cfg *syft.Crea
 		return nil, errors.Join(fmt.Errorf("sbom: %w", err), ctx.Err())
 	}
 	return s, nil
+}
+
+// linkLayers puts each tar layer of img into scan under the name
+// stereoscope (v0.4.2, image.Layer.uncompressedCache) looks for before it
+// decompresses a layer itself: "<index>-<diffID with - for :>". When the
+// config does not list one diffID per layer, stereoscope computes its own
+// names and decompresses the layers itself; so it does for media types
+// that are not tars (SquashFS). A stereoscope that renamed its files would
+// do the same: slower, never wrong (TestBuildSBOMReadsCachedLayers pins
+// the fast path).
+func linkLayers(ctx context.Context, img v1.Image, scan *scanDir) error {
+	ls, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("layers: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if len(cf.RootFS.DiffIDs) != len(ls) {
+		return nil
+	}
+	// Layers missing from the cache are decompressed side by side, as
+	// stereoscope would (one per CPU).
+	errs := make([]error, len(ls))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, l := range ls {
+		mt, err := l.MediaType()
+		if err != nil {
+			return fmt.Errorf("layer %d: media type: %w", i, err)
+		}
+		if !tarMediaTypes[mt] {
+			continue
+		}
+		diffID := cf.RootFS.DiffIDs[i]
+		name := fmt.Sprintf("%d-%s", i, strings.ReplaceAll(diffID.String(), ":", "-"))
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := scan.link(ctx, l, diffID, name); err != nil {
+				errs[i] = fmt.Errorf("layer %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// tarMediaTypes are the layer media types stereoscope reads as tars.
+var tarMediaTypes = map[types.MediaType]bool{
+	types.OCILayer: true, types.OCIUncompressedLayer: true, types.OCIRestrictedLayer: true,
+	types.OCIUncompressedRestrictedLayer: true, types.OCILayerZStd: true, types.DockerLayer: true,
+	types.DockerForeignLayer: true, types.DockerUncompressedLayer: true,
+	image.BuildKitZstdCompressedLayer: true, image.BuildKitZstdCompressedLayerAlt: true,
 }
 
 // Building syft's license scanner compiles every license pattern (about
