@@ -3,5 +3,6 @@
 // and matches every package against a pinned list of known-malicious and
 // miner packages (data/packages.tsv, each entry with its public source).
 // The inventory+clamav variant adds Anchore's malware step: ClamAV over the
-// image's visible files with the multi-engine baseline's signatures.
+// image's visible files with the multi-engine baseline's signatures. A
+// LayerCache shares verified, decompressed layers between scans.
 package inventory
