@@ -28,7 +28,7 @@ STRATA_FLAGS ?=
 
 .PHONY: sarif-schema setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench
 
-setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/strata
+setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/syft $(BIN)/strata
 
 apt-packages:
 	@missing=""; for p in $(APT_PKGS); do \
@@ -50,6 +50,15 @@ $(BIN)/buildkitd $(BIN)/buildctl: go.mod go.sum
 	@echo "setup: building buildkitd and buildctl $$($(GO) list -m -f '{{.Version}}' github.com/moby/buildkit) (a few minutes on 2 cores)"
 	$(GO) build -o $(BIN)/ github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl
 	@touch $(BIN)/buildkitd $(BIN)/buildctl
+
+# The syft CLI from the syft version pinned in go.mod (the inventory
+# baseline links the same version as a library; its tests compare the two
+# SBOMs of one image).
+$(BIN)/syft: go.mod go.sum
+	@mkdir -p $(BIN)
+	@echo "setup: building syft $$($(GO) list -m -f '{{.Version}}' github.com/anchore/syft) (a few minutes on 2 cores)"
+	$(GO) build -o $(BIN)/syft github.com/anchore/syft/cmd/syft
+	@touch $(BIN)/syft
 
 # Rebuilt whenever a Go source (or corpus file) changed, so a new
 # mutation type or experiment shows up without `make setup`.

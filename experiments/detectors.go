@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/baselines/digest"
+	"github.com/strata-sec/strata/baselines/inventory"
 	"github.com/strata-sec/strata/baselines/multiengine"
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/hierarchical"
@@ -93,11 +94,22 @@ func Detectors(ctx context.Context, cfg Config, firstSighting Built, resultsDir 
 		cache:    cache,
 	}
 	set.Hierarchical = hierarchical.New(set.hierOpts...)
+	// The inventory baseline (Clair / Trivy) and its Anchore variant, whose
+	// ClamAV part is the multi-engine baseline's ClamAV engine (same
+	// signatures, same per-layer cache). Decompressed layers are shared
+	// between scans (and runs) in a bounded cache.
+	layers, err := inventory.OpenLayerCache(filepath.Join(cfg.CacheDir, "scan-cache", "inventory-layers"), inventory.DefaultLayerCacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	inv := inventory.New(inventory.WithLayerCache(layers))
 	set.Detectors = []detectors.Detector{
 		digest.NewImage(sigs),
 		digest.NewLayer(sigs),
 		prebuildDetector{},
 		set.Hierarchical,
+		inv,
+		inventory.NewWithClamAV(inv, me),
 		me,
 	}
 	return set, nil
