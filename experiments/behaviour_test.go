@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -42,5 +43,27 @@ func TestOptInDetectorsOnlyWhenNamed(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCensusInventoryOptIn: the census scans with the inventory baselines
+// only when --detectors names them.
+func TestCensusInventoryOptIn(t *testing.T) {
+	set := &DetectorSet{Detectors: []detectors.Detector{namedDetector("hierarchical"), namedDetector("inventory"), namedDetector("inventory+clamav")}}
+	for _, tt := range []struct {
+		name  string
+		slice Slice
+		want  []string
+	}{
+		{"default", Slice{}, []string{"hierarchical"}},
+		{"named", Slice{Detectors: []string{"inventory", "inventory+clamav", "hierarchical"}}, []string{"hierarchical", "inventory", "inventory+clamav"}},
+	} {
+		var got []string
+		for _, d := range tt.slice.detectors(censusDetectors(set)) {
+			got = append(got, d.Name())
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: census detectors %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

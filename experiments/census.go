@@ -14,11 +14,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/strata-sec/strata/baselines/inventory"
 	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/census"
 	"github.com/strata-sec/strata/corpus/debs"
 	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/internal/store"
 )
 
@@ -188,7 +190,7 @@ func (censusExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	}
 	return &Plan{
 		Built:  len(built),
-		Passes: []Pass{{File: RecordsFile, Experiment: Census, Images: built, Detectors: allDetectors}},
+		Passes: []Pass{{File: RecordsFile, Experiment: Census, Images: built, Detectors: censusDetectors}},
 		Files:  map[string][]byte{CensusRunFile: append(js, '\n'), CensusImagesFile: []byte(images.String())},
 	}, nil
 }
@@ -491,4 +493,19 @@ func ecosystemOf(r Record) string {
 		return census.Ordinary
 	}
 	return r.Family
+}
+
+// censusDetectors is the usual set with the inventory baselines opt-in:
+// their SBOM costs about 1 s per image even with decompressed layers
+// cached, an hour more on the whole census, so they scan the census only
+// when --detectors names them (inventory,inventory+clamav).
+func censusDetectors(s *DetectorSet) []detectors.Detector {
+	var out []detectors.Detector
+	for _, d := range allDetectors(s) {
+		if _, opt := d.(optIn); !opt && (d.Name() == inventory.Name || d.Name() == inventory.ClamAVName) {
+			d = optInDetector{d}
+		}
+		out = append(out, d)
+	}
+	return out
 }
