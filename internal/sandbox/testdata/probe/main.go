@@ -52,7 +52,7 @@ func main() {
 // to a pool by name with Stratum V1, then fetches a URL.
 func stratum() {
 	login(net.JoinHostPort("203.0.113.7", "3333"), `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4TESTWALLETxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","pass":"x","agent":"probe/1.0","algo":["rx/0"]}}`)
-	login(net.JoinHostPort("pool.example.com", "4444"), `{"id":1,"method":"mining.subscribe","params":["probe/1.0"]}`+"\n"+`{"id":2,"method":"mining.authorize","params":["probe.worker","x"]}`)
+	login(net.JoinHostPort("pool.example.com", "4444"), `{"id":1,"method":"mining.subscribe","params":["probe/1.0"]}`, `{"id":2,"method":"mining.authorize","params":["probe.worker","x"]}`)
 	if resp, err := http.Get("http://198.51.100.9/payload.sh"); err == nil {
 		fmt.Println("http:", resp.Status)
 	} else {
@@ -60,17 +60,22 @@ func stratum() {
 	}
 }
 
-func login(addr, msg string) {
+// login sends each message as a Stratum client does, waiting for the
+// pool's answer before the next (subscribe, then authorize).
+func login(addr string, msgs ...string) {
 	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
 	if err != nil {
 		fmt.Println("dial", addr, err)
 		return
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "%s\n", msg)
-	c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	fmt.Printf("pool %s said %q %v\n", addr, strings.TrimSpace(line), err)
+	br := bufio.NewReader(c)
+	for _, msg := range msgs {
+		fmt.Fprintf(c, "%s\n", msg)
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		line, err := br.ReadString('\n')
+		fmt.Printf("pool %s said %q %v\n", addr, strings.TrimSpace(line), err)
+	}
 }
 
 // escape tries to write where a contained process must not.
