@@ -2,8 +2,6 @@ package census
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/strata-sec/strata/corpus/debs"
 )
 
 // ErrIntegrity is wrapped when a download does not match the committed
@@ -39,7 +39,7 @@ type Fetched struct {
 // again.
 func FetchDeb(ctx context.Context, e Entry, dir string) (Fetched, error) {
 	dst := filepath.Join(dir, e.SHA256+".deb")
-	if sum, err := fileSHA256(dst); err == nil && sum == e.SHA256 {
+	if sum, err := debs.FileSHA256(dst); err == nil && sum == e.SHA256 {
 		return Fetched{Entry: e, Path: dst, Cached: true}, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -61,7 +61,7 @@ func FetchDeb(ctx context.Context, e Entry, dir string) (Fetched, error) {
 	if len(files) != 1 {
 		return Fetched{}, fmt.Errorf("apt-get download %s=%s left %d .deb files, want 1", e.Name, e.Version, len(files))
 	}
-	sum, err := fileSHA256(files[0])
+	sum, err := debs.FileSHA256(files[0])
 	if err != nil {
 		return Fetched{}, err
 	}
@@ -176,19 +176,6 @@ func FetchAll(ctx context.Context, entries []Entry, dir string, jobs int, log io
 		return nil, firstErr
 	}
 	return out, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // DirSize sums the sizes of the regular files under dir.

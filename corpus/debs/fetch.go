@@ -79,7 +79,7 @@ func Fetch(ctx context.Context, dpkgStatus, destDir string, pkgs []string) error
 	if len(pkgs) == 0 {
 		return errors.New("fetch debs: no packages requested")
 	}
-	statusSum, err := fileSHA256(dpkgStatus)
+	statusSum, err := FileSHA256(dpkgStatus)
 	if err != nil {
 		return fmt.Errorf("fetch debs: dpkg status: %w", err)
 	}
@@ -183,7 +183,7 @@ func describe(path string) (Deb, error) {
 	if err != nil {
 		return Deb{}, fmt.Errorf("package file name %q: %w", base, err)
 	}
-	sum, err := fileSHA256(path)
+	sum, err := FileSHA256(path)
 	if err != nil {
 		return Deb{}, err
 	}
@@ -212,7 +212,7 @@ func verify(dir string, m Manifest) error {
 		if st.Size() != d.Size {
 			return fmt.Errorf("%s: size %d, manifest says %d", p, st.Size(), d.Size)
 		}
-		sum, err := fileSHA256(p)
+		sum, err := FileSHA256(p)
 		if err != nil {
 			return err
 		}
@@ -223,7 +223,8 @@ func verify(dir string, m Manifest) error {
 	return nil
 }
 
-func fileSHA256(path string) (string, error) {
+// FileSHA256 is the hex sha256 of the file at path.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
