@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,16 +29,7 @@ func TestScanDynamic(t *testing.T) {
 	if err := sandbox.Check(); err != nil {
 		t.Skipf("scan --dynamic integration test: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "probe")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../../internal/sandbox/testdata/probe")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build probe: %v\n%s", err, out)
-	}
-	body, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := dt.GoBinary(t, "../../internal/sandbox/testdata/probe")
 	img := dt.Image(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", "stratum"}},
 		dt.Run("mkdir /tmp", dt.Dir("tmp")),
 		dt.Run("cp probe /usr/bin/probe", dt.Exec("usr/bin/probe", string(body))))

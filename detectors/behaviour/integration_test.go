@@ -2,9 +2,6 @@ package behaviour_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,16 +22,7 @@ func TestScanRunsTheImage(t *testing.T) {
 	if err := sandbox.Check(); err != nil {
 		t.Skipf("behaviour integration test: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "probe")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../../internal/sandbox/testdata/probe")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build probe: %v\n%s", err, out)
-	}
-	body, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := dt.GoBinary(t, "../../internal/sandbox/testdata/probe")
 	tests := []struct {
 		mode      string
 		want      detectors.Decision
