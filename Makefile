@@ -26,7 +26,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(
 # Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
 STRATA_FLAGS ?=
 
-.PHONY: sarif-schema setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/syft $(BIN)/strata
 
@@ -117,7 +117,7 @@ figures: $(BIN)/strata
 
 # The whole suite, integration tests included (real buildkitd, runc,
 # debootstrap-free busybox base). Never -short in CI.
-test: setup $(SARIF_SCHEMA)
+test: setup
 	$(GO) vet ./...
 	@# staticcheck, pinned in go.mod's tool block (go get -tool).
 	$(GO) tool staticcheck ./...
@@ -128,14 +128,6 @@ test: setup $(SARIF_SCHEMA)
 	$(GO) test ./internal/layers -run '^$$' -fuzz '^FuzzWalkLayer$$' -fuzztime 100000x
 	$(GO) test ./internal/layers -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 300000x
 	$(GO) test -count=1 -timeout 40m ./...
-
-# The SARIF 2.1.0 JSON schema (OASIS SARIF 2.1.0 as sarif-2.1.0-rtm.5.json,
-# shipped in the MIT-licensed npm package @microsoft/jest-sarif) for the
-# SARIF validation tests (internal/scanreport; STRATA_SARIF_SCHEMA overrides).
-SARIF_SCHEMA := $(BIN)/npm/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json
-$(SARIF_SCHEMA):
-	npm install --prefix $(BIN)/npm --no-audit --no-fund --ignore-scripts @microsoft/jest-sarif@1.0.0-beta.0
-sarif-schema: $(SARIF_SCHEMA)
 
 # Unit tests only: skips everything that needs buildkitd or external engines.
 test-unit:

@@ -3,9 +3,11 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,7 +145,10 @@ func testExp2Subset(t *testing.T, cache string) {
 	for _, r := range recs {
 		perDetector[r.Detector]++
 	}
-	wantDetectors := []string{"digest-image", "digest-layer", "dockerfile", "hierarchical", "multiengine"}
+	wantDetectors := DefaultDetectorNames()
+	if got := slices.Sorted(maps.Keys(perDetector)); !slices.Equal(got, wantDetectors) {
+		t.Errorf("records of detectors %v, want the catalog's defaults %v", got, wantDetectors)
+	}
 	for _, d := range wantDetectors {
 		if perDetector[d] != 2*10 {
 			t.Errorf("%s: %d records, want %d (2 cases x 10 types x 1 seed)", d, perDetector[d], 2*10)
