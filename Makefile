@@ -28,7 +28,7 @@ STRATA_FLAGS ?=
 
 .PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench
 
-setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/syft $(BIN)/strata
+setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/syft $(BIN)/strata $(BIN)/strata-sbom
 
 apt-packages:
 	@missing=""; for p in $(APT_PKGS); do \
@@ -66,6 +66,13 @@ $(BIN)/strata: $(GO_SOURCES)
 	@mkdir -p $(BIN)
 	@echo "build: bin/strata"
 	@$(GO) build -o $(BIN)/strata ./cmd/strata
+
+# The inventory baseline's SBOM helper: syft as a library, in a process of
+# its own so that strata (and every `strata scan`) does not carry syft.
+$(BIN)/strata-sbom: $(GO_SOURCES)
+	@mkdir -p $(BIN)
+	@echo "build: bin/strata-sbom"
+	@$(GO) build -o $(BIN)/strata-sbom ./cmd/strata-sbom
 
 # Each run writes a directory of its own under runs/ (git-ignored) and ends
 # with the comparison against the committed reference in results/; the

@@ -30,6 +30,7 @@ type DetectorSet struct {
 	Hierarchical *hierarchical.Detector
 	hierOpts     []hierarchical.Option
 	me           *multiengine.Detector
+	inv          *inventory.Detector
 	cache        *layercache.Cache
 }
 
@@ -47,10 +48,14 @@ func (s *DetectorSet) LogCache(w io.Writer) {
 		hits, total, rate, st.Hits, st.DiskHits, st.Misses, st.Stores)
 }
 
-// Close releases the multi-engine baseline's resources.
+// Close releases the multi-engine baseline's resources and stops the
+// inventory baseline's SBOM helpers.
 func (s *DetectorSet) Close() {
 	if s.me != nil {
 		s.me.Close()
+	}
+	if s.inv != nil {
+		_ = s.inv.Close()
 	}
 }
 
@@ -103,6 +108,7 @@ func Detectors(ctx context.Context, cfg Config, firstSighting Built, resultsDir 
 		return nil, err
 	}
 	inv := inventory.New(inventory.WithLayerCache(layers))
+	set.inv = inv
 	set.Detectors = []detectors.Detector{
 		digest.NewImage(sigs),
 		digest.NewLayer(sigs),

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/strata-sec/strata/corpus/drupal"
+	"github.com/strata-sec/strata/internal/testenv"
 	"github.com/strata-sec/strata/mutations"
 )
 
@@ -25,6 +26,7 @@ func TestExperimentsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: debootstrap + buildkitd + BuildKit builds (run without -short; `make test` does)")
 	}
+	testenv.SBOMHelper(t) // the inventory baseline's helper, built from this tree
 	cache := os.Getenv("STRATA_TEST_CACHE")
 	if cache == "" {
 		cache = t.TempDir()

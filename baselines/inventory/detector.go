@@ -4,16 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/anchore/syft/syft/pkg"
-	"github.com/anchore/syft/syft/sbom"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/detectors"
@@ -36,6 +34,7 @@ type options struct {
 	list    *List
 	tempDir string
 	layers  *LayerCache
+	helper  string
 }
 
 // WithList matches against l instead of the committed list.
@@ -51,12 +50,20 @@ func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir 
 // and verified once, not once per image that has it.
 func WithLayerCache(c *LayerCache) Option { return func(o *options) { o.layers = c } }
 
-// Detector is the "inventory" baseline. It is safe for concurrent use.
+// WithHelper runs the SBOM helper at path instead of the one FindHelper
+// finds.
+func WithHelper(path string) Option { return func(o *options) { o.helper = path } }
+
+// Detector is the "inventory" baseline. It is safe for concurrent use; the
+// SBOM helpers it starts on first use stop with Close (or with strata).
 type Detector struct {
 	opts     options
 	listHash string
-	syftVer  string
 	memo     *memo
+
+	catOnce sync.Once
+	cat     *Cataloger
+	catErr  error
 }
 
 var _ detectors.Detector = (*Detector)(nil)
@@ -74,26 +81,34 @@ func New(opts ...Option) *Detector {
 	for _, e := range o.list.Entries {
 		fmt.Fprintf(sum, "%s\t%s\t%s\t%s\t%s\n", e.Ecosystem, e.Name, strings.Join(e.Versions, ","), e.Kind, e.Source)
 	}
-	return &Detector{opts: o, listHash: "sha256:" + hex.EncodeToString(sum.Sum(nil)), syftVer: SyftVersion(), memo: newMemo(8)}
+	return &Detector{opts: o, listHash: "sha256:" + hex.EncodeToString(sum.Sum(nil)), memo: newMemo(8)}
+}
+
+// cataloger starts the helper pool on first use.
+func (d *Detector) cataloger() (*Cataloger, error) {
+	d.catOnce.Do(func() {
+		path := d.opts.helper
+		if path == "" {
+			path, d.catErr = FindHelper()
+		}
+		if d.catErr == nil {
+			d.cat = NewCataloger(path, 0)
+		}
+	})
+	return d.cat, d.catErr
+}
+
+// Close stops the detector's idle SBOM helpers.
+func (d *Detector) Close() error {
+	d.catOnce.Do(func() { d.catErr = errors.New("inventory: detector closed") })
+	if d.cat != nil {
+		return d.cat.Close()
+	}
+	return nil
 }
 
 func (d *Detector) Name() string    { return Name }
 func (d *Detector) Version() string { return Version }
-
-// SyftVersion is the syft module version linked into this binary.
-func SyftVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range bi.Deps {
-			if m.Path == SyftModule {
-				if m.Replace != nil {
-					return m.Replace.Version
-				}
-				return m.Version
-			}
-		}
-	}
-	return "unknown"
-}
 
 // Package is one SBOM entry as the baseline sees it.
 type Package struct {
@@ -113,43 +128,11 @@ type Location struct {
 	DiffID string `json:"diff_id,omitempty"`
 }
 
-// ecosystemOf maps syft's package types to list ecosystems.
-var ecosystemOf = map[pkg.Type]string{
-	pkg.DebPkg:      EcoDeb,
-	pkg.ApkPkg:      EcoAPK,
-	pkg.NpmPkg:      EcoNPM,
-	pkg.PythonPkg:   EcoPyPI,
-	pkg.GoModulePkg: EcoGo,
-	pkg.JavaPkg:     EcoMaven,
-	pkg.BinaryPkg:   EcoBinary,
-}
-
-// Packages flattens s into Packages, sorted by type, name, version.
-func Packages(s *sbom.SBOM) []Package {
-	var out []Package
-	for p := range s.Artifacts.Packages.Enumerate() {
-		q := Package{Ecosystem: ecosystemOf[p.Type], Type: string(p.Type), Name: p.Name, Version: p.Version, FoundBy: p.FoundBy}
-		for _, l := range p.Locations.ToSlice() {
-			q.Locations = append(q.Locations, Location{Path: l.RealPath, DiffID: l.FileSystemID})
-		}
-		out = append(out, q)
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].Type != out[b].Type {
-			return out[a].Type < out[b].Type
-		}
-		if out[a].Name != out[b].Name {
-			return out[a].Name < out[b].Name
-		}
-		return out[a].Version < out[b].Version
-	})
-	return out
-}
-
 // inventory is one image's SBOM as the detector keeps it.
 type inventory struct {
-	pkgs   []Package
-	millis int64
+	pkgs    []Package
+	syftVer string
+	millis  int64
 }
 
 // Inventory returns img's packages (memoised by manifest digest for the
@@ -170,11 +153,15 @@ func (d *Detector) inventory(ctx context.Context, img v1.Image) (*inventory, err
 			defer done()
 			layers = c
 		}
-		s, err := BuildSBOM(ctx, img, layers, nil)
+		cat, err := d.cataloger()
 		if err != nil {
 			return nil, err
 		}
-		return &inventory{pkgs: Packages(s), millis: time.Since(t0).Milliseconds()}, nil
+		s, err := cat.Catalog(ctx, img, layers)
+		if err != nil {
+			return nil, err
+		}
+		return &inventory{pkgs: s.Packages, syftVer: s.SyftVersion, millis: time.Since(t0).Milliseconds()}, nil
 	})
 }
 
@@ -235,7 +222,7 @@ func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, e
 		score = 1
 	}
 	info := map[string]string{
-		"syft_version":     d.syftVer,
+		"syft_version":     inv.syftVer,
 		"catalogers":       "syft image defaults +" + strings.Join(ExtraCatalogers, ",+"),
 		"scope":            "squashed",
 		"list_digest":      d.listHash,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/testenv"
 )
 
 const dpkgStatus = `Package: base-files
@@ -62,7 +63,8 @@ func TestScanFindsListedPackage(t *testing.T) {
 				dt.Run("/bin/sh -c #(nop) ADD file:base in /", dt.Text("var/lib/dpkg/status", dpkgStatus), dt.Text("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")),
 				dt.Run("RUN npm install", tt.app...),
 			)
-			d := New(WithTempDir(t.TempDir()))
+			d := New(WithTempDir(t.TempDir()), WithHelper(testenv.SBOMHelper(t)))
+			defer d.Close()
 			v, err := d.Scan(context.Background(), img)
 			if err != nil {
 				t.Fatal(err)
@@ -124,7 +126,8 @@ func TestWithClamAV(t *testing.T) {
 		{name: "yara and sha256 do not count", img: clean, engine: []detectors.Finding{yaraHit, shaHit}, want: detectors.Clean},
 		{name: "a deleted file is not in the squashed image", img: clean, engine: []detectors.Finding{hiddenHit}, want: detectors.Clean},
 	}
-	inv := New(WithTempDir(t.TempDir()))
+	inv := New(WithTempDir(t.TempDir()), WithHelper(testenv.SBOMHelper(t)))
+	defer inv.Close()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewWithClamAV(inv, fakeEngine{detectors.Verdict{Findings: tt.engine}})

@@ -139,9 +139,9 @@ func TestLayerCacheRejectsTamperedLayers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := BuildSBOM(context.Background(), img, cache, nil)
+			s, err := catalog(t, img, cache)
 			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("BuildSBOM: err = %v, want %v", err, tt.wantErr)
+				t.Fatalf("catalog: err = %v, want %v", err, tt.wantErr)
 			}
 			entries := cacheEntries(t, cache)
 			if tt.wantErr != nil {
@@ -150,7 +150,7 @@ func TestLayerCacheRejectsTamperedLayers(t *testing.T) {
 				}
 				return
 			}
-			if n := s.Artifacts.Packages.PackageCount(); n != 2 {
+			if n := len(s.Packages); n != 2 {
 				t.Errorf("%d packages, want 2", n)
 			}
 			if len(entries) != 2 {
@@ -160,9 +160,9 @@ func TestLayerCacheRejectsTamperedLayers(t *testing.T) {
 	}
 }
 
-// stereoscope reads the cached tars and never decompresses (or hashes) a
-// layer itself; a second scan does not even open the blobs.
-func TestBuildSBOMReadsCachedLayers(t *testing.T) {
+// Only staging reads a layer (the helper's layers have no content): a cold
+// scan reads each blob once, a warm one opens none.
+func TestCatalogReadsStagedLayers(t *testing.T) {
 	cache, err := OpenLayerCache(t.TempDir(), -1)
 	if err != nil {
 		t.Fatal(err)
@@ -178,11 +178,11 @@ func TestBuildSBOMReadsCachedLayers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			img, reads := dt.CountReads(stored)
-			s, err := BuildSBOM(context.Background(), img, cache, nil)
+			s, err := catalog(t, img, cache)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := s.Artifacts.Packages.PackageCount(); n != 2 {
+			if n := len(s.Packages); n != 2 {
 				t.Errorf("%d packages, want 2", n)
 			}
 			if u, d, c := reads.Uncompressed.Load(), reads.DiffID.Load(), reads.Compressed.Load(); u != 0 || d != 0 || c != tt.wantCompressed {

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -32,10 +31,11 @@ func storeDir(t *testing.T) string {
 	return filepath.Join(d, "strata", "store")
 }
 
-// The library SBOM of a benign corpus image has the packages the syft CLI
+// The SBOM of a benign corpus image (staged by strata, cataloged by the
+// strata-sbom helper with syft as a library) has the packages the syft CLI
 // of the same version reports for it (written as a one-image OCI layout),
-// with the same catalogers. Logs each side's time: the census runs the
-// library once per image.
+// with the same catalogers. Logs each side's time: the census catalogs
+// once per image.
 func TestSBOMMatchesSyftCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration: needs bin/syft (make setup) and the benign corpus in the store (make benign)")
@@ -69,12 +69,12 @@ func TestSBOMMatchesSyftCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 			t0 := time.Now()
-			s, err := BuildSBOM(context.Background(), img, nil, nil)
+			s, err := catalog(t, img, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			lib := time.Since(t0)
-			got := pkgKeys(Packages(s))
+			got := pkgKeys(s.Packages)
 
 			dir := filepath.Join(t.TempDir(), "oci")
 			p, err := layout.Write(dir, empty.Index)
@@ -110,7 +110,7 @@ func TestSBOMMatchesSyftCLI(t *testing.T) {
 				want = append(want, fmt.Sprintf("%s %s %s", a.Type, a.Name, a.Version))
 			}
 			sort.Strings(want)
-			t.Logf("%s: %d packages; library %v, CLI %v (process start and layout read included)", tt.image, len(got), lib.Round(time.Millisecond), cli.Round(time.Millisecond))
+			t.Logf("%s: %d packages; helper %v, CLI %v (process start and layout read included)", tt.image, len(got), lib.Round(time.Millisecond), cli.Round(time.Millisecond))
 			if len(got) != len(want) {
 				t.Errorf("library found %d packages, syft CLI %d\nonly library: %v\nonly CLI: %v", len(got), len(want), minus(got, want), minus(want, got))
 			} else if d := minus(got, want); len(d) > 0 {

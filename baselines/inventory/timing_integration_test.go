@@ -4,20 +4,21 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/strata-sec/strata/internal/store"
+	"github.com/strata-sec/strata/internal/testenv"
 )
 
-// TestSBOMTimes logs how long BuildSBOM takes on three store images, cold
-// (empty layer cache) then warm. It measures, it does not judge: run it with
-// STRATA_INVENTORY_TIMES=1; STRATA_INVENTORY_IMAGES=a,b picks the store
-// images, STRATA_INVENTORY_WARM_RUNS=N repeats the warm scan and
-// STRATA_INVENTORY_PROFILE=FILE writes a CPU profile of the whole test.
+// TestSBOMTimes logs how long an inventory (staging plus the SBOM helper)
+// takes on three store images, cold (empty layer cache) then warm. It
+// measures, it does not judge: run it with STRATA_INVENTORY_TIMES=1;
+// STRATA_INVENTORY_IMAGES=a,b picks the store images and
+// STRATA_INVENTORY_WARM_RUNS=N repeats the warm scan. One helper serves
+// every scan, as in an experiment (its start is in the first cold time).
 func TestSBOMTimes(t *testing.T) {
 	if os.Getenv("STRATA_INVENTORY_TIMES") == "" {
 		t.Skip("measurement: set STRATA_INVENTORY_TIMES=1 (needs the store: make benign, make census)")
@@ -26,16 +27,8 @@ func TestSBOMTimes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open store: %v (run make benign, or set STRATA_STORE)", err)
 	}
-	if p := os.Getenv("STRATA_INVENTORY_PROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
+	cat := NewCataloger(testenv.SBOMHelper(t), 1)
+	defer cat.Close()
 	warmRuns := 1
 	if n, err := strconv.Atoi(os.Getenv("STRATA_INVENTORY_WARM_RUNS")); err == nil {
 		warmRuns = n
@@ -63,11 +56,11 @@ func TestSBOMTimes(t *testing.T) {
 				run = "warm"
 			}
 			t0 := time.Now()
-			s, err := BuildSBOM(context.Background(), img, cache, nil)
+			s, err := cat.Catalog(context.Background(), img, cache)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s %s: %d packages in %v", name, run, s.Artifacts.Packages.PackageCount(), time.Since(t0).Round(time.Millisecond))
+			t.Logf("%s %s: %d packages in %v", name, run, len(s.Packages), time.Since(t0).Round(time.Millisecond))
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,21 @@ func TestDependencyDirection(t *testing.T) {
 	}
 	if checked < 50 {
 		t.Fatalf("checked only %d files: is the walk rooted at the module?", checked)
+	}
+}
+
+// TestScannerDoesNotLinkSyft: strata (every `strata scan`) links none of
+// syft's or stereoscope's packages; the inventory baseline reaches them
+// through the strata-sbom helper. Linking them added about 90 MB to the
+// binary and to every scan's resident memory.
+func TestScannerDoesNotLinkSyft(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, "github.com/anchore/") {
+			t.Errorf("cmd/strata depends on %s: import syft only from baselines/inventory/syftsbom (cmd/strata-sbom)", p)
+		}
 	}
 }

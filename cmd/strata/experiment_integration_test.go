@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/strata-sec/strata/experiments"
+	"github.com/strata-sec/strata/internal/testenv"
 )
 
 // hashDir maps every file under dir to the SHA-256 of its bytes.
@@ -47,6 +48,7 @@ func TestExperimentSliceKeepsReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: debootstrap + buildkitd + BuildKit builds (run without -short; `make test` does)")
 	}
+	testenv.SBOMHelper(t) // the inventory baseline's helper, built from this tree
 	cache := os.Getenv("STRATA_TEST_CACHE")
 	if cache == "" {
 		cache = t.TempDir()

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/strata-sec/strata/internal/testenv"
 )
 
 // TestMain lets TestScanSignal run the real main (signal handling and
@@ -26,7 +28,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testenv.Main(m))
 }
 
 // TestScanSignal sends SIGTERM to a scan stuck reading a layer from a

@@ -48,7 +48,8 @@ func BuildkitAddr(t testing.TB) string {
 	return addr
 }
 
-// Main runs the tests and stops the daemon afterwards; call it from TestMain.
+// Main runs the tests, then stops the daemon and removes the SBOM helper
+// SBOMHelper built; call it from TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
 	if daemon != nil {
@@ -56,6 +57,9 @@ func Main(m *testing.M) int {
 	}
 	if state != "" {
 		_ = os.RemoveAll(state)
+	}
+	if helperDir != "" {
+		_ = os.RemoveAll(helperDir)
 	}
 	return code
 }
