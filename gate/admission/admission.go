@@ -216,6 +216,9 @@ func (h *handler) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 			Reason: metav1.StatusReasonBadRequest, Message: "strata: " + err.Error()}
 		return resp
 	}
+	if req.Operation == admissionv1.Update {
+		uses = added(req.Kind, uses, req.OldObject.Raw)
+	}
 	dryRun := req.DryRun != nil && *req.DryRun
 	checks := h.checkAll(ctx, uses, dryRun)
 
@@ -226,10 +229,10 @@ func (h *handler) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 			continue
 		}
 		if !h.denies(c.state) {
-			resp.Warnings = append(resp.Warnings, "strata: "+c.describe(dryRun))
+			resp.Warnings = append(resp.Warnings, "strata: "+c.describe(dryRun, false))
 			continue
 		}
-		denied = append(denied, c.describe(dryRun))
+		denied = append(denied, c.describe(dryRun, true))
 		for _, u := range c.uses {
 			causes = append(causes, metav1.StatusCause{Type: metav1.CauseTypeForbidden, Field: u.field,
 				Message: fmt.Sprintf("%s: %s", u.ref, c.short())})
@@ -243,6 +246,28 @@ func (h *handler) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 			Details: &metav1.StatusDetails{Causes: causes}}
 	}
 	return resp
+}
+
+// added keeps the uses of images the old object did not name: an update
+// that leaves the images alone (labels, replicas, a controller's
+// bookkeeping) starts nothing new that its Pods' own admission does not
+// check, and must not stall on a slow registry.
+func added(kind metav1.GroupVersionKind, uses []imageUse, oldRaw []byte) []imageUse {
+	old, err := imagesOf(kind, oldRaw)
+	if err != nil {
+		return uses
+	}
+	had := map[string]bool{}
+	for _, u := range old {
+		had[u.ref] = true
+	}
+	var out []imageUse
+	for _, u := range uses {
+		if !had[u.ref] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // States of an image beyond the stored decisions.
@@ -362,7 +387,11 @@ func (h *handler) check(ctx context.Context, c *check, dryRun bool) {
 		c.state = unchecked
 	default:
 		c.state = unscanned
-		if !dryRun && canonical != "" {
+		switch {
+		case dryRun || canonical == "":
+		case h.s == nil:
+			c.queueErr = errors.New("no scanner configured")
+		default:
 			c.queueErr = h.s.Enqueue(ctx, canonical)
 			c.queued = c.queueErr == nil
 		}
@@ -385,8 +414,8 @@ func (c *check) short() string {
 }
 
 // describe names the image, where the object uses it, its digest and its
-// state, and what to do about it.
-func (c *check) describe(dryRun bool) string {
+// state, and what to do about it (if it was denied).
+func (c *check) describe(dryRun, denied bool) string {
 	where := make([]string, len(c.uses))
 	for i, u := range c.uses {
 		where[i] = u.where
@@ -398,13 +427,21 @@ func (c *check) describe(dryRun bool) string {
 		switch {
 		case dryRun:
 			s += "dry run: no scan queued"
-		case c.queued:
+		case c.queued && denied:
 			s += "scan queued; retry in a moment"
+		case c.queued:
+			s += "scan queued"
 		default:
-			s += fmt.Sprintf("queueing a scan failed (%v); retry later", c.queueErr)
+			s += fmt.Sprintf("queueing a scan failed (%v)", c.queueErr)
+			if denied {
+				s += "; retry later"
+			}
 		}
 	case unchecked:
-		s += fmt.Sprintf(": could not be checked: %v; retry, or check the registry and the verdict store", c.err)
+		s += fmt.Sprintf(": could not be checked: %v", c.err)
+		if denied {
+			s += "; retry, or check the registry and the verdict store"
+		}
 	default:
 		s += fmt.Sprintf(" %s: %s", c.digest, c.short())
 	}

@@ -189,6 +189,10 @@ func TestHandler(t *testing.T) {
 		{name: "deployment", want: map[string]want{
 			"strict":  {code: 403, contains: []string{`(container "metrics") ` + digest("b2") + ": malicious"}},
 			"lenient": {code: 403, contains: []string{"malicious"}}}},
+		{name: "deployment-update-same-images", want: map[string]want{"strict": {allowed: true}, "lenient": {allowed: true}}},
+		{name: "deployment-update-new-images", queued: []string{"registry.example/new@" + digest("c4")}, want: map[string]want{
+			"strict":  {code: 403, contains: []string{"2 image(s) refused", `(container "app") registry.example/new@`, `(container "metrics") ` + digest("b2") + ": malicious"}},
+			"lenient": {code: 403, contains: []string{"1 image(s) refused", `(container "metrics") ` + digest("b2") + ": malicious"}}}},
 		{name: "cronjob", queued: []string{"registry.example/new@" + digest("c4")}, want: map[string]want{
 			"strict":  {code: 403, contains: []string{`(container "report")`, "scan queued; retry in a moment"}},
 			"lenient": {allowed: true, contains: []string{"scan queued"}}}},
