@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
+	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/internal/store"
 )
 
@@ -47,26 +49,32 @@ func TestSBOMMatchesSyftCLI(t *testing.T) {
 	if _, err := os.Stat(syftBin); err != nil {
 		t.Fatalf("syft CLI not found: run make setup (builds bin/syft from go.mod's syft): %v", err)
 	}
-	st, err := store.Open(storeDir(t))
-	if err != nil {
-		t.Fatalf("open store: %v (run make benign, or set STRATA_STORE)", err)
-	}
 	tests := []struct {
 		name  string
-		image string
+		image string          // a store image (skipped when the store lacks it)
+		build func() v1.Image // or an image made here (always runs)
 	}{
+		{name: "made here: dpkg, npm with a lockfile, Python, a package deleted by a later layer", image: "test/made-here", build: func() v1.Image { return madeHereImage(t) }},
 		{name: "small: python and Debian packages", image: "benign/electrum-wallet"},
 		{name: "large: a JDK", image: "benign/census-openjdk"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := st.Lookup(tt.image)
-			if err != nil {
-				t.Skipf("%s is not in the store: run make benign first (%v)", tt.image, err)
-			}
-			img, err := st.Image(e.Descriptor.Digest)
-			if err != nil {
-				t.Fatal(err)
+			var img v1.Image
+			if tt.build != nil {
+				img = tt.build()
+			} else {
+				st, err := store.Open(storeDir(t))
+				if err != nil {
+					t.Skipf("no store: %v (run make benign, or set STRATA_STORE)", err)
+				}
+				e, err := st.Lookup(tt.image)
+				if err != nil {
+					t.Skipf("%s is not in the store: run make benign first (%v)", tt.image, err)
+				}
+				if img, err = st.Image(e.Descriptor.Digest); err != nil {
+					t.Fatal(err)
+				}
 			}
 			t0 := time.Now()
 			s, err := catalog(t, img, nil)
@@ -75,6 +83,18 @@ func TestSBOMMatchesSyftCLI(t *testing.T) {
 			}
 			lib := time.Since(t0)
 			got := pkgKeys(s.Packages)
+			if tt.build != nil {
+				// Both sides could agree on nothing: pin what is there.
+				joined := strings.Join(got, "\n")
+				for _, w := range []string{"deb base-files 12.4+deb12u5", "npm left-pad 1.3.0", "npm ms 2.1.3", "python requests 2.31.0"} {
+					if !strings.Contains(joined, w) {
+						t.Errorf("SBOM lacks %q: %v", w, got)
+					}
+				}
+				if strings.Contains(joined, "debug") {
+					t.Errorf("SBOM lists the deleted npm package debug: %v", got)
+				}
+			}
 
 			dir := filepath.Join(t.TempDir(), "oci")
 			p, err := layout.Write(dir, empty.Index)
@@ -118,6 +138,29 @@ func TestSBOMMatchesSyftCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// madeHereImage has packages of several catalogers in three layers, the
+// last deleting one npm package (squashed scope: neither side lists it).
+func madeHereImage(t *testing.T) v1.Image {
+	t.Helper()
+	lock := `{"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+  "": {"name": "app", "version": "1.0.0", "dependencies": {"left-pad": "1.3.0", "ms": "2.1.3"}},
+  "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.example/left-pad/-/left-pad-1.3.0.tgz", "integrity": "sha512-AAAA"},
+  "node_modules/ms": {"version": "2.1.3", "resolved": "https://registry.example/ms/-/ms-2.1.3.tgz", "integrity": "sha512-BBBB"}}}`
+	meta := "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nSummary: test fixture, no code\n"
+	return dt.Image(t, v1.Config{},
+		dt.Run("/bin/sh -c #(nop) ADD file:base in /", dt.Text("var/lib/dpkg/status", dpkgStatus), dt.Text("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")),
+		dt.Run("RUN npm install && pip install requests",
+			dt.Text("app/package-lock.json", lock),
+			dt.Text("app/node_modules/left-pad/package.json", pkgJSON("left-pad", "1.3.0")),
+			dt.Text("app/node_modules/ms/package.json", pkgJSON("ms", "2.1.3")),
+			dt.Text("app/node_modules/debug/package.json", pkgJSON("debug", "4.3.4")),
+			dt.Text("usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", meta),
+			dt.Text("usr/lib/python3/dist-packages/requests-2.31.0.dist-info/RECORD", "requests/__init__.py,,\n"),
+			dt.Text("usr/lib/python3/dist-packages/requests/__init__.py", "# test fixture\n")),
+		dt.Run("RUN rm -rf /app/node_modules/debug", dt.Whiteout("app/node_modules/debug")),
+	)
 }
 
 func pkgKeys(ps []Package) []string {
