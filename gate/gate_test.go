@@ -228,6 +228,26 @@ func TestWorkerVerdictsAndQuarantine(t *testing.T) {
 	if got := det.scans.Load(); got != int64(len(tests)) {
 		t.Errorf("%d scans, want %d", got, len(tests))
 	}
+
+	// A quarantined image pushed again (a new registry event) is deleted
+	// again without a second scan.
+	last := tests[len(tests)-1]
+	j := e.push(t, last.repoTag, last.img)
+	j.EventID = "re-push"
+	if dup, err := e.q.Submit(context.Background(), j); err != nil || dup {
+		t.Fatalf("re-push job: duplicate=%v err=%v", dup, err)
+	}
+	ref, _ := name.NewDigest(j.Ref, name.Insecure)
+	deadline := time.Now().Add(20 * time.Second)
+	for _, err := remote.Head(ref); err == nil; _, err = remote.Head(ref) {
+		if time.Now().After(deadline) {
+			t.Fatal("a re-pushed quarantined image stays in the registry")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := det.scans.Load(); got != int64(len(tests)) {
+		t.Errorf("re-push scanned again: %d scans, want %d", got, len(tests))
+	}
 }
 
 // TestDuplicates: a repeated job within the window is dropped by

@@ -80,6 +80,6 @@ func jobOf(e Event) (j Job, ok bool) {
 	if err != nil {
 		return Job{}, false
 	}
-	j.Tag, j.MediaType, j.Source = e.Target.Tag, e.Target.MediaType, "notification"
+	j.Tag, j.MediaType, j.Source, j.EventID = e.Target.Tag, e.Target.MediaType, "notification", e.ID
 	return j, true
 }

@@ -179,11 +179,26 @@ func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	ack, err := q.js.Publish(ctx, JobSubject, b, jetstream.WithMsgID(j.Digest+" "+q.o.detector))
+	ack, err := q.js.Publish(ctx, JobSubject, b, jetstream.WithMsgID(msgID(j, q.o.detector)))
 	if err != nil {
 		return false, fmt.Errorf("queue scan of %s: %w", j.Ref, err)
 	}
 	return ack.Duplicate, nil
+}
+
+// msgID is j's JetStream message ID: JetStream drops a job whose ID it
+// has seen within the duplicate window. A registry event is identified by
+// its ID (a retried delivery repeats it); other jobs by digest and
+// detector. A new push of a digest already judged (another tag, or a
+// re-push after quarantine) is a new event: its job reaches a worker,
+// which does not scan again but records the tag and applies the policy
+// again.
+func msgID(j Job, detector string) string {
+	id := j.Digest + " " + detector
+	if j.EventID != "" {
+		id += " event " + j.EventID
+	}
+	return id
 }
 
 // Depth is the number of jobs waiting and the number being scanned (handed

@@ -30,8 +30,11 @@ type Job struct {
 	MediaType string `json:"media_type,omitempty"`
 	// Action is the policy for the repository: ActionRecord or
 	// ActionQuarantine (chosen by the process that enqueued the job).
-	Action     string    `json:"action"`
-	Source     string    `json:"source"`
+	Action string `json:"action"`
+	Source string `json:"source"`
+	// EventID is the registry event's ID: a registry retrying a delivery
+	// sends the same one.
+	EventID    string    `json:"event_id,omitempty"`
 	EnqueuedAt time.Time `json:"enqueued_at"`
 }
 

@@ -164,9 +164,9 @@ func TestJobOf(t *testing.T) {
 		want   Job
 	}{
 		{"oci manifest", event("push", "application/vnd.oci.image.manifest.v1+json", "reg.example:5000", "team/app", d, "v1"), true,
-			Job{Ref: "reg.example:5000/team/app@" + d, Registry: "reg.example:5000", Repository: "team/app", Digest: d, Tag: "v1", MediaType: "application/vnd.oci.image.manifest.v1+json", Source: "notification"}},
+			Job{Ref: "reg.example:5000/team/app@" + d, Registry: "reg.example:5000", Repository: "team/app", Digest: d, Tag: "v1", MediaType: "application/vnd.oci.image.manifest.v1+json", Source: "notification", EventID: "x"}},
 		{"docker index by digest", event("push", "application/vnd.docker.distribution.manifest.list.v2+json", "reg.example", "app", d, ""), true,
-			Job{Ref: "reg.example/app@" + d, Registry: "reg.example", Repository: "app", Digest: d, MediaType: "application/vnd.docker.distribution.manifest.list.v2+json", Source: "notification"}},
+			Job{Ref: "reg.example/app@" + d, Registry: "reg.example", Repository: "app", Digest: d, MediaType: "application/vnd.docker.distribution.manifest.list.v2+json", Source: "notification", EventID: "x"}},
 		{"delete", event("delete", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", d, ""), false, Job{}},
 		{"layer", event("push", "application/vnd.oci.image.layer.v1.tar+gzip", "reg.example", "app", d, ""), false, Job{}},
 		{"bad digest", event("push", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", "sha256:zz", ""), false, Job{}},
