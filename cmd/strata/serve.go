@@ -102,6 +102,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	workers := fs.Int("workers", 1, "scan workers inside this process (0: only 'strata worker' processes scan)")
 	ackWait := fs.Duration("ack-wait", gate.DefaultAckWait, "a job not acknowledged and without a progress signal for this long goes to another worker")
 	maxDeliver := fs.Int("max-deliver", gate.DefaultMaxDeliver, "attempts per job; the last failure stores an \"error\" verdict")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; Kubernetes calls admission webhooks only over HTTPS")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	df := addDetectorFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -110,6 +112,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		fs.Usage()
 		return fmt.Errorf("serve takes no arguments, got %q", pos)
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("give both --tls-cert and --tls-key, or neither")
 	}
 	if *workers < 0 || *ackWait <= 0 || *maxDeliver < 1 {
 		return fmt.Errorf("--workers must be >= 0, --ack-wait positive and --max-deliver >= 1")
@@ -151,7 +156,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", *listen, err)
 	}
-	fmt.Fprintf(stdout, "strata serve: HTTP on http://%s\nstrata serve: NATS on %s\n", ln.Addr(), natsAt)
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "strata serve: HTTP on %s://%s\nstrata serve: NATS on %s\n", scheme, ln.Addr(), natsAt)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -159,7 +168,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { _ = srv.Watch(ctx) }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if *tlsCert != "" {
+			errc <- hs.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():

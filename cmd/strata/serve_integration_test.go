@@ -72,7 +72,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &serveProc{out: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- run(ctx, append([]string{"serve"}, args...), p.out, p.out) }()
-	re := regexp.MustCompile(`HTTP on (http://\S+)\n.*NATS on (nats://\S+)`)
+	re := regexp.MustCompile(`HTTP on (https?://\S+)\n.*NATS on (nats://\S+)`)
 	waitFor(t, 30*time.Second, "strata serve to start", func() bool {
 		select {
 		case err := <-p.done:
