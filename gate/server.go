@@ -56,8 +56,20 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Watch follows the verdict bucket to keep the metrics current, until ctx
-// ends.
-func (s *Server) Watch(ctx context.Context) error { return s.s.watch(ctx, s.m.stored) }
+// ends; when the watch breaks (NATS restarting) it starts again.
+func (s *Server) Watch(ctx context.Context) error {
+	for {
+		err := s.s.watch(ctx, s.m.stored)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+		if err != nil {
+			fmt.Fprintf(s.log, "serve: watching verdicts: %v (retrying)\n", err)
+		}
+	}
+}
 
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 	got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
