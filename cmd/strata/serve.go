@@ -19,6 +19,7 @@ import (
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/gate"
+	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
 func init() {
@@ -56,14 +57,20 @@ func addDetectorFlags(fs *flag.FlagSet) detectorFlags {
 	return detectorFlags{
 		signals:      fs.String("signals", "all", "evidence to use, comma-separated: "+strings.Join(hierarchical.AllSignals(), ",")+" (or all)"),
 		knownSamples: fs.String("known-samples", "", "JSON-lines file of known malicious samples for the hash signal, e.g. results/exp1/"+experiments.KnownSamplesFile),
-		cache:        fs.String("cache", "", "keep per-layer results in this directory, so images sharing layers scan faster (default: in memory)"),
+		cache:        fs.String("cache", "", "also keep per-layer results in this directory, shared by workers on this machine and kept across restarts (default: a bounded in-memory cache per worker)"),
 		insecure:     fs.Bool("insecure", false, "pull from and delete on plain-HTTP or self-signed registries"),
 	}
 }
 
-// detector builds the hierarchical detector f asks for.
+// detector builds the hierarchical detector f asks for. Unlike a one-off
+// strata scan, a gate worker keeps per-layer results in a bounded
+// in-memory cache by default: the images pushed to one registry share
+// base layers, which are then analysed once per worker.
 func (f detectorFlags) detector() (*hierarchical.Detector, error) {
-	return scanDetector(*f.signals, *f.knownSamples, *f.cache)
+	if *f.cache != "" {
+		return scanDetector(*f.signals, *f.knownSamples, *f.cache)
+	}
+	return scanDetector(*f.signals, *f.knownSamples, "", hierarchical.WithLayerCache(layercache.New()))
 }
 
 // workers starts n workers scanning q's jobs with det; wait returns once
