@@ -336,16 +336,31 @@ func TestGate(t *testing.T) {
 			t.Errorf("no verdict for pushed %s", d)
 		}
 	}
-	metrics := httpGet(t, srv.http+"/metrics")
-	for _, want := range []string{
+	// The metrics follow the bucket through a watch: give it a moment.
+	wantMetrics := []string{
 		`strata_gate_scans_total{decision="clean"} 2`,
 		`strata_gate_scans_total{decision="malicious"} 2`,
 		`strata_gate_queue_jobs{state="waiting"} 0`,
 		`strata_gate_quarantined_total 1`,
-	} {
-		if !strings.Contains(metrics, want+"\n") {
-			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+	}
+	var metrics string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		metrics = httpGet(t, srv.http+"/metrics")
+		missing := 0
+		for _, want := range wantMetrics {
+			if !strings.Contains(metrics, want+"\n") {
+				missing++
+			}
 		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("/metrics lacks some of %q:\n%s", wantMetrics, metrics)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if !regexp.MustCompile(`strata_gate_notifications_total\{outcome="duplicate"\} [1-9]`).MatchString(metrics) {
 		t.Errorf("/metrics counts no duplicate notification:\n%s", metrics)
