@@ -66,7 +66,9 @@ type Report struct {
 // Result is one run with a given worker count.
 type Result struct {
 	Workers int `json:"workers"`
-	Pushed  int `json:"pushed"`
+	// Pushed counts distinct manifests: store entries with the same
+	// digest are one image to the registry and the gate.
+	Pushed int `json:"pushed"`
 	// Seconds is from the first enqueue to the last verdict stored.
 	Seconds        float64 `json:"seconds"`
 	PushSeconds    float64 `json:"push_seconds"`
@@ -435,7 +437,7 @@ func writeMarkdown(w io.Writer, rep Report) error {
 			r.Workers, r.ScansPerMinute, r.Seconds, r.PushSeconds, r.QueueP50, r.QueueP99, r.ScanP50, r.ScanP99,
 			r.Verdicts, r.Pushed, r.Missing, r.Extra, r.Scans, r.Redelivered, strings.Join(rss, ", "), r.ServeRSSMiB)
 	}
-	b.WriteString("\nscans/min: verdicts per minute from the first enqueue to the last verdict (the pushes overlap the scans). Queue latency: enqueue to scan start; the burst of pushes builds a backlog, so it grows with N. `scans` is `strata_gate_scans_total` (verdicts stored): equal to the pushed count means no image was scanned twice. Decisions per run are in gate.json. The gate process peak includes the pushes.\n\n## Machine\n\n| item | value |\n|---|---|\n")
+	b.WriteString("\nverdicts: pushed images with a verdict / distinct manifests pushed (store entries with equal digests are one image). scans/min: verdicts per minute from the first enqueue to the last verdict (the pushes overlap the scans). Queue latency: enqueue to scan start; the burst of pushes builds a backlog, so it grows with N. `scans` is `strata_gate_scans_total` (verdicts stored): equal to the pushed count means no image was scanned twice. Decisions per run are in gate.json. The gate process peak includes the pushes.\n\n## Machine\n\n| item | value |\n|---|---|\n")
 	keys := make([]string, 0, len(rep.Machine))
 	for k := range rep.Machine {
 		keys = append(keys, k)
