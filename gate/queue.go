@@ -187,12 +187,12 @@ func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
 }
 
 // msgID is j's JetStream message ID: JetStream drops a job whose ID it
-// has seen within the duplicate window. A registry event is identified by
-// its ID (a retried delivery repeats it); other jobs by digest and
-// detector. A new push of a digest already judged (another tag, or a
-// re-push after quarantine) is a new event: its job reaches a worker,
-// which does not scan again but records the tag and applies the policy
-// again.
+// has seen within the duplicate window. A job is identified by digest and
+// detector, so a digest is queued once however often it is pushed, unless
+// it carries a registry event ID: the server sets one only for a digest
+// already judged (another tag, or a re-push after quarantine), whose job
+// then reaches a worker that records the tag and applies the policy again
+// without scanning; a retried delivery of the same event repeats its ID.
 func msgID(j Job, detector string) string {
 	id := j.Digest + " " + detector
 	if j.EventID != "" {

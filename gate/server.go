@@ -90,6 +90,12 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 			s.m.notified(eventIgnored)
 			continue
 		}
+		if !s.judged(r.Context(), j.Digest) {
+			// Not judged yet: every push of the digest (other tags,
+			// concurrent pushes) is one job, deduplicated by digest and
+			// detector, so it is scanned once.
+			j.EventID = ""
+		}
 		dup, err := s.q.Submit(r.Context(), j)
 		switch {
 		case err != nil:
@@ -111,6 +117,15 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// judged reports whether digest has a verdict of the queue's detector. A
+// push of a judged digest is queued as its own event (a worker adds the tag
+// and applies the policy again, without scanning); that is how a
+// quarantined image pushed again is deleted again.
+func (s *Server) judged(ctx context.Context, digest string) bool {
+	rec, found, err := s.s.Get(ctx, digest)
+	return err == nil && found && rec.Error == "" && rec.detectorID() == s.q.o.detector
 }
 
 func (s *Server) verdict(w http.ResponseWriter, r *http.Request) {

@@ -73,10 +73,14 @@ type Result struct {
 	Seconds        float64 `json:"seconds"`
 	PushSeconds    float64 `json:"push_seconds"`
 	ScansPerMinute float64 `json:"scans_per_minute"`
-	QueueP50       float64 `json:"queue_seconds_p50"`
-	QueueP99       float64 `json:"queue_seconds_p99"`
-	ScanP50        float64 `json:"scan_seconds_p50"`
-	ScanP99        float64 `json:"scan_seconds_p99"`
+	// Capacity is verdicts per minute of busy worker time (the sum of
+	// scan seconds, shared by the workers): the rate the workers would
+	// reach if pushes never kept them waiting.
+	Capacity float64 `json:"capacity_scans_per_minute"`
+	QueueP50 float64 `json:"queue_seconds_p50"`
+	QueueP99 float64 `json:"queue_seconds_p99"`
+	ScanP50  float64 `json:"scan_seconds_p50"`
+	ScanP99  float64 `json:"scan_seconds_p99"`
 	// Verdicts is the number of pushed images with a verdict, Missing and
 	// Extra the pushed images without one and verdicts of nothing pushed;
 	// Scans counts verdicts stored (strata_gate_scans_total), so Scans >
@@ -254,6 +258,7 @@ func runOnce(ctx context.Context, cfg Config, imgs []v1.Image, workers int) (Res
 	r := Result{Workers: workers, Pushed: len(pushed), PushSeconds: pushSeconds, Decisions: map[string]int{}}
 	var first, last time.Time
 	var queue, scan []float64
+	var busy float64
 	for _, rec := range recs {
 		if !pushed[rec.Digest] {
 			r.Extra++
@@ -271,6 +276,10 @@ func runOnce(ctx context.Context, cfg Config, imgs []v1.Image, workers int) (Res
 			last = rec.ScannedAt
 		}
 		queue, scan = append(queue, rec.QueueSeconds), append(scan, rec.ScanSeconds)
+		busy += rec.ScanSeconds
+	}
+	if busy > 0 {
+		r.Capacity = float64(r.Verdicts) / (busy / float64(workers)) * 60
 	}
 	r.Missing = len(pushed) - r.Verdicts
 	r.Seconds = last.Sub(first).Seconds()
@@ -426,18 +435,18 @@ func writeMarkdown(w io.Writer, rep Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# strata bench gate\n\n%d images (`%s*` from the store, pushed 4 at a time with go-containerregistry) to Debian's docker-registry on 127.0.0.1, which notifies an in-process gate (embedded NATS JetStream); `strata worker` processes scan them with %s. One run per worker count, %s.\n\n",
 		rep.Images, rep.Prefix, rep.Detector, rep.Date.Format("2006-01-02"))
-	b.WriteString("| workers | scans/min | wall s | push s | queue p50 s | queue p99 s | scan p50 s | scan p99 s | verdicts | missing | extra | scans | redelivered | worker peak RSS MiB | gate process peak RSS MiB |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n")
+	b.WriteString("| workers | scans/min | capacity/min | wall s | push s | queue p50 s | queue p99 s | scan p50 s | scan p99 s | verdicts | missing | extra | scans | redelivered | worker peak RSS MiB | gate process peak RSS MiB |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n")
 	for _, r := range rep.Runs {
 		rss := make([]string, len(r.WorkerRSSMiB))
 		for i, v := range r.WorkerRSSMiB {
 			rss[i] = fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %d/%d | %d | %d | %d | %d | %s | %.0f |\n",
-			r.Workers, r.ScansPerMinute, r.Seconds, r.PushSeconds, r.QueueP50, r.QueueP99, r.ScanP50, r.ScanP99,
+		fmt.Fprintf(&b, "| %d | %.1f | %.0f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %d/%d | %d | %d | %d | %d | %s | %.0f |\n",
+			r.Workers, r.ScansPerMinute, r.Capacity, r.Seconds, r.PushSeconds, r.QueueP50, r.QueueP99, r.ScanP50, r.ScanP99,
 			r.Verdicts, r.Pushed, r.Missing, r.Extra, r.Scans, r.Redelivered, strings.Join(rss, ", "), r.ServeRSSMiB)
 	}
-	b.WriteString("\nverdicts: pushed images with a verdict / distinct manifests pushed (store entries with equal digests are one image). scans/min: verdicts per minute from the first enqueue to the last verdict (the pushes overlap the scans). Queue latency: enqueue to scan start; the burst of pushes builds a backlog, so it grows with N. `scans` is `strata_gate_scans_total` (verdicts stored): equal to the pushed count means no image was scanned twice. Decisions per run are in gate.json. The gate process peak includes the pushes.\n\n## Machine\n\n| item | value |\n|---|---|\n")
+	b.WriteString("\nverdicts: pushed images with a verdict / distinct manifests pushed (store entries with equal digests are one image). scans/min: verdicts per minute from the first enqueue to the last verdict (the pushes overlap the scans, so a push rate below the workers' capacity bounds it). capacity/min: verdicts per minute of busy worker time (sum of scan seconds / workers). Queue latency: enqueue to scan start; the burst of pushes builds a backlog, so it grows with N. `scans` is `strata_gate_scans_total` (verdicts stored): equal to the pushed count means no image was scanned twice. Decisions per run are in gate.json. The gate process peak includes the pushes.\n\n## Machine\n\n| item | value |\n|---|---|\n")
 	keys := make([]string, 0, len(rep.Machine))
 	for k := range rep.Machine {
 		keys = append(keys, k)

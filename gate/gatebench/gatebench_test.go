@@ -44,9 +44,9 @@ func TestMarkdown(t *testing.T) {
 	rep := Report{Prefix: "exp2/", Images: 200, Detector: "hierarchical@0.4.1", Date: time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC),
 		Machine: map[string]string{"CPU model": "Example CPU", "CPUs (runtime.NumCPU)": "2"},
 		Runs: []Result{
-			{Workers: 1, Pushed: 200, Seconds: 600, PushSeconds: 50, ScansPerMinute: 20, QueueP50: 290, QueueP99: 590, ScanP50: 2.9, ScanP99: 6.1,
+			{Workers: 1, Pushed: 200, Seconds: 600, PushSeconds: 50, ScansPerMinute: 20, Capacity: 41.4, QueueP50: 290, QueueP99: 590, ScanP50: 2.9, ScanP99: 6.1,
 				Verdicts: 200, Scans: 200, WorkerRSSMiB: []float64{98.4}, ServeRSSMiB: 80.2},
-			{Workers: 2, Pushed: 200, Seconds: 400, PushSeconds: 55, ScansPerMinute: 30, QueueP50: 190, QueueP99: 390, ScanP50: 3.9, ScanP99: 8.2,
+			{Workers: 2, Pushed: 200, Seconds: 400, PushSeconds: 55, ScansPerMinute: 30, Capacity: 80, QueueP50: 190, QueueP99: 390, ScanP50: 3.9, ScanP99: 8.2,
 				Verdicts: 199, Missing: 1, Scans: 199, Redelivered: 2, WorkerRSSMiB: []float64{95, 91.6}, ServeRSSMiB: 82},
 		}}
 	var b bytes.Buffer
