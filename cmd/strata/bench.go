@@ -10,12 +10,15 @@ import (
 
 func init() {
 	register("bench", command{
-		summary: "time the walker floor, the hierarchical detector (cold and warm cache) and clamscan/yara on the same images; --builds: experiment 2's builds, cold and warm",
+		summary: "time the walker floor, the hierarchical detector (cold and warm cache) and clamscan/yara on the same images; --builds: experiment 2's builds, cold and warm; `bench gate`: the registry gate's scans/minute with 1 and 2 workers",
 		run:     runBench,
 	})
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "gate" {
+		return runBenchGate(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlags("bench", "REF...", stderr)
 	count := fs.Int("count", 3, "repetitions of each measurement; the median is reported")
 	out := fs.String("out", "", "write bench.md, bench.json and machine.md to this directory")

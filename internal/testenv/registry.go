@@ -26,6 +26,23 @@ var registryBin = RegistryBinary
 // registryReadyTimeout bounds the wait for GET /v2/ to answer 200.
 const registryReadyTimeout = 20 * time.Second
 
+// RegistryOption configures Registry.
+type RegistryOption func(*registryConfig)
+
+type registryConfig struct {
+	notifyURL, notifyToken string
+	delete                 bool
+}
+
+// RegistryNotify makes the registry send its event notifications to url
+// with "Authorization: Bearer token".
+func RegistryNotify(url, token string) RegistryOption {
+	return func(c *registryConfig) { c.notifyURL, c.notifyToken = url, token }
+}
+
+// RegistryDelete lets clients delete manifests (storage.delete.enabled).
+func RegistryDelete() RegistryOption { return func(c *registryConfig) { c.delete = true } }
+
 // Registry starts a private, unauthenticated plain-HTTP registry (Debian's
 // docker-registry, never the system service) on 127.0.0.1 with a random free
 // port, its own storage under t.TempDir() and a generated config.yml, waits
@@ -33,8 +50,12 @@ const registryReadyTimeout = 20 * time.Second
 // stopped when t ends. It skips the test under -short and fails it when the
 // binary is missing or the registry does not come up, because integration
 // tests must not pass by doing nothing.
-func Registry(t testing.TB) string {
+func Registry(t testing.TB, opts ...RegistryOption) string {
 	t.Helper()
+	var c registryConfig
+	for _, o := range opts {
+		o(&c)
+	}
 	if testing.Short() {
 		t.Skip("integration test: needs a real registry (Debian's docker-registry; run without -short; `make test` does)")
 	}
@@ -50,7 +71,7 @@ func Registry(t testing.TB) string {
 	// retry with a fresh port when that is why the registry exited.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		r, err := startRegistry(bin, filepath.Join(dir, fmt.Sprintf("try%d", attempt)))
+		r, err := startRegistry(bin, filepath.Join(dir, fmt.Sprintf("try%d", attempt)), c)
 		if err == nil {
 			t.Cleanup(r.stop)
 			return r.addr
@@ -74,7 +95,7 @@ type registryProc struct {
 	stderr *syncBuffer
 }
 
-func startRegistry(bin, dir string) (*registryProc, error) {
+func startRegistry(bin, dir string, c registryConfig) (*registryProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -84,8 +105,9 @@ func startRegistry(bin, dir string) (*registryProc, error) {
 	if err := os.MkdirAll(storage, 0o755); err != nil {
 		return nil, err
 	}
-	// No auth, no TLS, no debug server, no notifications: nothing but the
-	// API on loopback. The fixed secret keeps the log free of its warning.
+	// No auth, no TLS, no debug server, no notifications unless asked for:
+	// nothing but the API on loopback. The fixed secret keeps the log free
+	// of its warning.
 	config := fmt.Sprintf(`version: 0.1
 log:
   level: warn
@@ -97,10 +119,22 @@ storage:
   maintenance:
     uploadpurging:
       enabled: false
-http:
+%shttp:
   addr: %q
   secret: strata-testenv
-`, storage, addr)
+`, storage, deleteConfig(c.delete), addr)
+	if c.notifyURL != "" {
+		config += fmt.Sprintf(`notifications:
+  endpoints:
+    - name: strata
+      url: %q
+      headers:
+        Authorization: [%q]
+      timeout: 5s
+      threshold: 3
+      backoff: 500ms
+`, c.notifyURL, "Bearer "+c.notifyToken)
+	}
 	configPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
 		return nil, err
@@ -129,6 +163,14 @@ http:
 		return nil, err
 	}
 	return r, nil
+}
+
+// deleteConfig is the storage.delete section that allows deletes.
+func deleteConfig(on bool) string {
+	if !on {
+		return ""
+	}
+	return "  delete:\n    enabled: true\n"
 }
 
 func (r *registryProc) waitReady() error {

@@ -1,0 +1,452 @@
+package gate
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/strata-sec/strata/detectors"
+	dt "github.com/strata-sec/strata/detectors/detectortest"
+)
+
+// fakeDetector calls an image malicious when its entrypoint names xmrig,
+// counts its scans, and blocks while gate is non-nil and open.
+type fakeDetector struct {
+	scans   atomic.Int64
+	version string
+}
+
+func (d *fakeDetector) Name() string { return "fake" }
+func (d *fakeDetector) Version() string {
+	if d.version == "" {
+		return "1"
+	}
+	return d.version
+}
+func (d *fakeDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	d.scans.Add(1)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return detectors.Verdict{}, err
+	}
+	v := detectors.Verdict{Decision: detectors.Clean, Threshold: 1}
+	if strings.Contains(strings.Join(cf.Config.Entrypoint, " "), "xmrig") {
+		v = detectors.Verdict{Decision: detectors.Malicious, Score: 2, Threshold: 1, BlamedLayers: []int{0},
+			Findings: []detectors.Finding{{Category: detectors.CategoryBehavior, Rule: "fake-miner", Weight: 2, Evidence: "xmrig", Layer: 0, Path: "usr/bin/xmrig"}}}
+	}
+	return v, nil
+}
+
+func image(t *testing.T, body string, entrypoint ...string) v1.Image {
+	t.Helper()
+	return withArch(t, dt.Image(t, v1.Config{Entrypoint: entrypoint},
+		dt.Step{CreatedBy: "ADD app /usr/bin/app", Files: []dt.File{dt.Exec("usr/bin/app", body)}}), "amd64")
+}
+
+func withArch(t *testing.T, img v1.Image, arch string) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", arch
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func digestOf(t *testing.T, d interface{ Digest() (v1.Hash, error) }) string {
+	t.Helper()
+	h, err := d.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.String()
+}
+
+// env is an embedded NATS server, the queue and bucket on it, and an
+// in-process registry on loopback.
+type env struct {
+	dir  string
+	nats *EmbeddedNATS
+	q    *Queue
+	s    *Store
+	reg  string // host:port
+}
+
+func newEnv(t *testing.T, opts ...Option) *env {
+	t.Helper()
+	e := &env{dir: t.TempDir()}
+	e.open(t, opts...)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	e.reg = strings.TrimPrefix(srv.URL, "http://")
+	return e
+}
+
+// open starts NATS on e.dir and opens the queue and bucket.
+func (e *env) open(t *testing.T, opts ...Option) {
+	t.Helper()
+	ns, err := StartNATS(e.dir, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := ns.Connect()
+	if err != nil {
+		ns.Shutdown()
+		t.Fatal(err)
+	}
+	e.nats = ns
+	t.Cleanup(func() { nc.Close(); ns.Shutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.q, e.s, err = Open(ctx, nc, append([]Option{WithAckWait(time.Second), WithDetector("fake@1")}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) push(t *testing.T, repoTag string, img v1.Image) Job {
+	t.Helper()
+	ref, err := name.NewTag(e.reg+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	j, err := jobFor(ref.Context().Name() + "@" + digestOf(t, img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Tag = ref.TagStr()
+	return j
+}
+
+// worker runs a worker until the test ends or stop is called.
+func (e *env) worker(t *testing.T, id string, det detectors.Detector) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := NewWorker(e.q, e.s, det, WithWorkerID(id), WithInsecure(true))
+	w.o.poll = 200 * time.Millisecond
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = w.Run(ctx) }()
+	stop = func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return stop
+}
+
+// wait polls the bucket until digest has a record that ok accepts.
+func (e *env) wait(t *testing.T, digest string, ok func(Record) bool) Record {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rec, found, err := e.s.Get(context.Background(), digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found && ok(rec) {
+			return rec
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no accepted verdict for %s within 20s (last: found=%v %+v)", digest, found, rec)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func anyRecord(Record) bool { return true }
+
+func TestWorkerVerdictsAndQuarantine(t *testing.T) {
+	pol, err := ParsePolicy([]byte(`{"default":"record","repositories":[{"match":"prod/*","action":"quarantine"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, WithPolicy(pol))
+	det := &fakeDetector{}
+	e.worker(t, "w1", det)
+	tests := []struct {
+		name, repoTag  string
+		img            v1.Image
+		wantDecision   string
+		wantAction     string
+		wantQuarantine bool
+	}{
+		{"clean recorded", "dev/app:1", image(t, "#!/bin/sh\necho a\n", "/usr/bin/app"), "clean", ActionRecord, false},
+		{"miner recorded", "dev/app:miner", image(t, "xmrig", "/usr/bin/xmrig"), "malicious", ActionRecord, false},
+		{"clean in quarantine repo", "prod/app:1", image(t, "#!/bin/sh\necho b\n", "/usr/bin/app"), "clean", ActionQuarantine, false},
+		{"miner quarantined", "prod/app:miner", image(t, "xmrig 2", "/usr/bin/xmrig"), "malicious", ActionQuarantine, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := e.push(t, tt.repoTag, tt.img)
+			if _, err := e.q.Submit(context.Background(), j); err != nil {
+				t.Fatal(err)
+			}
+			rec := e.wait(t, j.Digest, anyRecord)
+			if rec.Decision != tt.wantDecision || rec.Action != tt.wantAction || rec.Worker != "w1" || rec.Attempts != 1 {
+				t.Errorf("record %s/%s by %s attempt %d, want %s/%s by w1 attempt 1", rec.Decision, rec.Action, rec.Worker, rec.Attempts, tt.wantDecision, tt.wantAction)
+			}
+			if len(rec.Tags) != 1 || rec.Tags[0] != j.Tag || rec.Repository != j.Repository || rec.Platform == "" || rec.Target == nil {
+				t.Errorf("record tags %v repo %q platform %q target %v, want [%s] %q", rec.Tags, rec.Repository, rec.Platform, rec.Target != nil, j.Tag, j.Repository)
+			}
+			if tt.wantDecision == "malicious" && (rec.Target == nil || len(rec.Target.Layers) != 1 || len(rec.Target.Layers[0].Findings) != 1) {
+				t.Errorf("malicious record lacks its finding on layer 0: %+v", rec.Target)
+			}
+			ref, _ := name.NewDigest(j.Ref, name.Insecure)
+			_, gerr := remote.Head(ref)
+			if tt.wantQuarantine {
+				if rec.Quarantine == nil || rec.Quarantine.Error != "" || len(rec.Quarantine.Deleted) != 1 || rec.Quarantine.Deleted[0] != j.Digest {
+					t.Errorf("quarantine %+v, want %s deleted", rec.Quarantine, j.Digest)
+				}
+				if gerr == nil {
+					t.Errorf("quarantined manifest %s is still in the registry", j.Ref)
+				}
+			} else if rec.Quarantine != nil || gerr != nil {
+				t.Errorf("quarantine %+v, manifest head %v: want no quarantine and the manifest kept", rec.Quarantine, gerr)
+			}
+		})
+	}
+	if got := det.scans.Load(); got != int64(len(tests)) {
+		t.Errorf("%d scans, want %d", got, len(tests))
+	}
+
+	// A quarantined image pushed again (a new registry event) is deleted
+	// again without a second scan.
+	last := tests[len(tests)-1]
+	j := e.push(t, last.repoTag, last.img)
+	j.EventID = "re-push"
+	if dup, err := e.q.Submit(context.Background(), j); err != nil || dup {
+		t.Fatalf("re-push job: duplicate=%v err=%v", dup, err)
+	}
+	ref, _ := name.NewDigest(j.Ref, name.Insecure)
+	deadline := time.Now().Add(20 * time.Second)
+	for _, err := remote.Head(ref); err == nil; _, err = remote.Head(ref) {
+		if time.Now().After(deadline) {
+			t.Fatal("a re-pushed quarantined image stays in the registry")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := det.scans.Load(); got != int64(len(tests)) {
+		t.Errorf("re-push scanned again: %d scans, want %d", got, len(tests))
+	}
+}
+
+// TestDuplicates: a repeated job within the window is dropped by
+// JetStream; one that gets through anyway (another process's detector ID)
+// finds the verdict and only adds its tag.
+func TestDuplicates(t *testing.T) {
+	e := newEnv(t)
+	det := &fakeDetector{}
+	j := e.push(t, "dev/app:1", image(t, "one", "/usr/bin/app"))
+	ctx := context.Background()
+	for i, wantDup := range []bool{false, true, true} {
+		dup, err := e.q.Submit(ctx, j)
+		if err != nil || dup != wantDup {
+			t.Fatalf("submit %d: duplicate=%v err=%v, want duplicate=%v", i, dup, err, wantDup)
+		}
+	}
+	stop := e.worker(t, "w1", det)
+	e.wait(t, j.Digest, anyRecord)
+
+	other := *e.q
+	other.o.detector = "another"
+	j2 := j
+	j2.Tag = "2"
+	if dup, err := other.Submit(ctx, j2); err != nil || dup {
+		t.Fatalf("submit with another ID: duplicate=%v err=%v", dup, err)
+	}
+	rec := e.wait(t, j.Digest, func(r Record) bool { return len(r.Tags) == 2 })
+	if rec.Tags[0] != "1" || rec.Tags[1] != "2" {
+		t.Errorf("tags %v, want [1 2]", rec.Tags)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := det.scans.Load(); got != 1 {
+		t.Errorf("%d scans of one digest, want 1", got)
+	}
+	// A new detector version scans again.
+	stop()
+	newer := &fakeDetector{version: "2"}
+	e.worker(t, "w2", newer)
+	j3 := j
+	j3.Tag = "3"
+	other.o.detector = "fake@2"
+	if _, err := other.Submit(ctx, j3); err != nil {
+		t.Fatal(err)
+	}
+	rec = e.wait(t, j.Digest, func(r Record) bool { return r.Detector.Version == "2" })
+	if len(rec.Tags) != 3 {
+		t.Errorf("rescan with a new detector version lost tags: %v", rec.Tags)
+	}
+}
+
+// TestRedelivery: a job taken by a worker that never acks (it died) goes to
+// another worker after AckWait; the record says it was the second attempt.
+func TestRedelivery(t *testing.T) {
+	e := newEnv(t)
+	j := e.push(t, "dev/app:1", image(t, "one", "/usr/bin/app"))
+	ctx := context.Background()
+	if _, err := e.q.Submit(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.q.next(ctx, 5*time.Second)
+	if err != nil || m == nil {
+		t.Fatalf("take the job: %v, %v", m, err)
+	}
+	// The dead worker: it holds the job and never acks.
+	start := time.Now()
+	e.worker(t, "survivor", &fakeDetector{})
+	rec := e.wait(t, j.Digest, anyRecord)
+	if rec.Worker != "survivor" || rec.Attempts != 2 {
+		t.Errorf("record by %s attempt %d, want survivor attempt 2", rec.Worker, rec.Attempts)
+	}
+	if el := time.Since(start); el < 500*time.Millisecond {
+		t.Errorf("redelivered after %s, before AckWait (1s)", el)
+	}
+	waiting, scanning, err := e.q.Depth(ctx)
+	if err != nil || waiting != 0 || scanning != 0 {
+		t.Errorf("queue depth %d waiting, %d scanning (%v), want empty", waiting, scanning, err)
+	}
+}
+
+// TestLongScanNotRedelivered: progress signals keep a scan longer than
+// AckWait with its worker.
+func TestLongScanNotRedelivered(t *testing.T) {
+	e := newEnv(t)
+	slow := &slowDetector{fakeDetector: &fakeDetector{}, d: 2500 * time.Millisecond}
+	j := e.push(t, "dev/app:1", image(t, "one", "/usr/bin/app"))
+	if _, err := e.q.Submit(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	e.worker(t, "w1", slow)
+	e.worker(t, "w2", slow)
+	rec := e.wait(t, j.Digest, anyRecord)
+	if rec.Attempts != 1 || slow.scans.Load() != 1 {
+		t.Errorf("attempt %d, %d scans; want one scan on the first attempt", rec.Attempts, slow.scans.Load())
+	}
+}
+
+type slowDetector struct {
+	*fakeDetector
+	d time.Duration
+}
+
+func (s *slowDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	select {
+	case <-ctx.Done():
+		return detectors.Verdict{}, ctx.Err()
+	case <-time.After(s.d):
+	}
+	return s.fakeDetector.Scan(ctx, img)
+}
+
+// TestIndex: an index gets a record per platform image and one for itself
+// with the most severe decision; quarantine deletes the index and the
+// malicious platform manifest.
+func TestIndex(t *testing.T) {
+	pol := &Policy{Default: ActionQuarantine}
+	e := newEnv(t, WithPolicy(pol))
+	amd, arm := image(t, "one", "/usr/bin/app"), withArch(t, image(t, "xmrig", "/usr/bin/xmrig"), "arm64")
+	idx := mutate.IndexMediaType(mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{MediaType: types.OCIManifestSchema1, Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{MediaType: types.OCIManifestSchema1, Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
+	), types.OCIImageIndex)
+	ref, err := name.NewTag(e.reg+"/dev/multi:1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	j, err := jobFor(ref.Context().Name() + "@" + digestOf(t, idx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Tag = "1"
+	if _, err := e.q.Submit(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	e.worker(t, "w1", &fakeDetector{})
+	rec := e.wait(t, j.Digest, anyRecord)
+	if !rec.Index || rec.Decision != "malicious" || len(rec.Children) != 2 {
+		t.Fatalf("index record: index=%v decision %s children %v, want a malicious index of 2", rec.Index, rec.Decision, rec.Children)
+	}
+	want := map[string]string{digestOf(t, amd): "clean", digestOf(t, arm): "malicious"}
+	for d, dec := range want {
+		c, found, err := e.s.Get(context.Background(), d)
+		if err != nil || !found || c.Decision != dec || c.Platform == "" {
+			t.Errorf("platform %s: found=%v decision %q platform %q (%v), want %s", d, found, c.Decision, c.Platform, err, dec)
+		}
+	}
+	if q := rec.Quarantine; q == nil || q.Error != "" || len(q.Deleted) != 2 || q.Deleted[1] != digestOf(t, arm) {
+		t.Errorf("quarantine %+v, want the index and %s deleted", q, digestOf(t, arm))
+	}
+}
+
+func TestRestartKeepsVerdicts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	want := Record{Digest: "sha256:" + strings.Repeat("ab", 32), Repository: "dev/app", Decision: "malicious", Tags: []string{"1"}}
+	if err := e.s.Put(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	e.nats.Shutdown()
+	e.open(t)
+	dec, found, err := e.s.Verdict(ctx, want.Digest)
+	if err != nil || !found || dec != "malicious" {
+		t.Fatalf("after restart: %q found=%v err=%v, want malicious", dec, found, err)
+	}
+	recs, err := e.s.List(ctx, Filter{Decision: "malicious"})
+	if err != nil || len(recs) != 1 || recs[0].Digest != want.Digest {
+		t.Fatalf("list after restart: %+v %v", recs, err)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	tests := []struct {
+		name, doc, repo, want, wantErr string
+	}{
+		{name: "empty records", doc: `{}`, repo: "a/b", want: ActionRecord},
+		{name: "default", doc: `{"default":"quarantine"}`, repo: "a/b", want: ActionQuarantine},
+		{name: "first match wins", doc: `{"repositories":[{"match":"prod/*","action":"quarantine"},{"match":"*/*","action":"record"}]}`, repo: "prod/api", want: ActionQuarantine},
+		{name: "star stops at slash", doc: `{"default":"record","repositories":[{"match":"prod/*","action":"quarantine"}]}`, repo: "prod/team/api", want: ActionRecord},
+		{name: "bad action", doc: `{"default":"delete"}`, wantErr: `action "delete"`},
+		{name: "bad glob", doc: `{"repositories":[{"match":"[","action":"record"}]}`, wantErr: "not a glob"},
+		{name: "unknown field", doc: `{"defualt":"record"}`, wantErr: "documented shape"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePolicy([]byte(tt.doc))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Action(tt.repo); got != tt.want {
+				t.Errorf("Action(%q) = %q, want %q", tt.repo, got, tt.want)
+			}
+		})
+	}
+}
