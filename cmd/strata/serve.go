@@ -19,6 +19,7 @@ import (
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/gate"
+	"github.com/strata-sec/strata/gate/admission"
 	"github.com/strata-sec/strata/internal/layers/layercache"
 )
 
@@ -38,6 +39,9 @@ HTTP API (see README.md, "Run strata in front of a registry"):
   GET  /v1/verdicts          every verdict; ?repository=REPO&decision=D filter
   GET  /metrics              Prometheus text format
   GET  /healthz              200 while the queue answers
+  POST /v1/admission         Kubernetes validating admission webhook
+                             (AdmissionReview v1; HTTPS: --tls-cert/--tls-key;
+                             --admission-policy)
 
 Verdicts and queued jobs live in --data (embedded NATS) and survive a
 restart. With --nats URL the queue is an existing NATS cluster with
@@ -111,6 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxDeliver := fs.Int("max-deliver", gate.DefaultMaxDeliver, "attempts per job; the last failure stores an \"error\" verdict")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; Kubernetes calls admission webhooks only over HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	admissionPolicy := fs.String("admission-policy", "", "YAML or JSON policy of the admission webhook at POST /v1/admission (default: admit only images judged clean; see gate/admission/README.md)")
 	df := addDetectorFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -136,6 +141,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("--policy %s: %w", *policyFile, err)
 		}
 	}
+	admPolicy := admission.DefaultPolicy()
+	if *admissionPolicy != "" {
+		if admPolicy, err = admission.LoadPolicy(*admissionPolicy); err != nil {
+			return fmt.Errorf("--admission-policy %s: %w", *admissionPolicy, err)
+		}
+	}
 	det, err := df.detector()
 	if err != nil {
 		return err
@@ -155,9 +166,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// ADMISSION: the admission webhook (package gate/admission) mounts here:
-	//   srv.Handle("POST /v1/admission", admission.Handler(s, q, ...))
-	// It reads verdicts with s.Verdict and queues unknown images with q.Enqueue.
+	// The Kubernetes admission webhook: verdicts from the bucket, unknown
+	// images queued for a scan, tags resolved at the registry.
+	srv.Handle("POST /v1/admission", admission.Handler(s, q, admission.RegistryResolver(), admPolicy))
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

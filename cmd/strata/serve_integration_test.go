@@ -266,6 +266,44 @@ func TestGate(t *testing.T) {
 		})
 	}
 
+	// The admission webhook mounted by serve: a Pod running the miner (by
+	// digest) next to the clean image (by tag, resolved at the registry)
+	// is denied, naming the miner; the clean image alone is admitted.
+	admit := func(uid string, images ...string) (allowed bool, message string) {
+		t.Helper()
+		var cs []string
+		for i, im := range images {
+			cs = append(cs, fmt.Sprintf(`{"name":"c%d","image":%q}`, i, im))
+		}
+		body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":%q,"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"default","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[%s]}}}}`,
+			uid, strings.Join(cs, ","))
+		resp, err := http.Post(srv.http+"/v1/admission?timeout=10s", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("admission request: %v", err)
+		}
+		defer resp.Body.Close()
+		var review struct {
+			Response struct {
+				UID     string `json:"uid"`
+				Allowed bool   `json:"allowed"`
+				Status  struct {
+					Message string `json:"message"`
+				} `json:"status"`
+			} `json:"response"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&review); err != nil || resp.StatusCode != http.StatusOK || review.Response.UID != uid {
+			t.Fatalf("admission response %d, uid %q: %v", resp.StatusCode, review.Response.UID, err)
+		}
+		return review.Response.Allowed, review.Response.Status.Message
+	}
+	minerRef := reg + "/dev/app@" + digestOf(t, miner)
+	if ok, msg := admit("pod-with-miner", minerRef, reg+"/dev/app:1"); ok || !strings.Contains(msg, digestOf(t, miner)) || !strings.Contains(msg, "malicious") {
+		t.Errorf("Pod with the miner: allowed %v, message %q; want denied naming %s as malicious", ok, msg, digestOf(t, miner))
+	}
+	if ok, msg := admit("pod-clean", reg+"/dev/app:1"); !ok {
+		t.Errorf("Pod with the clean image: denied: %s", msg)
+	}
+
 	// A repeated notification (as a registry retrying sends) and a second
 	// tag for a scanned digest: no new scan, the tag is added.
 	ev := fmt.Sprintf(`{"events":[{"id":"repeated-event","action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"repository":"dev/app","url":"http://%s/v2/dev/app/manifests/%s","tag":"1"}}]}`,

@@ -80,7 +80,7 @@ func TestReadmeManifest(t *testing.T) {
 		{`admissionReviewVersions: ["v1"]`, len(w.AdmissionReviewVersions) == 1 && w.AdmissionReviewVersions[0] == "v1"},
 		{"timeoutSeconds: 10", w.TimeoutSeconds != nil && *w.TimeoutSeconds == 10},
 		{"a caBundle", len(w.ClientConfig.CABundle) > 0},
-		{"path /validate", w.ClientConfig.Service != nil && w.ClientConfig.Service.Path != nil && *w.ClientConfig.Service.Path == "/validate"},
+		{"path /v1/admission", w.ClientConfig.Service != nil && w.ClientConfig.Service.Path != nil && *w.ClientConfig.Service.Path == "/v1/admission"},
 		{"three rules", len(w.Rules) == 3},
 	}
 	for _, c := range checks {
