@@ -141,10 +141,10 @@ func (e *env) push(t *testing.T, repoTag string, img v1.Image) Job {
 }
 
 // worker runs a worker until the test ends or stop is called.
-func (e *env) worker(t *testing.T, id string, det detectors.Detector) (stop func()) {
+func (e *env) worker(t *testing.T, id string, det detectors.Detector, opts ...WorkerOption) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := NewWorker(e.q, e.s, det, WithWorkerID(id), WithInsecure(true))
+	w := NewWorker(e.q, e.s, det, append([]WorkerOption{WithWorkerID(id), WithInsecure(true)}, opts...)...)
 	w.o.poll = 200 * time.Millisecond
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -264,6 +264,13 @@ func TestDuplicates(t *testing.T) {
 			t.Fatalf("submit %d: duplicate=%v err=%v, want duplicate=%v", i, dup, err, wantDup)
 		}
 	}
+	// The same digest pushed to another repository (whose policy may
+	// differ) is a job of its own.
+	jp := j
+	jp.Repository, jp.Ref = "prod/app", j.Registry+"/prod/app@"+j.Digest
+	if dup, err := e.q.Submit(ctx, jp); err != nil || dup {
+		t.Fatalf("submit to another repository: duplicate=%v err=%v, want a new job", dup, err)
+	}
 	stop := e.worker(t, "w1", det)
 	e.wait(t, j.Digest, anyRecord)
 
@@ -341,6 +348,27 @@ func TestLongScanNotRedelivered(t *testing.T) {
 	rec := e.wait(t, j.Digest, anyRecord)
 	if rec.Attempts != 1 || slow.scans.Load() != 1 {
 		t.Errorf("attempt %d, %d scans; want one scan on the first attempt", rec.Attempts, slow.scans.Load())
+	}
+}
+
+// TestScanTimeout: a job that outlives the scan timeout (a registry feeding
+// a layer byte by byte) gets an "error" verdict at once, not retried, and
+// the worker is free again.
+func TestScanTimeout(t *testing.T) {
+	e := newEnv(t)
+	stuck := &slowDetector{fakeDetector: &fakeDetector{}, d: time.Minute}
+	j := e.push(t, "dev/app:1", image(t, "one", "/usr/bin/app"))
+	if _, err := e.q.Submit(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	e.worker(t, "w1", stuck, WithScanTimeout(500*time.Millisecond))
+	rec := e.wait(t, j.Digest, anyRecord)
+	if rec.Decision != DecisionError || !strings.Contains(rec.Error, "scan timeout") || rec.Attempts != 1 {
+		t.Errorf("record %s %q after %d attempts; want an error verdict naming the scan timeout after one attempt", rec.Decision, rec.Error, rec.Attempts)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("took %v", took)
 	}
 }
 

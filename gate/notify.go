@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -64,19 +63,14 @@ func readEnvelope(r io.Reader) (Envelope, error) {
 // platform images and stores a record per platform and one for the index.
 // The registry also notifies each platform manifest pushed before the
 // index; those jobs find the verdicts already stored, or store them first.
-func jobOf(e Event) (j Job, ok bool) {
+// The job names registry, the one the gate fronts, never the host in the
+// event (target.url and request.host come from the pusher's Host header).
+func jobOf(e Event, registry string) (j Job, ok bool) {
 	mt := types.MediaType(e.Target.MediaType)
-	if e.Action != "push" || e.Target.Digest == "" || e.Target.Repository == "" || !(mt.IsImage() || mt.IsIndex()) {
+	if registry == "" || e.Action != "push" || e.Target.Digest == "" || e.Target.Repository == "" || !(mt.IsImage() || mt.IsIndex()) {
 		return Job{}, false
 	}
-	host := e.Request.Host
-	if u, err := url.Parse(e.Target.URL); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	if host == "" {
-		return Job{}, false
-	}
-	j, err := jobFor(host + "/" + e.Target.Repository + "@" + e.Target.Digest)
+	j, err := jobFor(registry + "/" + e.Target.Repository + "@" + e.Target.Digest)
 	if err != nil {
 		return Job{}, false
 	}

@@ -68,9 +68,10 @@ func WithPolicy(p *Policy) Option { return func(o *options) { o.policy = p } }
 // jobs ask for; it is part of each job's dedup ID.
 func WithDetector(id string) Option { return func(o *options) { o.detector = id } }
 
-// WithRegistry makes jobs name this registry host (host:port) instead of
-// the one in the notification: for a registry that calls itself by a name
-// the workers cannot reach.
+// WithRegistry names the registry (host:port) the gate fronts: the
+// per-repository policy (quarantine) applies to its images only; a job
+// for an image elsewhere (queued by the admission webhook) is recorded,
+// never deleted. Without it the policy applies to every job.
 func WithRegistry(host string) Option { return func(o *options) { o.registry = host } }
 
 func newOptions(opts []Option) options {
@@ -167,12 +168,11 @@ func (q *Queue) Enqueue(ctx context.Context, ref string) error {
 // true when JetStream dropped it as a repeat of a job within the
 // duplicate window.
 func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
-	if q.o.registry != "" && j.Registry != q.o.registry {
-		j.Registry = q.o.registry
-		j.Ref = j.Registry + "/" + j.Repository + "@" + j.Digest
-	}
 	if j.Action == "" {
-		j.Action = q.o.policy.Action(j.Repository)
+		j.Action = ActionRecord
+		if q.o.registry == "" || j.Registry == q.o.registry {
+			j.Action = q.o.policy.Action(j.Repository)
+		}
 	}
 	j.EnqueuedAt = q.o.now().UTC()
 	b, err := json.Marshal(j)
@@ -187,14 +187,16 @@ func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
 }
 
 // msgID is j's JetStream message ID: JetStream drops a job whose ID it
-// has seen within the duplicate window. A job is identified by digest and
-// detector, so a digest is queued once however often it is pushed, unless
+// has seen within the duplicate window. A job is identified by digest,
+// detector and repository, so a digest is queued once per repository
+// however often it is pushed there (a push of the same digest to another
+// repository, whose policy may differ, is a job of its own), unless
 // it carries a registry event ID: the server sets one only for a digest
 // already judged (another tag, or a re-push after quarantine), whose job
 // then reaches a worker that records the tag and applies the policy again
 // without scanning; a retried delivery of the same event repeats its ID.
 func msgID(j Job, detector string) string {
-	id := j.Digest + " " + detector
+	id := j.Digest + " " + detector + " " + j.Registry + "/" + j.Repository
 	if j.EventID != "" {
 		id += " event " + j.EventID
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,21 @@ type Server struct {
 	m     *metrics
 	mux   *http.ServeMux
 	log   io.Writer
+	// fronted is the registry (host:port) whose notifications this
+	// server takes; jobs always name it (FrontRegistry).
+	fronted atomic.Value
+}
+
+// FrontRegistry sets the registry (host:port, as the workers reach it)
+// whose notifications the server takes. Every notification job names it:
+// the host an event names comes from the pushing client's Host header,
+// so trusting it would let a pusher send the worker (and a quarantine
+// DELETE) to any host. Until it is set, notifications are refused.
+func (s *Server) FrontRegistry(host string) { s.fronted.Store(host) }
+
+func (s *Server) frontedRegistry() string {
+	h, _ := s.fronted.Load().(string)
+	return h
 }
 
 // NewServer serves q and s. Notifications must carry "Authorization:
@@ -77,6 +93,11 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong bearer token: set the registry endpoint's Authorization header to the token strata serve was given", http.StatusUnauthorized)
 		return
 	}
+	reg := s.frontedRegistry()
+	if reg == "" {
+		http.Error(w, "this gate fronts no registry yet: start strata serve with --registry HOST:PORT", http.StatusServiceUnavailable)
+		return
+	}
 	env, err := readEnvelope(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -85,7 +106,7 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 	var failed []string
 	enqueued := 0
 	for _, e := range env.Events {
-		j, ok := jobOf(e)
+		j, ok := jobOf(e, reg)
 		if !ok {
 			s.m.notified(eventIgnored)
 			continue

@@ -28,6 +28,16 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Before the gate knows its registry, notifications are refused.
+	early := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/v1/notifications", strings.NewReader(envelope(event("push",
+		"application/vnd.oci.image.manifest.v1+json", e.reg, "dev/app", "sha256:"+strings.Repeat("a", 64), "1"))))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	srv.ServeHTTP(early, req)
+	if early.Code != http.StatusServiceUnavailable {
+		t.Errorf("notification before FrontRegistry: status %d, want 503", early.Code)
+	}
+	srv.FrontRegistry(e.reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = srv.Watch(ctx) }()
@@ -162,14 +172,18 @@ func TestJobOf(t *testing.T) {
 		event  string
 		wantOK bool
 		want   Job
+		front  string // the registry the gate fronts (default: want.Registry)
 	}{
 		{"oci manifest", event("push", "application/vnd.oci.image.manifest.v1+json", "reg.example:5000", "team/app", d, "v1"), true,
-			Job{Ref: "reg.example:5000/team/app@" + d, Registry: "reg.example:5000", Repository: "team/app", Digest: d, Tag: "v1", MediaType: "application/vnd.oci.image.manifest.v1+json", Source: "notification", EventID: "x"}},
+			Job{Ref: "reg.example:5000/team/app@" + d, Registry: "reg.example:5000", Repository: "team/app", Digest: d, Tag: "v1", MediaType: "application/vnd.oci.image.manifest.v1+json", Source: "notification", EventID: "x"}, ""},
 		{"docker index by digest", event("push", "application/vnd.docker.distribution.manifest.list.v2+json", "reg.example", "app", d, ""), true,
-			Job{Ref: "reg.example/app@" + d, Registry: "reg.example", Repository: "app", Digest: d, MediaType: "application/vnd.docker.distribution.manifest.list.v2+json", Source: "notification", EventID: "x"}},
-		{"delete", event("delete", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", d, ""), false, Job{}},
-		{"layer", event("push", "application/vnd.oci.image.layer.v1.tar+gzip", "reg.example", "app", d, ""), false, Job{}},
-		{"bad digest", event("push", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", "sha256:zz", ""), false, Job{}},
+			Job{Ref: "reg.example/app@" + d, Registry: "reg.example", Repository: "app", Digest: d, MediaType: "application/vnd.docker.distribution.manifest.list.v2+json", Source: "notification", EventID: "x"}, ""},
+		{"the event names another host: the job names the fronted registry", event("push", "application/vnd.oci.image.manifest.v1+json", "evil.example", "team/app", d, "v1"), true,
+			Job{Ref: "reg.example:5000/team/app@" + d, Registry: "reg.example:5000", Repository: "team/app", Digest: d, Tag: "v1", MediaType: "application/vnd.oci.image.manifest.v1+json", Source: "notification", EventID: "x"}, ""},
+		{"no fronted registry", event("push", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", d, ""), false, Job{}, "none"},
+		{"delete", event("delete", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", d, ""), false, Job{}, ""},
+		{"layer", event("push", "application/vnd.oci.image.layer.v1.tar+gzip", "reg.example", "app", d, ""), false, Job{}, ""},
+		{"bad digest", event("push", "application/vnd.oci.image.manifest.v1+json", "reg.example", "app", "sha256:zz", ""), false, Job{}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,7 +191,14 @@ func TestJobOf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := jobOf(env.Events[0])
+			front := tt.front
+			switch front {
+			case "":
+				front = tt.want.Registry
+			case "none":
+				front = ""
+			}
+			got, ok := jobOf(env.Events[0], front)
 			if ok != tt.wantOK || got != tt.want {
 				t.Errorf("jobOf = %+v, %v; want %+v, %v", got, ok, tt.want, tt.wantOK)
 			}

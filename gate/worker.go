@@ -43,7 +43,21 @@ type workerOptions struct {
 	log      io.Writer
 	poll     time.Duration
 	timeouts imageref.Timeouts
-	now      func() time.Time
+	// scanTimeout bounds one job (DefaultScanTimeout).
+	scanTimeout time.Duration
+	now         func() time.Time
+}
+
+// DefaultScanTimeout bounds one job: a registry that feeds a layer a few
+// bytes at a time must not hold a worker (and every job queued behind it)
+// for days.
+const DefaultScanTimeout = 10 * time.Minute
+
+// WithScanTimeout bounds each job to d (DefaultScanTimeout); a job that
+// takes longer gets an "error" verdict at once, which the admission
+// webhook treats as not checked.
+func WithScanTimeout(d time.Duration) WorkerOption {
+	return func(o *workerOptions) { o.scanTimeout = d }
 }
 
 // WithWorkerID names the worker in its records (default: host name and
@@ -65,7 +79,7 @@ func WithTimeouts(t imageref.Timeouts) WorkerOption {
 // NewWorker makes a worker scanning with det.
 func NewWorker(q *Queue, s *Store, det detectors.Detector, opts ...WorkerOption) *Worker {
 	host, _ := os.Hostname()
-	o := workerOptions{id: fmt.Sprintf("%s/%d", host, os.Getpid()), log: io.Discard, poll: 5 * time.Second, now: time.Now}
+	o := workerOptions{id: fmt.Sprintf("%s/%d", host, os.Getpid()), log: io.Discard, poll: 5 * time.Second, scanTimeout: DefaultScanTimeout, now: time.Now}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -117,14 +131,20 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 	stop := w.heartbeat(m)
 	defer stop()
 	w.logf("scanning %s (attempt %d)", j.Ref, attempt)
-	rec, err := w.process(ctx, j, attempt)
+	jctx, cancel := context.WithTimeout(ctx, w.o.scanTimeout)
+	rec, err := w.process(jctx, j, attempt)
+	timedOut := err != nil && ctx.Err() == nil && errors.Is(jctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if timedOut {
+		err = fmt.Errorf("the scan took longer than %s (scan timeout); not retried: %w", w.o.scanTimeout, err)
+	}
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
 			_ = m.Nak()
 			w.logf("stopped; %s goes back to the queue", j.Ref)
 			return
-		case attempt < w.q.o.maxDeliver:
+		case attempt < w.q.o.maxDeliver && !timedOut:
 			delay := time.Duration(attempt) * 2 * time.Second
 			w.logf("%s: %v (retry in %s)", j.Ref, err, delay)
 			_ = m.NakWithDelay(delay)

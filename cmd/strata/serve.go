@@ -55,6 +55,7 @@ const tokenEnv = "STRATA_GATE_TOKEN"
 type detectorFlags struct {
 	signals, knownSamples, cache *string
 	insecure                     *bool
+	scanTimeout                  *time.Duration
 }
 
 func addDetectorFlags(fs *flag.FlagSet) detectorFlags {
@@ -63,6 +64,7 @@ func addDetectorFlags(fs *flag.FlagSet) detectorFlags {
 		knownSamples: fs.String("known-samples", "", "JSON-lines file of known malicious samples for the hash signal, e.g. results/exp1/"+experiments.KnownSamplesFile),
 		cache:        fs.String("cache", "", "also keep per-layer results in this directory, shared by workers on this machine and kept across restarts (default: a bounded in-memory cache per worker)"),
 		insecure:     fs.Bool("insecure", false, "pull from and delete on plain-HTTP or self-signed registries"),
+		scanTimeout:  fs.Duration("scan-timeout", gate.DefaultScanTimeout, "bound on one scan job; a slower one (a registry feeding a layer byte by byte) gets an \"error\" verdict"),
 	}
 }
 
@@ -86,7 +88,7 @@ func (f detectorFlags) workers(ctx context.Context, det *hierarchical.Detector, 
 		if n > 1 {
 			wid = fmt.Sprintf("%s-%d", id, i+1)
 		}
-		w := gate.NewWorker(q, s, det, gate.WithWorkerID(wid), gate.WithInsecure(*f.insecure), gate.WithLog(log))
+		w := gate.NewWorker(q, s, det, gate.WithWorkerID(wid), gate.WithInsecure(*f.insecure), gate.WithLog(log), gate.WithScanTimeout(*f.scanTimeout))
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(ctx) }()
 	}
@@ -109,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	natsListen := fs.String("nats-listen", "127.0.0.1:4222", "client address of the embedded NATS server, for 'strata worker --nats' (port 0: any free port)")
 	tokenFile := fs.String("token-file", "", "file holding the bearer token the registry sends with notifications (default: $"+tokenEnv+")")
 	policyFile := fs.String("policy", "", "JSON policy file: per repository glob, record or quarantine malicious images (default: record everything)")
-	registry := fs.String("registry", "", "registry host:port the workers pull from, when the registry's own name for itself is not reachable from here")
+	registry := fs.String("registry", "", "required: the registry (host:port, as the workers reach it) whose notifications this gate takes; jobs always name it, never the host an event names (that comes from the pusher's Host header); the policy's quarantine applies to it only")
 	workers := fs.Int("workers", 1, "scan workers inside this process (0: only 'strata worker' processes scan)")
 	ackWait := fs.Duration("ack-wait", gate.DefaultAckWait, "a job not acknowledged and without a progress signal for this long goes to another worker")
 	maxDeliver := fs.Int("max-deliver", gate.DefaultMaxDeliver, "attempts per job; the last failure stores an \"error\" verdict")
@@ -124,6 +126,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		fs.Usage()
 		return fmt.Errorf("serve takes no arguments, got %q", pos)
+	}
+	if *registry == "" {
+		fs.Usage()
+		return fmt.Errorf("give --registry HOST:PORT, the registry this gate fronts: the gate never trusts the host a notification names")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("give both --tls-cert and --tls-key, or neither")
@@ -166,6 +172,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	srv.FrontRegistry(*registry)
 	// The Kubernetes admission webhook: verdicts from the bucket, unknown
 	// images queued for a scan, tags resolved at the registry.
 	srv.Handle("POST /v1/admission", admission.Handler(s, q, admission.RegistryResolver(), admPolicy))

@@ -191,6 +191,7 @@ func runOnce(ctx context.Context, cfg Config, imgs []v1.Image, workers int) (Res
 		return Result{}, err
 	}
 	defer reg.stop()
+	srv.FrontRegistry(reg.addr)
 
 	var procs []*exec.Cmd
 	for i := 0; i < workers; i++ {
