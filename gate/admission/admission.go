@@ -360,7 +360,7 @@ func (h *handler) check(ctx context.Context, c *check, dryRun bool) {
 		c.err = fmt.Errorf("resolve: %w", err)
 	}
 	c.canonical = canonical
-	found := false
+	found, missing := false, 0
 	var lookupErr error
 	for _, d := range digests {
 		decision, ok, err := h.v.Verdict(ctx, d)
@@ -368,7 +368,11 @@ func (h *handler) check(ctx context.Context, c *check, dryRun bool) {
 			lookupErr = errors.Join(lookupErr, fmt.Errorf("read verdict of %s: %w", d, err))
 			continue
 		}
-		if ok && (!found || rank(decision) > rank(c.decision)) {
+		if !ok {
+			missing++
+			continue
+		}
+		if !found || rank(decision) > rank(c.decision) {
 			c.decision, c.digest, found = decision, d, true
 		}
 	}
@@ -378,7 +382,7 @@ func (h *handler) check(ctx context.Context, c *check, dryRun bool) {
 	case lookupErr != nil:
 		// Another digest's verdict might have been malicious.
 		c.state, c.err = unchecked, errors.Join(c.err, lookupErr)
-	case found:
+	case found && missing == 0:
 		c.state = c.decision
 		if c.decision != Clean && c.decision != Incomplete && c.decision != Invalid {
 			c.state = Invalid
@@ -386,6 +390,9 @@ func (h *handler) check(ctx context.Context, c *check, dryRun bool) {
 	case c.err != nil:
 		c.state = unchecked
 	default:
+		// No verdict, or not for every digest the image resolves to (an
+		// index judged only through its amd64 child could hide a
+		// malicious arm64 one): not scanned yet.
 		c.state = unscanned
 		switch {
 		case dryRun || canonical == "":

@@ -376,3 +376,40 @@ func TestHandlerBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestHandlerPartlyJudgedIndex: an index whose amd64 manifest is judged
+// clean but which has no verdict itself (its other platforms unjudged) is
+// not scanned yet: refused under DenyUnscanned, and the index is queued.
+func TestHandlerPartlyJudgedIndex(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "requests", "pod-unscanned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil {
+		t.Fatal(err)
+	}
+	var pod struct {
+		Spec struct {
+			Containers []struct {
+				Image string `json:"image"`
+			} `json:"containers"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(review.Request.Object.Raw, &pod); err != nil || len(pod.Spec.Containers) == 0 {
+		t.Fatalf("fixture: %v", err)
+	}
+	r := fakeResolver{}
+	for _, c := range pod.Spec.Containers {
+		r[c.Image] = resolved{digests: []string{digest("a1"), digest("ff")}, canonical: "registry.example/multi@" + digest("ff")}
+	}
+	v := fakeVerdicts{digest("a1"): admission.Clean}
+	s := &fakeScanner{}
+	resp := decode(t, post(t, admission.Handler(v, s, r, admission.DefaultPolicy()), body))
+	if resp.Allowed {
+		t.Errorf("admitted an index judged only through one platform: %+v", resp.Result)
+	}
+	if q := s.queued(); len(q) == 0 || q[0] != "registry.example/multi@"+digest("ff") {
+		t.Errorf("queued %v, want the index", q)
+	}
+}
