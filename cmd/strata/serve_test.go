@@ -30,12 +30,13 @@ func TestServeWorkerUsage(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"no token", []string{"serve"}, "--token-file FILE (or set $STRATA_GATE_TOKEN)"},
-		{"empty token file", []string{"serve", "--token-file", empty}, "is empty"},
+		{"no registry", []string{"serve", "--token-file", token}, "give --registry HOST:PORT"},
+		{"no token", []string{"serve", "--registry", "r.example:5000"}, "--token-file FILE (or set $STRATA_GATE_TOKEN)"},
+		{"empty token file", []string{"serve", "--registry", "r.example:5000", "--token-file", empty}, "is empty"},
 		{"argument", []string{"serve", "extra"}, "serve takes no arguments"},
-		{"bad policy", []string{"serve", "--token-file", token, "--policy", badPolicy}, `action "delete": want "record" or "quarantine"`},
-		{"half TLS", []string{"serve", "--token-file", token, "--tls-cert", "c.pem"}, "both --tls-cert and --tls-key"},
-		{"negative workers", []string{"serve", "--token-file", token, "--workers", "-1"}, "--workers must be >= 0"},
+		{"bad policy", []string{"serve", "--registry", "r.example:5000", "--token-file", token, "--policy", badPolicy}, `action "delete": want "record" or "quarantine"`},
+		{"half TLS", []string{"serve", "--registry", "r.example:5000", "--token-file", token, "--tls-cert", "c.pem"}, "both --tls-cert and --tls-key"},
+		{"negative workers", []string{"serve", "--registry", "r.example:5000", "--token-file", token, "--workers", "-1"}, "--workers must be >= 0"},
 		{"worker without NATS", []string{"worker"}, "strata worker --nats nats://"},
 	}
 	for _, tt := range tests {
