@@ -188,9 +188,17 @@ func (c *Cataloger) get() (*helperProc, error) {
 		c.mu.Unlock()
 		return nil, errors.New("inventory: cataloger closed")
 	}
-	if n := len(c.idle); n > 0 {
+	for n := len(c.idle); n > 0; n = len(c.idle) {
 		p := c.idle[n-1]
 		c.idle = c.idle[:n-1]
+		select {
+		case <-p.exited: // it died while idle: never hand it a request
+			c.mu.Unlock()
+			p.stop()
+			c.mu.Lock()
+			continue
+		default:
+		}
 		c.mu.Unlock()
 		return p, nil
 	}
@@ -280,7 +288,12 @@ func (p *helperProc) exitErr(err error) error {
 }
 
 func (p *helperProc) stop() {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.exited:
+		// Reaped: its process ID may belong to another process by now.
+	default:
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
 	p.in.Close()
 	p.outF.Close() // a pending read returns
 	<-p.exited

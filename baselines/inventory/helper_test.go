@@ -132,3 +132,32 @@ func TestCatalogReusesHelper(t *testing.T) {
 		t.Error("Catalog after Close succeeded")
 	}
 }
+
+// A helper that died while idle is not handed the next request: a new one
+// serves it.
+func TestCatalogReplacesDeadIdleHelper(t *testing.T) {
+	c := NewCataloger(testenv.SBOMHelper(t), 1)
+	defer c.Close()
+	cache, done, err := tempLayerCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	img := debianImage(t, dt.Text("app/node_modules/left-pad/package.json", pkgJSON("left-pad", "1.3.0")))
+	if _, err := c.Catalog(context.Background(), img, cache); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	if len(c.idle) != 1 {
+		c.mu.Unlock()
+		t.Fatalf("%d idle helpers, want 1", len(c.idle))
+	}
+	dead := c.idle[0]
+	c.mu.Unlock()
+	_ = dead.cmd.Process.Kill()
+	<-dead.exited
+	s, err := c.Catalog(context.Background(), img, cache)
+	if err != nil || len(s.Packages) != 2 {
+		t.Fatalf("after the idle helper died: %v packages, err %v; want 2 packages from a new helper", s, err)
+	}
+}
