@@ -22,10 +22,16 @@ type Tracker struct {
 	start time.Time
 	bar   *progressbar.ProgressBar
 	now   func() time.Time
-	// quiet counts steps silently; Done writes one summary line.
-	quiet bool
-	ended bool
+	// quiet writes no line per step: a line at most every QuietEvery
+	// (so a long phase in a log still shows it is moving), and Done one
+	// summary line.
+	quiet    bool
+	lastLine time.Time
+	ended    bool
 }
+
+// QuietEvery is how often a quiet tracker writes a progress line.
+const QuietEvery = time.Minute
 
 // IsTerminal reports whether w is a terminal.
 func IsTerminal(w io.Writer) bool {
@@ -33,10 +39,12 @@ func IsTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// NewQuiet tracks total steps without a line per step: Done writes one
-// line with the count, the time taken and the rate (for logs and CI).
+// NewQuiet tracks total steps without a line per step (for logs and CI):
+// at most one line per QuietEvery with the count, elapsed time and ETA,
+// and Done one line with the count, the time taken and the rate.
 func NewQuiet(w io.Writer, label string, total int) *Tracker {
-	return &Tracker{w: w, label: label, total: total, start: time.Now(), now: time.Now, quiet: true}
+	now := time.Now()
+	return &Tracker{w: w, label: label, total: total, start: now, lastLine: now, now: time.Now, quiet: true}
 }
 
 // Done ends the phase: a quiet tracker writes its summary line once; the
@@ -75,6 +83,10 @@ func (t *Tracker) Step(detail string) {
 	defer t.mu.Unlock()
 	t.done++
 	if t.quiet {
+		if now := t.now(); now.Sub(t.lastLine) >= QuietEvery && t.done < t.total {
+			t.lastLine = now
+			fmt.Fprintf(t.w, "%s: %d/%d (elapsed %s, ETA %s)\n", t.label, t.done, t.total, fmtDur(now.Sub(t.start)), t.etaLocked())
+		}
 		return
 	}
 	if t.bar != nil {

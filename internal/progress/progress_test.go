@@ -59,3 +59,24 @@ func TestQuietMode(t *testing.T) {
 		t.Errorf("Done wrote %q, want %q", got, want)
 	}
 }
+
+// A long quiet phase writes a progress line at most once per QuietEvery.
+func TestQuietModeLongPhase(t *testing.T) {
+	var buf bytes.Buffer
+	tr := NewQuiet(&buf, "exp3 scan", 10)
+	clock := tr.start
+	tr.now = func() time.Time { return clock }
+	for range 9 {
+		clock = clock.Add(40 * time.Second) // steps at 40 s, 80 s, ...
+		tr.Step("x")
+	}
+	// Lines at 80 s (2 steps), 160 s (4), 240 s (6) and 320 s (8); none
+	// for the last step, which Done reports.
+	want := "exp3 scan: 2/10 (elapsed 1m20s, ETA 5m20s)\n" +
+		"exp3 scan: 4/10 (elapsed 2m40s, ETA 4m00s)\n" +
+		"exp3 scan: 6/10 (elapsed 4m00s, ETA 2m40s)\n" +
+		"exp3 scan: 8/10 (elapsed 5m20s, ETA 1m20s)\n"
+	if got := buf.String(); got != want {
+		t.Errorf("quiet long phase wrote\n%s\nwant\n%s", got, want)
+	}
+}
