@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/strata-sec/strata/gate"
+	"github.com/strata-sec/strata/internal/registryproc"
 	"github.com/strata-sec/strata/internal/store"
 )
 
@@ -186,12 +187,13 @@ func runOnce(ctx context.Context, cfg Config, imgs []v1.Image, workers int) (Res
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
 	base := "http://" + ln.Addr().String()
-	reg, err := startRegistry(cfg.RegistryBin, filepath.Join(tmp, "registry"), base+"/v1/notifications", token)
+	reg, err := registryproc.Start(cfg.RegistryBin, filepath.Join(tmp, "registry"),
+		registryproc.Config{NotifyURL: base + "/v1/notifications", NotifyToken: token})
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("%w (install Debian's docker-registry: make setup)", err)
 	}
-	defer reg.stop()
-	srv.FrontRegistry(reg.addr)
+	defer reg.Stop()
+	srv.FrontRegistry(reg.Addr)
 
 	var procs []*exec.Cmd
 	for i := 0; i < workers; i++ {
@@ -225,7 +227,7 @@ func runOnce(ctx context.Context, cfg Config, imgs []v1.Image, workers int) (Res
 	}
 	defer stopWorkers()
 
-	pushed, pushSeconds, err := push(ctx, reg.addr, imgs)
+	pushed, pushSeconds, err := push(ctx, reg.Addr, imgs)
 	if err != nil {
 		return Result{}, err
 	}
