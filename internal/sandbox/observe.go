@@ -8,6 +8,8 @@ import (
 // Observations is what one sealed run saw. Every list is bounded
 // (maxRecords); Dropped counts what did not fit.
 type Observations struct {
+	// Container is the run's ID: its runc container and cgroup name.
+	Container string `json:"container"`
 	// Command is the start command run (ENTRYPOINT + CMD), Healthcheck
 	// the HEALTHCHECK command run once, if any.
 	Command     []string `json:"command"`

@@ -152,6 +152,7 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	cf := rf.Walk.Config
 	args := startCommand(cf)
 	obs := &r.rec.obs
+	obs.Container = r.id
 	obs.Command, obs.Healthcheck = args, healthcheckCommand(cf)
 	obs.RootfsSkipped, obs.RootfsLimit = rf.Skipped, rf.Limit
 	spec := runtimeSpec(merged, resolv, r.cgroup, cf, args, r.o.limits)

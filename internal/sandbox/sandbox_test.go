@@ -70,18 +70,24 @@ func probeImage(t *testing.T, cfg v1.Config) v1.Image {
 	)
 }
 
-// hostState is what must not change on the host across a run.
+// hostState is what a run must leave as it found it on the host. Other
+// packages' tests (BuildKit builds, other sandboxes) run beside this one,
+// so it looks only at what this run could have made: its cgroup and runc
+// container (named by its ID), mounts under its work dir, named network
+// namespaces of ours, and the host's huge pages.
 type hostState struct {
 	cgroups, mounts, netns, runcRun string
 	hugepages                       string
 }
 
-func snapshot(t *testing.T, work string) hostState {
+func snapshot(t *testing.T, work, id string) hostState {
 	t.Helper()
 	var s hostState
-	cg, _ := filepath.Glob("/sys/fs/cgroup/*/strata-*")
-	cg2, _ := filepath.Glob("/sys/fs/cgroup/strata-*")
-	s.cgroups = strings.Join(append(cg, cg2...), " ")
+	if id != "" {
+		cg, _ := filepath.Glob("/sys/fs/cgroup/*/" + id)
+		cg2, _ := filepath.Glob("/sys/fs/cgroup/" + id)
+		s.cgroups = strings.Join(append(cg, cg2...), " ")
+	}
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, l := range strings.Split(string(mi), "\n") {
 		if strings.Contains(l, work) {
@@ -89,9 +95,19 @@ func snapshot(t *testing.T, work string) hostState {
 		}
 	}
 	ns, _ := exec.Command("ip", "netns", "list").CombinedOutput()
-	s.netns = string(ns)
-	rr, _ := exec.Command("runc", "list", "-q").CombinedOutput()
-	s.runcRun = string(rr)
+	for _, l := range strings.Split(string(ns), "\n") {
+		if strings.Contains(l, "strata") {
+			s.netns += l + "\n"
+		}
+	}
+	if id != "" {
+		rr, _ := exec.Command("runc", "list", "-q").CombinedOutput()
+		for _, l := range strings.Fields(string(rr)) {
+			if l == id {
+				s.runcRun += l + "\n"
+			}
+		}
+	}
 	hp, _ := os.ReadFile("/proc/sys/vm/nr_hugepages")
 	s.hugepages = string(hp)
 	return s
@@ -101,14 +117,18 @@ func snapshot(t *testing.T, work string) hostState {
 func runSealed(t *testing.T, img v1.Image, opts ...sandbox.Option) *sandbox.Observations {
 	t.Helper()
 	work := t.TempDir()
-	before := snapshot(t, work)
+	before := snapshot(t, work, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	obs, err := sandbox.Run(ctx, img, append([]sandbox.Option{sandbox.WithWorkDir(work), sandbox.WithTimeout(5 * time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	after := snapshot(t, work)
+	if !strings.HasPrefix(obs.Container, "strata-") {
+		t.Fatalf("Container = %q, want strata-<hex>", obs.Container)
+	}
+	// Before the run its ID did not exist, so nothing could carry it.
+	after := snapshot(t, work, obs.Container)
 	if before != after {
 		t.Errorf("host changed:\nbefore %+v\nafter  %+v", before, after)
 	}
