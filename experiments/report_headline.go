@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,7 @@ var headlineColumns = []headlineColumn{
 	{name: Exp3, exp: Exp3},
 	{name: "wild dev (tuning)", exp: Wild, split: wild.Dev},
 	{name: "wild test", exp: Wild, split: wild.Test},
+	{name: "wild test2 (round 2)", exp: Wild, split: wild.Test2},
 }
 
 // Subjects of experiments 1-3 (see headlineSubject).
@@ -166,6 +168,17 @@ func HeadlineReport(results string) (*Headline, error) {
 	return h, nil
 }
 
+// splitHasSubjects reports whether the committed manifests put any wild
+// subject in split (a split not written yet has no column and no warning).
+func splitHasSubjects(split string) bool {
+	for _, s := range wild.Subjects() {
+		if wild.SplitOf(s.Name) == split {
+			return true
+		}
+	}
+	return false
+}
+
 // headline builds the headline from each experiment's records.
 func headline(byExp map[string][]Record) (*Headline, error) {
 	rep := &Report{Title: "Headline: every experiment, per detector, images and distinct subjects"}
@@ -173,12 +186,12 @@ func headline(byExp map[string][]Record) (*Headline, error) {
 	var cols []headlineColumn
 	unsplit := 0
 	for _, r := range byExp[Wild] {
-		if r.Experiment == Wild && r.Split != wild.Dev && r.Split != wild.Test {
+		if r.Experiment == Wild && !slices.Contains(wild.Splits, r.Split) {
 			unsplit++
 		}
 	}
 	if unsplit > 0 {
-		rep.warnf("%s: %d record(s) with a split other than %s or %s are in no column; check corpus/wild/split.json and rerun them", Wild, unsplit, wild.Dev, wild.Test)
+		rep.warnf("%s: %d record(s) with a split other than %s are in no column; check corpus/wild/split.json and split2.json and rerun them", Wild, unsplit, strings.Join(wild.Splits, ", "))
 	}
 	for _, col := range headlineColumns {
 		recs := byExp[col.exp]
@@ -204,7 +217,9 @@ func headline(byExp map[string][]Record) (*Headline, error) {
 			return ""
 		}, warn)
 		if len(last) == 0 {
-			warn("no records")
+			if col.split == "" || splitHasSubjects(col.split) {
+				warn("no records")
+			}
 			continue
 		}
 		cols = append(cols, col)
@@ -268,7 +283,8 @@ const headlineNote = "Rates with 95% Clopper-Pearson intervals and k/n. Images: 
 	"and, in exp3, each benign corpus image; in the wild corpus each image is its own subject. A malicious subject counts as detected " +
 	"only when every variant of it is flagged; a benign subject counts as a false alarm when any variant is flagged. " +
 	"every / some / none: subjects with every, some (not all) and no variant flagged. " +
-	"wild dev is the split rules and threshold were tuned on; wild test is held out (corpus/wild/split.json). " +
+	"wild dev is the split rules and threshold were tuned on; wild test is round 1's held-out split (corpus/wild/split.json); " +
+	"wild test2 is round 2, written after hierarchical 0.4.1 was frozen and held out entirely (corpus/wild/split2.json). " +
 	"Incomplete verdicts and failed scans count as not flagged; an image a detector has no record of is not counted for it."
 
 // headlineRows are the measures of a detector table, each rendering one

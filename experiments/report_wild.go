@@ -34,15 +34,16 @@ type wildSubject struct {
 	recs     map[string]Record
 }
 
-// wildSplits orders splits: the tuning split first, then the held-out one,
-// then anything unexpected (warned about).
+// wildSplits orders splits: the tuning split first, then the held-out ones
+// (round 1's test, round 2's test2), then anything unexpected (warned
+// about).
 func wildSplits(subjects []*wildSubject) []string {
 	set := map[string]bool{}
 	for _, s := range subjects {
 		set[s.split] = true
 	}
 	out := []string{}
-	for _, sp := range []string{wild.Dev, wild.Test} {
+	for _, sp := range wild.Splits {
 		if set[sp] {
 			out = append(out, sp)
 			delete(set, sp)

@@ -131,8 +131,8 @@ func (s Slice) check(e Experiment) error {
 			return fmt.Errorf("--subjects: unknown wild subject %q (see corpus/wild/README.md)", n)
 		}
 	}
-	if s.Split != "" && s.Split != wild.Dev && s.Split != wild.Test {
-		return fmt.Errorf("--split %q: want %s or %s", s.Split, wild.Dev, wild.Test)
+	if s.Split != "" && !slices.Contains(wild.Splits, s.Split) {
+		return fmt.Errorf("--split %q: want one of %s", s.Split, strings.Join(wild.Splits, ", "))
 	}
 	for _, e := range s.Ecosystems {
 		if !slices.Contains(census.Ecosystems, e) {

@@ -10,11 +10,21 @@ import (
 	"sort"
 )
 
-// Splits of the pre-registered evaluation.
+// Splits of the pre-registered evaluation. Round 1's subjects are drawn
+// into Dev and Test (split.json); round 2's are all Test2 (split2.json).
 const (
-	Dev  = "dev"
-	Test = "test"
+	Dev   = "dev"
+	Test  = "test"
+	Test2 = "test2"
 )
+
+// Splits are every split, tuning first, then the held-out ones in the
+// order they were written.
+var Splits = []string{Dev, Test, Test2}
+
+// Round2Method describes the round-2 manifest.
+const Round2Method = "round 2 is held out entirely: every subject written after hierarchical 0.4.1 was frozen is test2; " +
+	"no rule, weight or threshold may be chosen on it, and each detector version is scanned on it once"
 
 // SplitSeed seeds the draw that fixed split.json.
 const SplitSeed = 20261203
@@ -45,30 +55,50 @@ const drawMethod = "stratified by label and family: within each family, subjects
 //go:embed split.json
 var splitJSON []byte
 
-// Split returns the committed manifest.
-func Split() (Manifest, error) {
+//go:embed split2.json
+var split2JSON []byte
+
+// Split returns the committed round-1 manifest (split.json).
+func Split() (Manifest, error) { return decodeManifest("split.json", splitJSON) }
+
+// Split2 returns the committed round-2 manifest (split2.json).
+func Split2() (Manifest, error) { return decodeManifest("split2.json", split2JSON) }
+
+func decodeManifest(name string, data []byte) (Manifest, error) {
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(splitJSON))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return Manifest{}, fmt.Errorf("wild: split.json: %w", err)
+		return Manifest{}, fmt.Errorf("wild: %s: %w", name, err)
 	}
 	return m, nil
 }
 
 // SplitOf returns the committed split of the subject called name, or ""
-// when split.json does not list it.
+// when neither manifest lists it.
 func SplitOf(name string) string {
-	m, err := Split()
-	if err != nil {
-		return ""
-	}
-	for _, a := range m.Subjects {
-		if a.Name == name {
-			return a.Split
+	for _, get := range []func() (Manifest, error){Split, Split2} {
+		m, err := get()
+		if err != nil {
+			continue
+		}
+		for _, a := range m.Subjects {
+			if a.Name == name {
+				return a.Split
+			}
 		}
 	}
 	return ""
+}
+
+// Round2Manifest is what split2.json must hold for subjects (round 2's):
+// every one held out as Test2.
+func Round2Manifest(subjects []Subject) Manifest {
+	m := Manifest{Schema: 1, Method: Round2Method, Subjects: []Assignment{}}
+	for _, s := range subjects {
+		m.Subjects = append(m.Subjects, Assignment{Name: s.Name, Label: s.Label, Family: s.Family, Split: Test2})
+	}
+	return m
 }
 
 // Draw assigns subjects to dev and test (see drawMethod). It depends on

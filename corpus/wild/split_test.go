@@ -22,7 +22,7 @@ func TestSubjectsConsistent(t *testing.T) {
 	count := map[string]int{}
 	adjacent := 0
 	perFamily := map[string]int{}
-	for _, s := range Subjects() {
+	for _, s := range RoundSubjects(1) {
 		count[s.Label]++
 		if s.Adjacent {
 			adjacent++
@@ -48,7 +48,7 @@ func TestSubjectsConsistent(t *testing.T) {
 // subjects: the pre-registered split cannot be edited by hand, and a
 // subject cannot be moved between dev and test without this test failing.
 func TestSplitIsTheDraw(t *testing.T) {
-	want := Draw(SplitSeed, Subjects())
+	want := Draw(SplitSeed, RoundSubjects(1))
 	if *update {
 		data, err := json.MarshalIndent(want, "", "  ")
 		if err != nil {
@@ -82,8 +82,77 @@ func TestSplitIsTheDraw(t *testing.T) {
 	}
 }
 
+// TestSplit2IsRound2 checks that split2.json lists exactly the round-2
+// subjects, each held out as test2, and that no subject is in both rounds'
+// manifests. -update rewrites it (only when round-2 subjects are added,
+// before any of them is scanned).
+func TestSplit2IsRound2(t *testing.T) {
+	want := Round2Manifest(RoundSubjects(2))
+	if *update {
+		data, err := json.MarshalIndent(want, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("split2.json", append(data, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := Split2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalManifest(got, want) {
+		t.Fatal("split2.json does not list exactly the round-2 subjects as test2; if round-2 subjects were added, run go test ./corpus/wild -run TestSplit2IsRound2 -update")
+	}
+	one, err := Split()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inOne := map[string]bool{}
+	for _, a := range one.Subjects {
+		inOne[a.Name] = true
+	}
+	for _, a := range got.Subjects {
+		if inOne[a.Name] {
+			t.Errorf("%s is in split.json and split2.json", a.Name)
+		}
+	}
+}
+
+// TestRound2IsAnEvaluation checks that round 2, once written, is large and
+// varied enough to report: at least 24 malicious subjects in at least 10
+// families, at least 24 benign ones, half of them mining-adjacent.
+func TestRound2IsAnEvaluation(t *testing.T) {
+	subjects := RoundSubjects(2)
+	if len(subjects) == 0 {
+		t.Skip("round 2 not written yet")
+	}
+	count := map[string]int{}
+	families := map[string]bool{}
+	adjacent := 0
+	for _, s := range subjects {
+		count[s.Label]++
+		if s.Label == Malicious {
+			families[s.Family] = true
+		}
+		if s.Adjacent {
+			adjacent++
+		}
+	}
+	if count[Malicious] < 24 || count[Benign] < 24 {
+		t.Errorf("round 2: %d malicious and %d benign subjects, want at least 24 of each", count[Malicious], count[Benign])
+	}
+	if len(families) < 10 {
+		t.Errorf("round 2: %d malicious families, want at least 10", len(families))
+	}
+	if 2*adjacent < count[Benign] {
+		t.Errorf("round 2: %d of %d benign subjects are mining-adjacent, want at least half", adjacent, count[Benign])
+	}
+}
+
 func TestDrawStratifies(t *testing.T) {
-	m := Draw(1, Subjects())
+	m := Draw(1, RoundSubjects(1))
 	fam := map[string]map[string]int{}
 	for _, s := range m.Subjects {
 		k := s.Label + "/" + s.Family
@@ -97,7 +166,7 @@ func TestDrawStratifies(t *testing.T) {
 			t.Errorf("family %s: dev %d, test %d: the draw must alternate within a family", k, c[Dev], c[Test])
 		}
 	}
-	if m2 := Draw(1, Subjects()); !equalManifest(m, m2) {
+	if m2 := Draw(1, RoundSubjects(1)); !equalManifest(m, m2) {
 		t.Error("the draw is not deterministic")
 	}
 }

@@ -47,6 +47,11 @@ type Subject struct {
 	// Programs are stand-in programs compiled into the build context
 	// before the build (see Program).
 	Programs []Program
+	// Round is the evaluation round the subject was written for: 0 or 1
+	// for the first corpus (split into dev and test by split.json), 2 for
+	// the subjects written after hierarchical 0.4.1 was frozen, all held
+	// out as test2 by split2.json.
+	Round int
 }
 
 // Program is an inert stand-in compiled on the host into the build
@@ -75,6 +80,19 @@ func Subjects() []Subject {
 	out = append(out, maliciousSubjects()...)
 	out = append(out, benignSubjects()...)
 	out = append(out, greySubjects()...)
+	out = append(out, round2Subjects()...)
+	return out
+}
+
+// RoundSubjects returns the subjects written for round (1 or 2), in
+// Subjects() order.
+func RoundSubjects(round int) []Subject {
+	var out []Subject
+	for _, s := range Subjects() {
+		if max(s.Round, 1) == round {
+			out = append(out, s)
+		}
+	}
 	return out
 }
 
@@ -145,6 +163,8 @@ func check(subjects []Subject) error {
 			return fmt.Errorf("wild: subject %s: only benign subjects are mining-adjacent", s.Name)
 		case s.From != benign.FromDebian && s.From != benign.FromDrupal:
 			return fmt.Errorf("wild: subject %s: From %q", s.Name, s.From)
+		case s.Round < 0 || s.Round > 2:
+			return fmt.Errorf("wild: subject %s: Round %d (want 1 or 2)", s.Name, s.Round)
 		}
 		seen[s.Name] = true
 	}
