@@ -5,5 +5,12 @@ package wild
 // saw neither the detector's code nor any result, and held out entirely
 // (split2.json: every one is test2).
 func round2Subjects() []Subject {
-	return nil
+	var out []Subject
+	for _, part := range [][]Subject{round2MaliciousA(), round2MaliciousB(), round2Benign()} {
+		for _, s := range part {
+			s.Round = 2
+			out = append(out, s)
+		}
+	}
+	return out
 }
