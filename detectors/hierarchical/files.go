@@ -124,6 +124,9 @@ type source struct {
 	// compressed documentation).
 	onlyCode bool
 	unpack   *unpackState // shared by everything unpacked from one file
+	// rawClass: a Java class file already seen as one (javaclass.go);
+	// its content is what analyzeJavaClass hands on.
+	rawClass bool
 }
 
 // analyzeFile reads one file and returns what its content shows.
@@ -155,6 +158,9 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	eof := n < headSize
 	if f := sniffContainer(buf); f != "" {
 		return analyzeArchive(src, f, buf, r, o)
+	}
+	if !src.rawClass && !src.onlyCode && isJavaClass(src.path, buf) {
+		return analyzeJavaClass(src, buf, r, o)
 	}
 	kind := classify(src.path, buf)
 	fr.kind = kind

@@ -6,7 +6,11 @@ package hierarchical
 // --coin, -B background, --donate-level; FreeBSD minerd(1), XMRig's
 // src/core/config/usage.h), node software with its built-in miner switched
 // on (monerod --start-mining, geth --mine, bitcoind -gen), and XMRig's JSON
-// configuration.
+// configuration. GPU miners spell the same thing with their own options:
+// T-Rex, NBMiner and TeamRedMiner take cpuminer's -a/-o/-u; lolMiner
+// --algo/--pool/--user; GMiner --algo/--server/--port/--user; PhoenixMiner
+// -pool/-wal; ethminer -P scheme://WALLET.WORKER@host:port (each project's
+// documented command line).
 
 import (
 	"regexp"
@@ -26,7 +30,16 @@ var (
 	// minerShortFlags are further options of the miner family.
 	minerShortFlags = map[string]bool{"-k": true, "--keepalive": true, "--tls": true, "--coin": true, "-a": true, "--algo": true,
 		"--donate-level": true, "-B": true, "--background": true, "--nicehash": true, "--rig-id": true, "--cpu-priority": true,
-		"-t": true, "--threads": true, "-p": true, "--pass": true}
+		"-t": true, "--threads": true, "-p": true, "--pass": true, "--worker": true, "-worker": true, "-w": true, "-coin": true}
+	// gpuPoolFlags name the pool in GPU miners' long spellings; they count
+	// only with a stratum URL, an algorithm or coin option, or a wallet
+	// option, since other tools have --pool/--server/--user too.
+	gpuPoolFlags = map[string]bool{"--pool": true, "-pool": true, "--server": true, "-P": true}
+	// walletFlags name the account mined for.
+	walletFlags = map[string]bool{"-u": true, "--user": true, "-O": true, "--userpass": true, "--wallet": true, "-wal": true, "--wal": true}
+	// poolUserURL is a pool URL that carries the account: ethminer's
+	// scheme://WALLET.WORKER@host:port.
+	poolUserURL = regexp.MustCompile(`^(?:stratum[12]?\+)?(?:tcp|ssl|tls)://[^@/\s]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9-]+:[0-9]{2,5}/?$`)
 )
 
 // minerCmdline reports whether a command line reads like a miner's: a pool
@@ -37,8 +50,9 @@ func minerCmdline(prog string, args []string) bool {
 	if notMiners[prog] || interpreter[prog] {
 		return false
 	}
-	var pool string
-	user, others := false, 0
+	var pool, server string
+	user, gpuPool, port, stratumScheme := false, false, false, false
+	others, mining := 0, 0 // miner options; of them, algorithm, coin or wallet options
 	for i, a := range args {
 		val := func() string {
 			if i+1 < len(args) {
@@ -46,28 +60,60 @@ func minerCmdline(prog string, args []string) bool {
 			}
 			return ""
 		}
+		name, inline, hasInline := strings.Cut(a, "=")
+		if !strings.HasPrefix(a, "-") {
+			name, hasInline = a, false
+		}
+		v := val()
+		if hasInline {
+			v = inline
+		}
 		switch {
-		case a == "-o" || a == "--url":
-			pool = val()
-		case strings.HasPrefix(a, "--url="):
-			pool = strings.TrimPrefix(a, "--url=")
-		case (a == "-u" || a == "--user" || a == "-O" || a == "--userpass") && val() != "":
+		case name == "-o" || name == "--url":
+			pool = v
+		case gpuPoolFlags[name] && name == "--server":
+			server = v
+			gpuPool = true
+		case gpuPoolFlags[name]:
+			pool = v
+			gpuPool = true
+		case name == "--port" && v != "":
+			port = true
+		case walletFlags[name] && v != "":
 			user = true
-		case strings.HasPrefix(a, "--user="):
-			user = true
-		case minerShortFlags[a] || strings.HasPrefix(a, "--donate-level=") || strings.HasPrefix(a, "--coin=") || strings.HasPrefix(a, "--algo="):
+			if strings.Contains(name, "wal") {
+				mining++
+			}
+		case minerShortFlags[name] || name == "--donate-level":
 			others++
+			if name == "-a" || name == "--algo" || name == "--coin" || name == "-coin" || name == "--donate-level" {
+				mining++
+			}
 		}
 	}
-	if pool == "" || !user {
+	if poolUserURL.MatchString(pool) {
+		user = true
+	}
+	if strings.Contains(pool, "stratum") {
+		stratumScheme = true
+	}
+	hostAndPort := pool == "" && server != "" && port && hostName.MatchString(server)
+	if (pool == "" && !hostAndPort) || !user {
 		return false
 	}
-	if poolAddr.MatchString(pool) {
+	if gpuPool && mining == 0 && !stratumScheme {
+		return false
+	}
+	if hostAndPort || poolAddr.MatchString(pool) || poolUserURL.MatchString(pool) {
 		return true
 	}
 	isVar := strings.HasPrefix(pool, "$") && !strings.ContainsAny(pool, " /")
 	return isVar && others > 0
 }
+
+// hostName is a DNS name or IPv4 address (GMiner's --server takes the
+// host alone; --port the port).
+var hostName = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9-]+$`)
 
 // nodeMining returns the mining switch of a node program's command line, "".
 func nodeMining(prog string, args []string) string {

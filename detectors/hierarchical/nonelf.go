@@ -96,9 +96,18 @@ func isDataPath(p string) bool {
 	if inDataDir(p) && (dataExt[ext] || ext == "" || ext == ".conf") {
 		return true
 	}
-	return ext == ".rules" || ext == ".yar" || ext == ".yara" || ext == ".ndb" || ext == ".hsb" || ext == ".ldb" ||
+	return ext == ".rules" || ext == ".yar" || ext == ".yara" || ruleDBExt[ext] ||
 		ext == ".csv" || ext == ".tsv" || ext == ".html" || ext == ".htm" || ext == ".json" || ext == ".sql"
 }
+
+// ruleDBExt are compiled or packaged rule databases: yarac's output
+// (.yarc, .yc: YARA documentation, "Compiling rules"), ClamAV's signature
+// databases (.cvd, .cld, .cud and the .ndb/.hsb/.ldb/.hdb/.mdb/.msb/.ndu
+// /.ldu/.fp/.sfp/.ign2/.ftm formats of its signature manual). They hold
+// the same indicators as the rule sources they were built from: data,
+// like the sources, wherever they lie.
+var ruleDBExt = map[string]bool{".yarc": true, ".yc": true, ".cvd": true, ".cld": true, ".cud": true, ".ndb": true, ".hsb": true,
+	".ldb": true, ".hdb": true, ".mdb": true, ".msb": true, ".ndu": true, ".ldu": true, ".fp": true, ".sfp": true, ".ign2": true, ".ftm": true}
 
 // wasmMagic starts every WebAssembly binary module.
 var wasmMagic = []byte("\x00asm\x01\x00\x00\x00")

@@ -147,6 +147,11 @@ func TestShellRules(t *testing.T) {
 		// run-miner
 		{"run xmrig", "./xmrig --config=config.json", RuleRunMiner, true},
 		{"run minerd via sudo", "sudo /usr/local/bin/minerd --help", RuleRunMiner, true},
+		{"miner jar run by java -jar", "java -Xmx256m -jar /opt/miner/arionum-miner.jar pool http://aropool.com ADDR", RuleRunMiner, true},
+		{"miner script run by python", "python3 -u /opt/xmrig.py --threads 2", RuleRunMiner, true},
+		{"a jar named like a research tool", "java -jar /opt/maven-miner.jar -f coords.txt", RuleRunMiner, false},
+		{"an application jar", "java -jar /opt/app/billing-service-2.3.1.jar", RuleRunMiner, false},
+		{"python -c is code, not a script name", "python3 -c 'print(1)' xmrig.py", RuleRunMiner, false},
 		{"clone is not run", "git clone https://github.com/xmrig/xmrig && cd xmrig && mkdir build", RuleRunMiner, false},
 		{"apt install of an unrelated package", "apt-get install -y --no-install-recommends libcurl4-openssl-dev libjansson-dev", RuleRunMiner, false},
 		// miner-repo from any host (git clone); the text rule covers the forges
@@ -166,6 +171,9 @@ func TestShellRules(t *testing.T) {
 		{"cpuminer algo", "./a.out -a cryptonight -o x:1", RuleMinerOptions, true},
 		{"xmrig algo equals", "/opt/app --algo=rx/0 --url x:1", RuleMinerOptions, true},
 		{"donate level", "/opt/app --donate-level 1", RuleMinerOptions, true},
+		{"lolMiner algo", "./lolMiner --algo ETCHASH --pool etc.2miners.com:1010 --user 0x1111111111111111111111111111111111111111.rig", RuleMinerOptions, true},
+		{"T-Rex algo", "t-rex -a kawpow -o stratum+tcp://rvn.2miners.com:6060 -u RWALLET.rig -p x", RuleMinerOptions, true},
+		{"octopus as a word", "echo octopus --algo-free", RuleMinerOptions, false},
 		{"tar -a", "tar -a -cf backup.tar.gz /srv", RuleMinerOptions, false},
 		{"openssl -a", "openssl enc -a -d -in x.b64", RuleMinerOptions, false},
 		// stratum / pool / repo / wallet on command lines

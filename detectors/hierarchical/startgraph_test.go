@@ -28,6 +28,20 @@ func TestStartGraphVerdicts(t *testing.T) {
 					`alert tcp any any -> any any (msg:"stratum"; content:"stratum+tcp://pool.minexmr.com:4444"; content:"\"mining.subscribe\""; content:"\"mining.authorize\""; sid:2;)`+"\n"),
 				dt.Text("usr/share/yara/miners.yar", "rule xmr { strings: $a = \""+wallet+"\" $b = \"donate-level\" condition: any of them }\n"))
 		}, false, hierarchical.RulePoolDomain, detectors.ReachData},
+		{"YARA image with rule sources and yarac-compiled rules", func(t *testing.T) v1.Image {
+			rules := "rule miner { strings: $a = \"stratum+tcp://\" $b = \"--donate-level\" $c = \"github.com/xmrig/xmrig\" $d = \"pool.supportxmr.com\" condition: 2 of them }\n"
+			return erCfg(t, v1.Config{Entrypoint: []string{"yara", "-C", "/opt/rules/compiled/miners.yarc", "/scan"}}, "RUN true # buildkit",
+				dt.Text("opt/rules/src/miners.yar", rules),
+				dt.Text("opt/rules/compiled/miners.yarc", "YARA\x00\x00"+rules),
+				dt.Text("var/lib/clamav/custom.ndb", "Miner.Pool:0:*:"+"7374726174756d2b7463703a2f2f"+"\nhttps://github.com/xmrig/xmrig\n"))
+		}, false, "", ""},
+		{"GPU miner renamed, T-Rex command line", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Entrypoint: []string{"/usr/lib/gpu/nvsvc", "-a", "kawpow", "-o", "stratum+tcp://rvn.2miners.com:6060", "-u", "RKHkQqJxWjm5dPJqJg4XmL7i5GxTmcQvXf.rig0", "-p", "x"}},
+				"COPY nvsvc /usr/lib/gpu/ # buildkit", dt.Exec("usr/lib/gpu/nvsvc", machineFile(t, "/bin/true")))
+		}, true, hierarchical.RuleMinerCmdline, detectors.ReachStartGraph},
+		{"database pooler with --pool and --user", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Entrypoint: []string{"/usr/sbin/pgpool", "--pool", "db.example.org:6432", "--user", "app", "--threads", "4"}}, "RUN true # buildkit")
+		}, false, "", ""},
 		{"pool-statistics dashboard", func(t *testing.T) v1.Image {
 			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
 				dt.Text("var/www/html/index.html", "<table><tr><td>pool.supportxmr.com:3333</td><td>stratum+tcp://xmrpool.eu:3333</td><td>"+wallet+"</td></tr></table>\n"),

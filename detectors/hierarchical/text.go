@@ -22,10 +22,11 @@ var (
 	// config keys). -a/--algo counts only with a mining algorithm after it.
 	// It has no literal prefix, so on file content it only runs on small
 	// windows around the literals in minerOptHints (see findMinerOptions).
-	minerOptRe = regexp.MustCompile(`(?:^|[\s"'=])(?:-a|--algo)(?:\s+|=)["']?(?:cryptonight[a-z0-9/_-]*|cn(?:-lite|-heavy|-pico)?/[a-z0-9]+|rx/[a-z0-9]+|randomx[a-z0-9]*|argon2/[a-z]+|kawpow|ghostrider|astrobwt|yespower[a-z0-9]*|scrypt|sha256d|lyra2[a-z0-9]*|equihash[a-z0-9]*)(?:$|[\s"'])` +
+	minerOptRe = regexp.MustCompile(`(?:^|[\s"'=])(?:-a|--algo)(?:\s+|=)["']?(?:cryptonight[a-z0-9/_-]*|cn(?:-lite|-heavy|-pico)?/[a-z0-9]+|rx/[a-z0-9]+|randomx[a-z0-9]*|argon2/[a-z]+|kawpow|ghostrider|astrobwt|yespower[a-z0-9]*|scrypt|sha256d|lyra2[a-z0-9]*|equihash[a-z0-9]*|ethash|etchash|ubqhash|autolykos2?|kheavyhash|octopus|firopow|progpow[a-z0-9]*|beamhash[a-z0-9]*|cuckatoo[0-9]+|cuckaroo[a-z0-9]*|zhash|nexapow|karlsenhash)(?:$|[\s"'])` +
 		`|--donate-level|"donate-level"|--donate-over-proxy|"donate-over-proxy"|--max-cpu-usage|"max-cpu-usage"|--randomx-(?:mode|1gb-pages|wrmsr|init|no-numa|no-rdmsr)|--cpu-max-threads-hint|"cpu-max-threads-hint"`)
 	minerOptHints = []string{"cryptonight", "cn/", "cn-heavy", "cn-lite", "cn-pico", "rx/", "randomx", "argon2/", "kawpow", "ghostrider", "astrobwt", "yespower",
-		"scrypt", "sha256d", "lyra2", "equihash", "donate-", "max-cpu-usage", "cpu-max-threads-hint"}
+		"scrypt", "sha256d", "lyra2", "equihash", "ethash", "etchash", "ubqhash", "autolykos", "kheavyhash", "octopus", "firopow", "progpow",
+		"beamhash", "cuckatoo", "cuckaroo", "zhash", "nexapow", "karlsenhash", "donate-", "max-cpu-usage", "cpu-max-threads-hint"}
 	// agentRe: user agents miners send to pools, "<name>/<version>" as
 	// their sources build them (USER_AGENT PACKAGE_NAME "/" PACKAGE_VERSION
 	// in the cpuminer family and ccminer, APP_NAME "/" APP_VERSION in XMRig,
