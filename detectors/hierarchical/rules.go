@@ -158,7 +158,7 @@ var rules = []Rule{
 		Rationale: "pkill/killall/kill or grep|kill of other miners' process names, also in loops and arrays (for p in xmrig kdevtmpfsi; do pkill -f $p; done); support: incident-response tools kill miners too",
 		Source:    srcTricks},
 	{ID: RuleDefenseEvasion, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 3, Generic: true,
-		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services",
+		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services, writing /etc/ld.so.preload (a preloaded library hides processes: gianlucaborello/libprocesshider, as TeamTNT and Kinsing use it)",
 		Source:    srcTricks},
 	{ID: RulePathEscape, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "tar entry whose path leaves the root (../): crafted layer",
@@ -178,7 +178,7 @@ var rules = []Rule{
 		Rationale: "URL of a miner source repository on a public forge (git clone, release download, .git/config), or a git clone of one from any host",
 		Source:    srcPaper + "; data/miner_repos.txt"},
 	{ID: RuleRawIPDownload, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 2, Cap: 2, Generic: true,
-		Rationale: "download from a raw IP address URL (weak: internal mirrors do this too)",
+		Rationale: "download from a raw IP address URL, or a bash /dev/tcp/IP/PORT connection (weak: internal mirrors do this too; loopback is not counted)",
 		Source:    srcTricks},
 	{ID: RuleDocMiningReference, Category: detectors.CategoryDomainIP, Signal: SignalNetwork, Weight: 1, Cap: 1,
 		Rationale: "mining indicator (pool, stratum URL, miner repo, wallet) in documentation only",
@@ -186,7 +186,7 @@ var rules = []Rule{
 
 	// Shell script
 	{ID: RuleDownloadPipeShell, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 2, Cap: 2, Generic: true,
-		Rationale: "curl/wget output piped into a shell or interpreter (weak: rustup and many installers do this)",
+		Rationale: "curl/wget output (or a bash /dev/tcp connection's) piped into a shell or interpreter (weak: rustup and many installers do this)",
 		Source:    srcTricks},
 	{ID: RuleBase64Exec, Category: detectors.CategoryShell, Signal: SignalShell, Weight: 4, Cap: 4, Generic: true,
 		Rationale: "base64-decoded text piped to or evaluated by a shell",

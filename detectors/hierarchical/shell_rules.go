@@ -39,11 +39,20 @@ var downloadExecRules = map[string]bool{
 func analyzeScript(sc script, entry bool) []hit {
 	var hits []hit
 	add := func(rule, ev string) { hits = append(hits, hit{rule: rule, evidence: clip(ev)}) }
+	devTCP := false
 	for _, c := range sc.cmds {
 		analyzeCommand(c, entry, add)
+		for _, r := range c.redirs {
+			devTCP = devTCP || isDevTCP(r.target)
+		}
 	}
 	for _, p := range sc.pipes {
 		analyzePipe(p, add)
+		if devTCP && pipeRunsInterpreter(p) {
+			// exec 3<>/dev/tcp/HOST/PORT ... cat <&3 | sh: bash's own
+			// socket (bash(1), REDIRECTION) as the downloader.
+			add(RuleDownloadPipeShell, pipeLine(p)+" (reads a /dev/tcp connection)")
+		}
 	}
 	analyzeChmodExec(sc.cmds, add)
 	for _, u := range sc.unparsed {
@@ -72,8 +81,21 @@ func analyzeCommand(c command, entry bool, add func(rule, ev string)) {
 		}
 	}
 	for _, r := range c.redirs {
-		if strings.Contains(r.target, "nr_hugepages") || strings.Contains(r.target, "/sys/module/msr/parameters/allow_writes") {
-			add(RuleHugepagesMSR, strings.Join(c.argv, " ")+" "+r.op+" "+r.target)
+		redir := strings.Join(c.argv, " ") + " " + r.op + " " + r.target
+		switch {
+		case strings.Contains(r.target, "nr_hugepages") || strings.Contains(r.target, "/sys/module/msr/parameters/allow_writes"):
+			add(RuleHugepagesMSR, redir)
+		case r.target == "/etc/ld.so.preload" && (r.op == ">" || r.op == ">>"):
+			// A library preloaded into every process hides the miner's
+			// (gianlucaborello/libprocesshider; TeamTNT and Kinsing).
+			add(RuleDefenseEvasion, redir)
+		case isDevTCP(r.target):
+			if host, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(r.target, "/dev/tcp/"), "/dev/udp/"), "/"); isIPv4(host) && !strings.HasPrefix(host, "127.") && host != "0.0.0.0" {
+				add(RuleRawIPDownload, redir)
+			}
+			if eff, _ := effective(c.argv); len(eff) > 0 && interpreter[progName(eff[0])] && strings.Contains(r.op, "<") {
+				add(RuleDownloadPipeShell, redir) // bash < /dev/tcp/HOST/PORT
+			}
 		}
 	}
 	eff, bg := effective(c.argv)
@@ -203,6 +225,14 @@ func analyzeCommand(c command, entry bool, add func(rule, ev string)) {
 		}
 		if strings.Contains(joined, "base64 -d") || strings.Contains(joined, "base64 --decode") || strings.Contains(joined, "base64 -D") {
 			add(RuleBase64Exec, line)
+		}
+	}
+
+	if prog == "tee" {
+		for _, a := range args {
+			if a == "/etc/ld.so.preload" {
+				add(RuleDefenseEvasion, line)
+			}
 		}
 	}
 
@@ -398,4 +428,23 @@ func launchedName(prog string, args []string) string {
 		}
 	}
 	return ""
+}
+
+// isDevTCP: bash's network redirection targets (bash(1), REDIRECTION:
+// /dev/tcp/host/port, /dev/udp/host/port).
+func isDevTCP(target string) bool {
+	return strings.HasPrefix(target, "/dev/tcp/") || strings.HasPrefix(target, "/dev/udp/")
+}
+
+// pipeRunsInterpreter: a stage after the first is a shell or interpreter
+// (it runs what the earlier stages print).
+func pipeRunsInterpreter(stages [][]command) bool {
+	for i, stage := range stages {
+		for _, c := range stage {
+			if eff, _ := effective(c.argv); i > 0 && len(eff) > 0 && interpreter[progName(eff[0])] {
+				return true
+			}
+		}
+	}
+	return false
 }
