@@ -1,7 +1,9 @@
 package hierarchical
 
 import (
+	"bytes"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -142,4 +144,55 @@ func base64HitsDepth(text string, depth int, budget *int) []hit {
 		}
 	}
 	return out
+}
+
+// Base64-encoded files. Droppers also carry whole programs as base64 in
+// their scripts or in an ENV value and write them out at start
+// (`echo "$P" | base64 -d > /tmp/x; chmod +x /tmp/x; /tmp/x`; TeamTNT's
+// scripts embed binaries so, Unit 42 and Trend Micro reports). A literal of
+// at least b64FileMinLen characters that decodes to an ELF file or an
+// archive or compressed stream is analysed as a file of its own (a member
+// named base64[N] of the text that holds it), within the archive limits.
+const (
+	b64FileMinLen = 256 // encodes 192 bytes: smaller than any ELF program
+	b64MaxFiles   = 8   // literals analysed as files per text
+)
+
+var fmtBase64 containerFormat = "base64"
+
+// base64Files analyses the base64 literals of text that decode to an ELF
+// file or a container format; src is the text's own source.
+func base64Files(src source, text string, o fileOpts) (fileResult, error) {
+	var out fileResult
+	n := 0
+	for _, lit := range base64Literals(text) {
+		if len(lit) < b64FileMinLen || n >= b64MaxFiles {
+			continue
+		}
+		// The first 512 characters decode to 384 bytes: enough for the
+		// ELF magic and every container's (tar's sits at 257).
+		h := strings.TrimRight(lit[:min(len(lit), 512)], "=")
+		head, err := base64.RawStdEncoding.DecodeString(h[:len(h)-len(h)%4])
+		if err != nil || !(bytes.HasPrefix(head, []byte("\x7fELF")) || sniffContainer(head) != "") {
+			continue
+		}
+		body := strings.TrimRight(lit, "=")
+		body = body[:len(body)-len(body)%4]
+		dec, err := base64.RawStdEncoding.DecodeString(body)
+		if err != nil {
+			continue
+		}
+		n++
+		child := src.member(fmtBase64, fmt.Sprintf("base64[%d]", n), 0o755, int64(len(dec)))
+		fr, err := analyzeStream(child, bytes.NewReader(dec), o)
+		if err != nil {
+			return out, err
+		}
+		if out.minerBinary == "" {
+			out.minerBinary = fr.minerBinary
+		}
+		out.hits = append(out.hits, fr.hits...)
+		out.digests = append(out.digests, fr.digests...)
+	}
+	return out, nil
 }

@@ -103,6 +103,15 @@ func (s *scan) scanConfig(cfg v1.Config) {
 		for _, h := range base64Hits(v) {
 			s.add(h.rule, detectors.NoLayer, "config:Env", "", nil, h.evidence)
 		}
+		name, _, _ := strings.Cut(kv, "=")
+		// A program or archive carried base64-encoded in the value.
+		fr, err := base64Files(source{path: "env/" + name, shown: "config:Env:" + name}, v, s.d.fileOpts())
+		if err != nil {
+			s.add(RuleNotScanned, detectors.NoLayer, "config:Env", "", nil, clip(fmt.Sprintf("base64 content of ENV %s: %v", name, err)))
+		}
+		for _, h := range fr.hits {
+			s.add(h.rule, detectors.NoLayer, "config:Env", "", nil, h.evidence)
+		}
 	}
 }
 

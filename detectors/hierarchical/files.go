@@ -209,6 +209,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		dg = newDigester()
 	}
 	var text []byte
+	var b64 fileResult // files decoded from the script's base64 literals
 	scriptCut := false
 	deep := o.limits().deep
 	ts := newTextScanner(kind == kindELF)
@@ -289,6 +290,11 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 			}
 		}
 		hits = append(hits, base64Hits(string(text))...)
+		if kind == kindScript || pk == persistScript {
+			if b64, err = base64Files(src, string(text), o); err != nil {
+				return fr, err
+			}
+		}
 		if scriptCut {
 			fr.hits = append(fr.hits, hit{RuleScriptTooLarge, fmt.Sprintf("only the first %d bytes of the script were parsed", o.maxScriptBytes)})
 		}
@@ -304,6 +310,12 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		fr.digests = append(fr.digests, dg.result(src.digestWhat()))
 	}
 	src.labelHits(fr.hits)
+	// Files decoded from base64 literals carry their own labels.
+	fr.hits = append(fr.hits, b64.hits...)
+	fr.digests = append(fr.digests, b64.digests...)
+	if fr.minerBinary == "" {
+		fr.minerBinary = b64.minerBinary
+	}
 	return fr, nil
 }
 

@@ -229,3 +229,45 @@ func TestFileResultEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestBase64Files: a program or archive carried base64-encoded in a script
+// is analysed as a file of its own; a base64 image or random bytes are not.
+func TestBase64Files(t *testing.T) {
+	miner := elfWithStrings(t, "stratum+tcp://pool.supportxmr.com:3333", "mining.subscribe", "mining.authorize", "mining.notify")
+	enc := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	rnd := make([]byte, 4096)
+	for i := range rnd {
+		rnd[i] = byte(i*7919 + i/13)
+	}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), rnd...)
+	tests := []struct {
+		name, script string
+		rule         string
+		want         bool
+	}{
+		{"ELF miner in a heredoc variable", "#!/bin/sh\nP='" + enc(miner) + "'\necho \"$P\" | base64 -d > /tmp/.x\nchmod +x /tmp/.x\n/tmp/.x\n", RuleELFStratum, true},
+		{"gzip-compressed miner", "#!/bin/sh\necho " + enc(gz(miner)) + " | base64 -d | gunzip > /tmp/k; chmod +x /tmp/k; /tmp/k\n", RuleELFStratum, true},
+		{"base64 PNG in a script", "#!/bin/sh\necho " + enc(png) + " | base64 -d > /srv/logo.png\n", RuleELFStratum, false},
+		{"base64 random bytes", "#!/bin/sh\nKEY=" + enc(rnd) + "\n", RuleNotScanned, false},
+		{"short base64 ELF header only", "#!/bin/sh\necho " + enc(miner[:64]) + "\n", RuleELFStratum, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fr := analyzeBytes(t, "opt/start.sh", 0o755, []byte(tt.script))
+			h, ok := hitOf(fr, tt.rule)
+			if ok != tt.want {
+				t.Fatalf("%s fired = %v, want %v; hits %+v", tt.rule, ok, tt.want, fr.hits)
+			}
+			if ok && !strings.Contains(h.evidence, "base64[1]") {
+				t.Errorf("evidence %q does not name the decoded file", h.evidence)
+			}
+		})
+	}
+}

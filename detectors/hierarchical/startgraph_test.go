@@ -1,6 +1,7 @@
 package hierarchical_test
 
 import (
+	"encoding/base64"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -39,6 +40,10 @@ func TestStartGraphVerdicts(t *testing.T) {
 			return erCfg(t, v1.Config{Entrypoint: []string{"/usr/lib/gpu/nvsvc", "-a", "kawpow", "-o", "stratum+tcp://rvn.2miners.com:6060", "-u", "RKHkQqJxWjm5dPJqJg4XmL7i5GxTmcQvXf.rig0", "-p", "x"}},
 				"COPY nvsvc /usr/lib/gpu/ # buildkit", dt.Exec("usr/lib/gpu/nvsvc", machineFile(t, "/bin/true")))
 		}, true, hierarchical.RuleMinerCmdline, detectors.ReachStartGraph},
+		{"miner base64-encoded in ENV, written out and run by CMD", func(t *testing.T) v1.Image {
+			p := base64.StdEncoding.EncodeToString([]byte(elfWith(t, "login", "getjob", "submit", "keepalived", `{"method":"login","params":{"job_id":"%s"}}`, "pool.hashvault.pro:443")))
+			return erCfg(t, v1.Config{Env: []string{"PAYLOAD=" + p}, Cmd: []string{"sh", "-c", `echo "$PAYLOAD" | base64 -d > /tmp/.w && chmod +x /tmp/.w && exec /tmp/.w`}}, "RUN true # buildkit")
+		}, true, hierarchical.RuleELFStratum, detectors.ReachStartGraph},
 		{"database pooler with --pool and --user", func(t *testing.T) v1.Image {
 			return erCfg(t, v1.Config{Entrypoint: []string{"/usr/sbin/pgpool", "--pool", "db.example.org:6432", "--user", "app", "--threads", "4"}}, "RUN true # buildkit")
 		}, false, "", ""},
