@@ -344,7 +344,7 @@ func (es *elfScan) finish(win []byte, winOff int64) (string, bool) {
 const (
 	overlayMinBytes = 4 << 10
 	overlayHeadSize = 96          // bytes kept from the overlay's start (a squashfs superblock)
-	archiveSlack    = 64 << 10    // bytes of an overlay an appended archive may leave unexplained
+	archiveSlack    = 4 << 10     // bytes of an overlay an appended archive may leave unexplained
 	zipEOCDSearch   = 22 + 0xFFFF // an end-of-central-directory record with the longest comment
 	pyiCookieSize   = 88          // PyInstaller's cookie since 2021.03: "!8sIIii64s"
 	pyiCookieSearch = 8 << 10
