@@ -58,6 +58,10 @@ type elfScan struct {
 	// sharedLib: ET_DYN without a PT_INTERP program header, as shared
 	// libraries are (PIE executables name their interpreter).
 	sharedLib bool
+	// ovFrom is where the overlay starts as far as the headers tell
+	// (overlay below); 0 when the program headers are not in the head.
+	ovFrom int64
+	ov     overlayScan
 }
 
 // parseELFHead reads the ELF and program headers from the file's first
@@ -102,6 +106,24 @@ func parseELFHead(head []byte) *elfScan {
 		return es // program headers beyond the head: no segment analysis
 	}
 	interp := false
+	imageEnd := phoff + phnum*phentsize
+	if es.shoff != 0 && es.shoff < math.MaxInt64/4 && es.shentsize < 1<<16 {
+		// With extended numbering (e_shnum 0) section 0 is the only one
+		// known here; finish reads the rest from the tail window.
+		imageEnd = max(imageEnd, es.shoff+max(es.shnum, 1)*es.shentsize)
+	}
+	defer func() {
+		if es.shoff != 0 && es.shoff < uint64(len(head)) {
+			// Go's linker writes the section table right after the
+			// program headers, so its sections are known here.
+			if secs, ok := es.sections(head, 0); ok {
+				imageEnd = max(imageEnd, es.imageEnd(secs, true))
+			}
+		}
+		if imageEnd < math.MaxInt64/2 {
+			es.ovFrom = int64(imageEnd)
+		}
+	}()
 	defer func() { es.sharedLib = elf.Type(es.bo.Uint16(head[16:])) == elf.ET_DYN && !interp }()
 	for i := uint64(0); i < phnum; i++ {
 		ph := head[phoff+i*phentsize:]
@@ -116,6 +138,9 @@ func parseELFHead(head []byte) *elfScan {
 		}
 		if elf.ProgType(typ) == elf.PT_INTERP {
 			interp = true
+		}
+		if elf.ProgType(typ) == elf.PT_LOAD && off < math.MaxInt64/4 && filesz < math.MaxInt64/4 {
+			imageEnd = max(imageEnd, off+filesz)
 		}
 		if elf.ProgType(typ) == elf.PT_LOAD && elf.ProgFlag(flags)&elf.PF_X != 0 && filesz > 0 &&
 			off < math.MaxInt64/2 && filesz < math.MaxInt64/2 && len(es.segs) < maxExecSegs {
@@ -142,6 +167,9 @@ func (es *elfScan) update(off int64, b []byte) {
 			h[c]++
 		}
 		s.seen += hi - lo
+	}
+	if es.ovFrom > 0 && off+int64(len(b)) > es.ovFrom {
+		es.ov.update(off, b, es.ovFrom)
 	}
 }
 
@@ -293,8 +321,172 @@ func (es *elfScan) finish(win []byte, winOff int64) (string, bool) {
 			}
 		}
 	}
+	if ev, ok := es.overlay(secs, haveSecs, win, winOff); ok {
+		why = append(why, ev)
+	}
 	if len(why) == 0 {
 		return "", false
 	}
 	return "packed ELF: " + strings.Join(why, "; "), true
+}
+
+// The overlay: bytes after the ELF image, which the loader never maps. The
+// image ends where the last PT_LOAD segment's file extent (p_offset +
+// p_filesz, System V ABI gABI, "Program Header"), the section header table
+// and the last section end. Packers and droppers append the compressed or
+// encrypted program there behind a small loader stub; in PE malware
+// analysis this is "the overlay" (PortEx wiki, Overlay: "all data appended
+// to a PE that is not within a section"). A file that is mostly such a
+// blob (overlayMinBytes, at least half of the file, above PackedEntropy) is
+// packed, unless the blob is an archive legitimate tools append: a zip
+// (self-extractors, zip-appended executables), a PyInstaller CArchive or an
+// AppImage's squashfs.
+const (
+	overlayMinBytes = 4 << 10
+	overlayHeadSize = 96          // bytes kept from the overlay's start (a squashfs superblock)
+	archiveSlack    = 4 << 10     // bytes of an overlay an appended archive may leave unexplained
+	zipEOCDSearch   = 22 + 0xFFFF // an end-of-central-directory record with the longest comment
+	pyiCookieSize   = 88          // PyInstaller's cookie since 2021.03: "!8sIIii64s"
+	pyiCookieSearch = 8 << 10
+)
+
+// overlayScan accumulates the bytes from ovFrom on while the file streams.
+type overlayScan struct {
+	seen int64
+	hist [256]uint32
+	head []byte
+}
+
+func (o *overlayScan) update(off int64, b []byte, from int64) {
+	if off < from {
+		b = b[from-off:]
+		off = from
+	}
+	if at := off - from; at < overlayHeadSize && at == int64(len(o.head)) {
+		o.head = append(o.head, b[:min(len(b), overlayHeadSize-int(at))]...)
+	}
+	h := &o.hist
+	for _, c := range b {
+		h[c]++
+	}
+	o.seen += int64(len(b))
+}
+
+// overlay reports a high-entropy overlay that is most of the file. secs
+// are the section headers when haveSecs; win holds the file's last bytes
+// from winOff.
+func (es *elfScan) overlay(secs []elfSection, haveSecs bool, win []byte, winOff int64) (string, bool) {
+	if es.ovFrom <= 0 {
+		return "", false
+	}
+	size := winOff + int64(len(win))
+	start := es.imageEnd(secs, haveSecs)
+	if start >= uint64(size) {
+		return "", false
+	}
+	n := size - int64(start)
+	if n < overlayMinBytes || 2*n < size {
+		return "", false
+	}
+	hist, seen, head := &es.ov.hist, es.ov.seen, es.ov.head
+	if int64(start) != es.ovFrom {
+		// A section ends past the header bound: measure from the window
+		// when it holds the whole overlay.
+		if int64(start) < winOff {
+			return "", false
+		}
+		b := win[int64(start)-winOff:]
+		hist, seen, head = histogram(b), int64(len(b)), b[:min(len(b), overlayHeadSize)]
+	}
+	if seen < overlayMinBytes {
+		return "", false
+	}
+	e := entropy(hist, seen)
+	if e <= PackedEntropy || appendedArchive(int64(start), size, head, win, winOff) {
+		return "", false
+	}
+	ev := fmt.Sprintf("overlay of %d bytes at %.2f bits/byte after the ELF image (offset %d)", n, e, start)
+	if seen < n {
+		ev += fmt.Sprintf(", first %d bytes measured", seen)
+	}
+	return ev, true
+}
+
+// imageEnd is where the ELF image ends: the headers' bound, raised by the
+// section table and every section with file content when they are known.
+func (es *elfScan) imageEnd(secs []elfSection, haveSecs bool) uint64 {
+	end := uint64(es.ovFrom)
+	if haveSecs {
+		end = max(end, es.shoff+uint64(len(secs))*es.shentsize)
+		for _, s := range secs {
+			if s.typ != elf.SHT_NOBITS && s.offset+s.size >= s.offset {
+				end = max(end, s.offset+s.size)
+			}
+		}
+	}
+	return end
+}
+
+// appendedArchive tells whether the overlay from start to size is an
+// archive that legitimate tools append to an ELF stub, and the archive
+// accounts for all but archiveSlack of it.
+func appendedArchive(start, size int64, head, win []byte, winOff int64) bool {
+	return squashfsOverlay(start, size, head) || zipOverlay(start, size, win, winOff) || pyInstallerOverlay(start, size, win, winOff)
+}
+
+// squashfsOverlay: an AppImage (type 2) is its runtime ELF followed by a
+// squashfs image whose superblock starts right at the ELF's end (AppImage
+// specification); bytes_used (le64 at offset 40 of the superblock, Linux
+// fs/squashfs/squashfs_fs.h) is the image's length.
+func squashfsOverlay(start, size int64, head []byte) bool {
+	if len(head) < 48 || !bytes.HasPrefix(head, []byte("hsqs")) {
+		return false
+	}
+	used := binary.LittleEndian.Uint64(head[40:])
+	return used <= uint64(size-start) && uint64(size-start)-used <= archiveSlack
+}
+
+// zipOverlay: a zip appended to a stub (Info-ZIP's unzipsfx, zip -A)
+// ends with an end-of-central-directory record (APPNOTE.TXT 4.3.16:
+// "PK\x05\x06", central directory size at +12, offset at +16, comment
+// length at +20) whose central directory lies in the overlay, and whose
+// offsets are either absolute (adjusted by zip -A) or relative to an
+// archive starting within archiveSlack of the overlay's start.
+func zipOverlay(start, size int64, win []byte, winOff int64) bool {
+	from := max(0, len(win)-zipEOCDSearch)
+	tail := win[from:]
+	for i := bytes.LastIndex(tail, []byte("PK\x05\x06")); i >= 0; i = bytes.LastIndex(tail[:i], []byte("PK\x05\x06")) {
+		r := tail[i:]
+		eocd := winOff + int64(from+i)
+		if len(r) < 22 || eocd+22+int64(binary.LittleEndian.Uint16(r[20:])) != size {
+			continue
+		}
+		cdSize, cdOff := int64(binary.LittleEndian.Uint32(r[12:])), int64(binary.LittleEndian.Uint32(r[16:]))
+		cd := eocd - cdSize
+		if cd < start {
+			continue
+		}
+		if cd >= winOff && cdSize > 0 && !bytes.HasPrefix(win[cd-winOff:], []byte("PK\x01\x02")) {
+			continue
+		}
+		if base := cd - cdOff; base == 0 || (base >= start && base-start <= archiveSlack) {
+			return true
+		}
+	}
+	return false
+}
+
+// pyInstallerOverlay: PyInstaller appends its CArchive to the bootloader
+// and ends it with a cookie (bootloader/src/pyi_archive.h: magic
+// "MEI\014\013\012\013\016", then the package length as a big-endian
+// uint32); the package ends with the cookie.
+func pyInstallerOverlay(start, size int64, win []byte, winOff int64) bool {
+	from := max(0, len(win)-pyiCookieSearch)
+	i := bytes.LastIndex(win[from:], []byte("MEI\x0c\x0b\x0a\x0b\x0e"))
+	if i < 0 || len(win)-(from+i) < pyiCookieSize {
+		return false
+	}
+	end := winOff + int64(from+i) + pyiCookieSize
+	pkg := end - int64(binary.BigEndian.Uint32(win[from+i+8:]))
+	return pkg >= start && pkg-start <= archiveSlack && size-end <= archiveSlack
 }

@@ -1,6 +1,8 @@
 package hierarchical_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -33,6 +35,34 @@ type everyRuleRow struct {
 }
 
 // erOne is an image of one layer made by createdBy, with an empty config.
+// erBlob is n bytes that look encrypted (SHA-256 in counter mode).
+func erBlob(n int) string {
+	var b []byte
+	for i := uint64(0); len(b) < n; i++ {
+		s := sha256.Sum256(binary.LittleEndian.AppendUint64(nil, i))
+		b = append(b, s[:]...)
+	}
+	return string(b[:n])
+}
+
+// erZip is a zip archive holding data as one stored member.
+func erZip(t *testing.T, data string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	f, err := w.CreateHeader(&zip.FileHeader{Name: "payload.bin", Method: zip.Store})
+	if err == nil {
+		_, err = f.Write([]byte(data))
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
 func erOne(t *testing.T, createdBy string, files ...dt.File) v1.Image {
 	t.Helper()
 	return dt.Image(t, v1.Config{}, dt.Step{CreatedBy: createdBy, Files: files})
@@ -438,6 +468,14 @@ func everyRuleRows() []everyRuleRow {
 
 		{hierarchical.RuleELFPacked, R, "/bin/true with UPX! magic", func(t *testing.T) v1.Image {
 			return erOne(t, "COPY tool /opt/tool # buildkit", dt.Exec("opt/tool", erUPX(t, machineFile(t, "/bin/true"))))
+		}, nil, ""},
+		{hierarchical.RuleELFPacked, R, "/bin/true + an encrypted overlay twice its size", func(t *testing.T) v1.Image {
+			b := machineFile(t, "/bin/true")
+			return erOne(t, "COPY tool /opt/tool # buildkit", dt.Exec("opt/tool", b+erBlob(2*len(b))))
+		}, nil, ""},
+		{hierarchical.RuleELFPacked, Q, "/bin/true + an appended zip of the same blob (self-extractor)", func(t *testing.T) v1.Image {
+			b := machineFile(t, "/bin/true")
+			return erOne(t, "COPY tool /opt/tool # buildkit", dt.Exec("opt/tool", b+erZip(t, erBlob(2*len(b)))))
 		}, nil, ""},
 		{hierarchical.RuleELFPacked, Q, "this machine's /bin/true", func(t *testing.T) v1.Image {
 			return erOne(t, "COPY tool /opt/tool # buildkit", dt.Exec("opt/tool", machineFile(t, "/bin/true")))
