@@ -113,7 +113,7 @@ func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 8
+const fileAnalysisVersion = 9
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data
