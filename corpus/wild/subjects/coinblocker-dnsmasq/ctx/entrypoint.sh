@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+cron
+exec dnsmasq --conf-file=/etc/dnsmasq.conf "$@"
