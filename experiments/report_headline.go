@@ -39,6 +39,7 @@ var headlineColumns = []headlineColumn{
 	{name: "wild dev (tuning)", exp: Wild, split: wild.Dev},
 	{name: "wild test", exp: Wild, split: wild.Test},
 	{name: "wild test2 (round 2)", exp: Wild, split: wild.Test2},
+	{name: "wild test3 (round 3)", exp: Wild, split: wild.Test3},
 }
 
 // Subjects of experiments 1-3 (see headlineSubject).
@@ -180,7 +181,7 @@ func headline(byExp map[string][]Record) (*Headline, error) {
 		}
 	}
 	if unsplit > 0 {
-		rep.warnf("%s: %d record(s) with a split other than %s are in no column; check corpus/wild/split.json and split2.json and rerun them", Wild, unsplit, strings.Join(wild.Splits, ", "))
+		rep.warnf("%s: %d record(s) with a split other than %s are in no column; check corpus/wild/split*.json and rerun them", Wild, unsplit, strings.Join(wild.Splits, ", "))
 	}
 	for _, col := range headlineColumns {
 		recs := byExp[col.exp]
@@ -275,7 +276,7 @@ const headlineNote = "Rates with 95% Clopper-Pearson intervals and k/n. Images: 
 	"only when every variant of it is flagged; a benign subject counts as a false alarm when any variant is flagged. " +
 	"every / some / none: subjects with every, some (not all) and no variant flagged. " +
 	"wild dev is the split rules and threshold were tuned on; wild test is round 1's held-out split (corpus/wild/split.json); " +
-	"wild test2 is round 2, written after hierarchical 0.4.1 was frozen and held out entirely (corpus/wild/split2.json). " +
+	"wild test2 and test3 are rounds 2 and 3, each written later by engineers blind to the detector and held out entirely (corpus/wild/split2.json, split3.json, ROUND2.md). " +
 	"Incomplete verdicts and failed scans count as not flagged; an image a detector has no record of is not counted for it."
 
 // headlineRows are the measures of a detector table, each rendering one

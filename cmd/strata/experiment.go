@@ -30,7 +30,7 @@ func sliceFlags(fs *flag.FlagSet, s *experiments.Slice) (apply func()) {
 	} {
 		lists[f.name] = fs.String(f.name, "", f.usage)
 	}
-	fs.StringVar(&s.Split, experiments.FlagSplit, "", "wild: only dev, test or test2 (corpus/wild/split.json, split2.json); census: dev or test (corpus/census); rules are tuned on dev only")
+	fs.StringVar(&s.Split, experiments.FlagSplit, "", "wild: only dev, test, test2 or test3 (corpus/wild/split*.json); census: dev or test (corpus/census); rules are tuned on dev only")
 	fs.IntVar(&s.Limit, experiments.FlagLimit, 0, "census: an ecosystem-proportional prefix of this many images of the draw (corpus/census/README.md); default all")
 	fs.IntVar(&s.Samples, experiments.FlagSamples, 0, fmt.Sprintf("seeds per (subject, type); default %d, the paper's", experiments.SamplesPerType))
 	return func() {

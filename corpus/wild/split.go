@@ -3,7 +3,7 @@ package wild
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -11,20 +11,32 @@ import (
 )
 
 // Splits of the pre-registered evaluation. Round 1's subjects are drawn
-// into Dev and Test (split.json); round 2's are all Test2 (split2.json).
+// into Dev and Test (split.json); every later round is held out entirely:
+// round N's subjects are all "testN" (splitN.json).
 const (
 	Dev   = "dev"
 	Test  = "test"
 	Test2 = "test2"
+	Test3 = "test3"
 )
 
 // Splits are every split, tuning first, then the held-out ones in the
 // order they were written.
-var Splits = []string{Dev, Test, Test2}
+var Splits = []string{Dev, Test, Test2, Test3}
 
-// Round2Method describes the round-2 manifest.
-const Round2Method = "round 2 is held out entirely: every subject written after hierarchical 0.4.1 was frozen is test2; " +
-	"no rule, weight or threshold may be chosen on it, and each detector version is scanned on it once"
+// LastRound is the latest round of the corpus.
+const LastRound = 3
+
+// roundMethods describe the held-out rounds' manifests.
+var roundMethods = map[int]string{
+	2: "round 2 is held out entirely: every subject written after hierarchical 0.4.1 was frozen is test2; " +
+		"no rule, weight or threshold may be chosen on it, and each detector version is scanned on it once",
+	3: "round 3 is held out entirely: every subject written after round 2 was scanned (hierarchical 0.4.1 and 0.5.0) is test3; " +
+		"no rule, weight or threshold may be chosen on it, and each detector version is scanned on it once",
+}
+
+// RoundSplit is the split of a held-out round's subjects ("test2" ...).
+func RoundSplit(round int) string { return fmt.Sprintf("test%d", round) }
 
 // SplitSeed seeds the draw that fixed split.json.
 const SplitSeed = 20261203
@@ -55,14 +67,24 @@ const drawMethod = "stratified by label and family: within each family, subjects
 //go:embed split.json
 var splitJSON []byte
 
-//go:embed split2.json
-var split2JSON []byte
+//go:embed split2.json split3.json
+var roundFS embed.FS
 
 // Split returns the committed round-1 manifest (split.json).
 func Split() (Manifest, error) { return decodeManifest("split.json", splitJSON) }
 
-// Split2 returns the committed round-2 manifest (split2.json).
-func Split2() (Manifest, error) { return decodeManifest("split2.json", split2JSON) }
+// RoundSplitFile is the manifest file of a held-out round.
+func RoundSplitFile(round int) string { return fmt.Sprintf("split%d.json", round) }
+
+// RoundManifestCommitted returns the committed manifest of a held-out round
+// (2 ... LastRound).
+func RoundManifestCommitted(round int) (Manifest, error) {
+	b, err := roundFS.ReadFile(RoundSplitFile(round))
+	if err != nil {
+		return Manifest{}, fmt.Errorf("wild: round %d: %w", round, err)
+	}
+	return decodeManifest(RoundSplitFile(round), b)
+}
 
 func decodeManifest(name string, data []byte) (Manifest, error) {
 	var m Manifest
@@ -72,33 +94,6 @@ func decodeManifest(name string, data []byte) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("wild: %s: %w", name, err)
 	}
 	return m, nil
-}
-
-// SplitOf returns the committed split of the subject called name, or ""
-// when neither manifest lists it.
-func SplitOf(name string) string {
-	for _, get := range []func() (Manifest, error){Split, Split2} {
-		m, err := get()
-		if err != nil {
-			continue
-		}
-		for _, a := range m.Subjects {
-			if a.Name == name {
-				return a.Split
-			}
-		}
-	}
-	return ""
-}
-
-// Round2Manifest is what split2.json must hold for subjects (round 2's):
-// every one held out as Test2.
-func Round2Manifest(subjects []Subject) Manifest {
-	m := Manifest{Schema: 1, Method: Round2Method, Subjects: []Assignment{}}
-	for _, s := range subjects {
-		m.Subjects = append(m.Subjects, Assignment{Name: s.Name, Label: s.Label, Family: s.Family, Split: Test2})
-	}
-	return m
 }
 
 // Draw assigns subjects to dev and test (see drawMethod). It depends on
@@ -136,6 +131,37 @@ func Draw(seed int64, subjects []Subject) Manifest {
 	m := Manifest{Schema: 1, Seed: seed, Method: drawMethod}
 	for _, s := range subjects {
 		m.Subjects = append(m.Subjects, Assignment{Name: s.Name, Label: s.Label, Family: s.Family, Split: split[s.Name]})
+	}
+	return m
+}
+
+// SplitOf returns the committed split of the subject called name, or ""
+// when no manifest lists it.
+func SplitOf(name string) string {
+	gets := []func() (Manifest, error){Split}
+	for r := 2; r <= LastRound; r++ {
+		gets = append(gets, func() (Manifest, error) { return RoundManifestCommitted(r) })
+	}
+	for _, get := range gets {
+		m, err := get()
+		if err != nil {
+			continue
+		}
+		for _, a := range m.Subjects {
+			if a.Name == name {
+				return a.Split
+			}
+		}
+	}
+	return ""
+}
+
+// RoundManifest is what a held-out round's manifest must hold for its
+// subjects: every one held out as RoundSplit(round).
+func RoundManifest(round int, subjects []Subject) Manifest {
+	m := Manifest{Schema: 1, Method: roundMethods[round], Subjects: []Assignment{}}
+	for _, s := range subjects {
+		m.Subjects = append(m.Subjects, Assignment{Name: s.Name, Label: s.Label, Family: s.Family, Split: RoundSplit(round)})
 	}
 	return m
 }

@@ -82,72 +82,78 @@ func TestSplitIsTheDraw(t *testing.T) {
 	}
 }
 
-// TestSplit2IsRound2 checks that split2.json lists exactly the round-2
-// subjects, each held out as test2, and that no subject is in both rounds'
-// manifests. -update rewrites it (only when round-2 subjects are added,
-// before any of them is scanned).
-func TestSplit2IsRound2(t *testing.T) {
-	want := Round2Manifest(RoundSubjects(2))
-	if *update {
-		data, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile("split2.json", append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := Split2()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !equalManifest(got, want) {
-		t.Fatal("split2.json does not list exactly the round-2 subjects as test2; if round-2 subjects were added, run go test ./corpus/wild -run TestSplit2IsRound2 -update")
-	}
+// TestRoundSplits checks that each held-out round's manifest
+// (splitN.json) lists exactly that round's subjects, each held out as
+// testN, and that no subject is in two manifests. -update rewrites them
+// (only when a round's subjects are added, before any of them is scanned).
+func TestRoundSplits(t *testing.T) {
+	seen := map[string]string{}
 	one, err := Split()
 	if err != nil {
 		t.Fatal(err)
 	}
-	inOne := map[string]bool{}
 	for _, a := range one.Subjects {
-		inOne[a.Name] = true
+		seen[a.Name] = "split.json"
 	}
-	for _, a := range got.Subjects {
-		if inOne[a.Name] {
-			t.Errorf("%s is in split.json and split2.json", a.Name)
+	for r := 2; r <= LastRound; r++ {
+		want := RoundManifest(r, RoundSubjects(r))
+		if *update {
+			data, err := json.MarshalIndent(want, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(RoundSplitFile(r), append(data, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := RoundManifestCommitted(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalManifest(got, want) {
+			t.Fatalf("%s does not list exactly the round-%d subjects as %s; if subjects were added, run go test ./corpus/wild -run TestRoundSplits -update", RoundSplitFile(r), r, RoundSplit(r))
+		}
+		for _, a := range got.Subjects {
+			if f, ok := seen[a.Name]; ok {
+				t.Errorf("%s is in %s and %s", a.Name, f, RoundSplitFile(r))
+			}
+			seen[a.Name] = RoundSplitFile(r)
 		}
 	}
 }
 
-// TestRound2IsAnEvaluation checks that round 2, once written, is large and
-// varied enough to report: at least 24 malicious subjects in at least 10
-// families, at least 24 benign ones, half of them mining-adjacent.
-func TestRound2IsAnEvaluation(t *testing.T) {
-	subjects := RoundSubjects(2)
-	if len(subjects) == 0 {
-		t.Skip("round 2 not written yet")
-	}
-	count := map[string]int{}
-	families := map[string]bool{}
-	adjacent := 0
-	for _, s := range subjects {
-		count[s.Label]++
-		if s.Label == Malicious {
-			families[s.Family] = true
+// TestHeldOutRoundsAreEvaluations checks that each held-out round, once
+// written, is large and varied enough to report: at least 20 malicious
+// subjects in at least 10 families, at least 20 benign ones, half of them
+// mining-adjacent.
+func TestHeldOutRoundsAreEvaluations(t *testing.T) {
+	for r := 2; r <= LastRound; r++ {
+		subjects := RoundSubjects(r)
+		if len(subjects) == 0 {
+			continue // not written yet
 		}
-		if s.Adjacent {
-			adjacent++
+		count := map[string]int{}
+		families := map[string]bool{}
+		adjacent := 0
+		for _, s := range subjects {
+			count[s.Label]++
+			if s.Label == Malicious {
+				families[s.Family] = true
+			}
+			if s.Adjacent {
+				adjacent++
+			}
 		}
-	}
-	if count[Malicious] < 24 || count[Benign] < 24 {
-		t.Errorf("round 2: %d malicious and %d benign subjects, want at least 24 of each", count[Malicious], count[Benign])
-	}
-	if len(families) < 10 {
-		t.Errorf("round 2: %d malicious families, want at least 10", len(families))
-	}
-	if 2*adjacent < count[Benign] {
-		t.Errorf("round 2: %d of %d benign subjects are mining-adjacent, want at least half", adjacent, count[Benign])
+		if count[Malicious] < 20 || count[Benign] < 20 {
+			t.Errorf("round %d: %d malicious and %d benign subjects, want at least 20 of each", r, count[Malicious], count[Benign])
+		}
+		if len(families) < 10 {
+			t.Errorf("round %d: %d malicious families, want at least 10", r, len(families))
+		}
+		if 2*adjacent < count[Benign] {
+			t.Errorf("round %d: %d of %d benign subjects are mining-adjacent, want at least half", r, adjacent, count[Benign])
+		}
 	}
 }
 

@@ -48,9 +48,9 @@ type Subject struct {
 	// before the build (see Program).
 	Programs []Program
 	// Round is the evaluation round the subject was written for: 0 or 1
-	// for the first corpus (split into dev and test by split.json), 2 for
-	// the subjects written after hierarchical 0.4.1 was frozen, all held
-	// out as test2 by split2.json.
+	// for the first corpus (split into dev and test by split.json); 2 and
+	// later for the held-out rounds (all of round N is testN, splitN.json;
+	// see ROUND2.md).
 	Round int
 }
 
@@ -81,6 +81,7 @@ func Subjects() []Subject {
 	out = append(out, benignSubjects()...)
 	out = append(out, greySubjects()...)
 	out = append(out, round2Subjects()...)
+	out = append(out, round3Subjects()...)
 	return out
 }
 
@@ -163,8 +164,8 @@ func check(subjects []Subject) error {
 			return fmt.Errorf("wild: subject %s: only benign subjects are mining-adjacent", s.Name)
 		case s.From != benign.FromDebian && s.From != benign.FromDrupal:
 			return fmt.Errorf("wild: subject %s: From %q", s.Name, s.From)
-		case s.Round < 0 || s.Round > 2:
-			return fmt.Errorf("wild: subject %s: Round %d (want 1 or 2)", s.Name, s.Round)
+		case s.Round < 0 || s.Round > LastRound:
+			return fmt.Errorf("wild: subject %s: Round %d (want 1 to %d)", s.Name, s.Round, LastRound)
 		}
 		seen[s.Name] = true
 	}
