@@ -19,7 +19,7 @@ import (
 const (
 	// Name and Version identify the detector in records.
 	Name    = "hierarchical"
-	Version = "0.5.0"
+	Version = "0.6.0"
 
 	// DefaultMaxScriptBytes bounds the shell text parsed per script file.
 	DefaultMaxScriptBytes int64 = 1 << 20
@@ -113,7 +113,7 @@ func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 // fileAnalysisVersion versions what AnalyzeFile computes and how fileResult
 // is encoded. Bump it with any change to the per-file analysis that Version
 // does not record, or cached layers would replay the old results.
-const fileAnalysisVersion = 9
+const fileAnalysisVersion = 10
 
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data

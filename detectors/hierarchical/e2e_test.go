@@ -357,7 +357,7 @@ func TestConcurrentScans(t *testing.T) {
 			t.Errorf("scores differ across concurrent scans: %v", scores)
 		}
 	}
-	if d.Name() != "hierarchical" || d.Version() != "0.5.0" {
+	if d.Name() != "hierarchical" || d.Version() != "0.6.0" {
 		t.Errorf("identity = %s %s", d.Name(), d.Version())
 	}
 }

@@ -140,6 +140,19 @@ func everyRuleRows040() []everyRuleRow {
 			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
 				dt.Text("etc/nginx/conf.d/stream.conf", "stream {\n  server {\n    listen 3333;\n    proxy_pass gulf.moneroocean.stream:10128;\n  }\n}\n"))
 		}, nil, ""},
+		{hierarchical.RulePoolRelay, R, "haproxy (official image layout) relays TCP to pools", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Cmd: []string{"haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"}}, "RUN true # buildkit",
+				dt.Text("usr/local/etc/haproxy/haproxy.cfg", "frontend f\n  mode tcp\n  bind :3333\n  default_backend pools\nbackend pools\n  mode tcp\n  server p1 mine.c3pool.com:13333\n"))
+		}, nil, ""},
+		{hierarchical.RuleNodeMiningConfig, R, "zcashd with mining in zcash.conf", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Entrypoint: []string{"zcashd", "-printtoconsole"}}, "RUN true # buildkit",
+				dt.Text("root/.zcash/zcash.conf", "gen=1\ngenproclimit=-1\nmineraddress=t1Rx4Zf9G6T2mQq1vQ6rQmX7yDk3VbN8pJq\n"))
+		}, nil, ""},
+		{hierarchical.RuleNodeMiningConfig, Q, "bitcoind on regtest; an example config in the docs", func(t *testing.T) v1.Image {
+			return erCfg(t, v1.Config{Entrypoint: []string{"bitcoind", "-regtest"}}, "RUN true # buildkit",
+				dt.Text("root/.bitcoin/bitcoin.conf", "regtest=1\nserver=1\nrpcallowip=127.0.0.1\n"),
+				dt.Text("usr/share/doc/bitcoin/examples/bitcoin.conf", "# gen=1 mined with the CPU before 0.13\n#gen=0\n"))
+		}, nil, ""},
 		{hierarchical.RulePoolRelay, Q, "reverse proxy to application upstreams; a pool dashboard page", func(t *testing.T) v1.Image {
 			return erCfg(t, v1.Config{Cmd: []string{"nginx", "-g", "daemon off;"}}, "RUN true # buildkit",
 				dt.Text("etc/nginx/conf.d/app.conf", "upstream app { server 10.0.0.5:8080; }\nserver { listen 80; location / { proxy_pass http://app; } }\n"),

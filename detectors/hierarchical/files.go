@@ -181,6 +181,14 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	if n == 0 {
 		return fr, nil
 	}
+	if src.depth == 0 && src.path == "etc/ld.so.preload" {
+		// Every dynamically linked process loads these libraries first: a
+		// process hider's place (gianlucaborello/libprocesshider; the
+		// libsystem.so of Kinsing, TeamTNT's hiders).
+		if libs := strings.Fields(string(buf[:min(n, 512)])); len(libs) > 0 {
+			fr.hits = append(fr.hits, hit{RuleDefenseEvasion, clip("/etc/ld.so.preload preloads " + strings.Join(libs, " ") + " into every process")})
+		}
+	}
 
 	// Binary data that is neither ELF nor an archive (a .pyc, a PE, a data
 	// blob) gets the literal matchers only, over every byte: a pool URL or
@@ -195,7 +203,8 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 			kind = kindText // requirements.txt is not documentation
 		}
 	}
-	keep := kind == kindScript || pk != persistNone || eco != ""
+	nodeConf := (kind == kindText || kind == kindDoc) && isNodeConf(src.path)
+	keep := kind == kindScript || pk != persistNone || eco != "" || nodeConf
 	var es *elfScan
 	if kind == kindELF {
 		es = parseELFHead(buf)
@@ -209,6 +218,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		dg = newDigester()
 	}
 	var text []byte
+	var webText []byte // a web file's first maxScriptBytes, for escaped strings (webescape.go)
 	var b64 fileResult // files decoded from the script's base64 literals
 	scriptCut := false
 	deep := o.limits().deep
@@ -246,6 +256,9 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 		} else {
 			ts.scan(buf, first, eof)
 		}
+		if ts.web && len(webText) < int(o.maxScriptBytes) {
+			webText = append(webText, fresh[:min(len(fresh), int(o.maxScriptBytes)-len(webText))]...)
+		}
 		if keep {
 			if room := int(o.maxScriptBytes) - len(text); len(fresh) > room {
 				fresh, scriptCut = fresh[:max(room, 0)], true
@@ -262,6 +275,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	}
 
 	hits := ts.finish()
+	hits = append(hits, escapedWebHits(webText)...)
 	if size := off + int64(len(buf)); size > deep && (dg != nil || es != nil) {
 		fr.hits = append(fr.hits, hit{RuleAnalysisBounded, fmt.Sprintf("digests and ELF entropy cover the first %d of %d bytes; the literal matchers read all of them", deep, size)})
 	}
@@ -272,6 +286,9 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	}
 	if eco != "" {
 		hits = append(hits, manifestHits(eco, "/"+src.path, text)...)
+	}
+	if nodeConf {
+		hits = append(hits, nodeConfHits(string(text))...)
 	}
 	if keep {
 		if kind == kindScript || pk == persistScript {

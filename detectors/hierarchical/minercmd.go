@@ -13,6 +13,7 @@ package hierarchical
 // documented command line).
 
 import (
+	"path"
 	"regexp"
 	"strings"
 )
@@ -127,8 +128,8 @@ func nodeMining(prog string, args []string) string {
 			return a // geth
 		case a == "--mine" && (prog == "geth" || prog == "bor" || prog == "parity" || i > 0):
 			return a
-		case (a == "-gen" || a == "-gen=1") && strings.HasSuffix(prog, "coind"):
-			return a // bitcoind, litecoind ... before Bitcoin Core 0.13
+		case (a == "-gen" || a == "-gen=1") && (strings.HasSuffix(prog, "coind") || bitcoinDerivedDaemons[prog]):
+			return a // bitcoind, litecoind, zcashd ... (Bitcoin Core before 0.13 and its forks)
 		}
 	}
 	return ""
@@ -157,4 +158,60 @@ func pyFetchExec(prog string, args []string) bool {
 		run = run || strings.Contains(code, f)
 	}
 	return fetch && run
+}
+
+// bitcoinDerivedDaemons are node daemons forked from Bitcoin Core that
+// keep its -gen option and gen= configuration key, and whose names do not
+// end in "coind".
+var bitcoinDerivedDaemons = map[string]bool{"zcashd": true, "zend": true, "komodod": true, "dashd": true, "pivxd": true,
+	"ravend": true, "firod": true, "zcoind": true, "verged": true, "digibyted": true, "groestlcoind": true}
+
+// nodeConfNames are the configuration files of node daemons.
+var nodeConfNames = map[string]bool{"bitcoin.conf": true, "litecoin.conf": true, "dogecoin.conf": true, "zcash.conf": true,
+	"dash.conf": true, "komodo.conf": true, "zen.conf": true, "raven.conf": true, "firo.conf": true, "pivx.conf": true,
+	"digibyte.conf": true, "vertcoin.conf": true, "groestlcoin.conf": true, "bitmonero.conf": true, "monerod.conf": true}
+
+// isNodeConf: a node daemon's configuration file, by name.
+func isNodeConf(p string) bool { return nodeConfNames[strings.ToLower(path.Base(p))] }
+
+// nodeConfHits reads a node configuration (key=value lines, # comments)
+// and reports its miner switched on: gen=1 / gen=true (Bitcoin and its
+// forks, with genproclimit, mineraddress, equihashsolver named as
+// context), or start-mining=ADDRESS (monerod's config file).
+func nodeConfHits(text string) []hit {
+	vals := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == '[' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if i := strings.IndexByte(v, '#'); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		vals[k] = v
+	}
+	var on []string
+	if g := strings.ToLower(vals["gen"]); g == "1" || g == "true" {
+		on = append(on, "gen="+vals["gen"])
+		for _, k := range []string{"genproclimit", "mineraddress", "equihashsolver"} {
+			if v, ok := vals[k]; ok {
+				on = append(on, k+"="+v)
+			}
+		}
+	}
+	if v := vals["start-mining"]; v != "" {
+		on = append(on, "start-mining="+v)
+		if t, ok := vals["mining-threads"]; ok {
+			on = append(on, "mining-threads="+t)
+		}
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	return []hit{{RuleNodeMiningConfig, clip(strings.Join(on, ", "))}}
 }

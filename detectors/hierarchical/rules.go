@@ -101,6 +101,7 @@ const (
 	// 0.4.0
 	RuleMinerCmdline     = "miner-cmdline"
 	RuleNodeMining       = "node-mining-flags"
+	RuleNodeMiningConfig = "node-mining-config"
 	RuleMinerConfigJSON  = "miner-config-json"
 	RuleMinerDependency  = "miner-dependency"
 	RuleBrowserMiner     = "browser-miner"
@@ -158,7 +159,7 @@ var rules = []Rule{
 		Rationale: "pkill/killall/kill or grep|kill of other miners' process names, also in loops and arrays (for p in xmrig kdevtmpfsi; do pkill -f $p; done); support: incident-response tools kill miners too",
 		Source:    srcTricks},
 	{ID: RuleDefenseEvasion, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 3, Generic: true,
-		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services, writing /etc/ld.so.preload (a preloaded library hides processes: gianlucaborello/libprocesshider, as TeamTNT and Kinsing use it)",
+		Rationale: "history -c, unset HISTFILE, ufw disable, setenforce 0, chattr +i/-i, stopping security services, an /etc/ld.so.preload in the image or written by a script (a preloaded library hides processes: gianlucaborello/libprocesshider, as TeamTNT and Kinsing use it)",
 		Source:    srcTricks},
 	{ID: RulePathEscape, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 2, Cap: 2, Generic: true,
 		Rationale: "tar entry whose path leaves the root (../): crafted layer",
@@ -245,8 +246,11 @@ var rules = []Rule{
 		Rationale: "miner command line by its short options: -o HOST:PORT (or a stratum URL) with -u USER/WALLET (a `$VAR` pool counts with -u and one more miner option: -k, --tls, --coin, -a, -p ...), whatever the program is called; curl, wget, ssh, mount, mysql and other -o/-u tools excluded; GPU miners' spellings (--pool, -pool, --server with --port, ethminer's -P scheme://WALLET@host:port; --user, --wallet, -wal) count with a stratum URL, an algorithm or coin option, or a wallet option",
 		Source:    srcCpuminer + "; " + srcXMRig + "; FreeBSD minerd(1) (-o URL, -u USERNAME, -p PASSWORD, -B); the GPU miners' documented command lines: trexminer/T-Rex README, Lolliedieb/lolMiner-releases (--algo, --pool, --user), develsoftware/GMinerRelease (--algo, --server, --port, --user), PhoenixMiner's readme (-pool, -wal, -coin), ethereum-mining/ethminer (-P)"},
 	{ID: RuleNodeMining, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 6, Cap: 6,
-		Rationale: "blockchain node software started with its mining switched on: monerod --start-mining ADDRESS, geth --mine / --miner.etherbase, bitcoind -gen, --mining-threads (a node run normally is not flagged)",
+		Rationale: "blockchain node software started with its mining switched on: monerod --start-mining ADDRESS, geth --mine / --miner.etherbase, bitcoind, zcashd and other Bitcoin-derived daemons -gen, --mining-threads (a node run normally is not flagged)",
 		Source:    srcNodes},
+	{ID: RuleNodeMiningConfig, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 4, Cap: 4,
+		Rationale: "a node's configuration file (bitcoin.conf, zcash.conf, litecoin.conf, dogecoin.conf, dash.conf, bitmonero.conf ...) with its miner switched on: gen=1 (with genproclimit, mineraddress, equihashsolver), start-mining=ADDRESS",
+		Source:    srcNodes + "; Zcash documentation, zcash.conf mining options (gen, genproclimit, mineraddress, equihashsolver); monerod reads its command-line options as key=value lines from its --config-file"},
 	{ID: RuleMinerConfigJSON, Category: detectors.CategoryBehavior, Signal: SignalBehavior, Weight: 5, Cap: 5,
 		Rationale: "XMRig-style JSON configuration: a \"pools\" array whose entries have \"url\" and \"user\", with a miner key (\"randomx\", \"donate-level\", \"huge-pages\", \"algo\", \"coin\", \"nicehash\")",
 		Source:    srcXMRigJSON},
@@ -254,7 +258,7 @@ var rules = []Rule{
 		Rationale: "dependency manifest (package.json, package-lock.json, requirements.txt, pyproject.toml, setup.py/setup.cfg, go.mod, pom.xml, META-INF/MANIFEST.MF) naming a miner library or a documented cryptojacking package",
 		Source:    srcPackages},
 	{ID: RuleBrowserMiner, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 5, Cap: 5,
-		Rationale: "browser miner loader in a web file (.js, .html, .php ...): CoinHive.Anonymous/User, CoinImp, Crypto-Loot, JSEcoin loader calls or scripts, a cryptonight WebAssembly worker",
+		Rationale: "browser miner loader in a web file (.js, .html, .php ...): CoinHive.Anonymous/User, CoinImp, Crypto-Loot, JSEcoin loader calls or scripts, a cryptonight WebAssembly worker; also spelled in JavaScript escape sequences (\\xHH, \\uHHHH: a file with 16 or more is read decoded too)",
 		Source:    srcBrowser},
 	{ID: RuleWASMMiner, Category: detectors.CategoryBinary, Signal: SignalBinary, Weight: 4, Cap: 4,
 		Rationale: "WebAssembly module (\\0asm magic) naming mining hash functions (cryptonight, cn_slow_hash, randomx ...)",
@@ -269,7 +273,7 @@ var rules = []Rule{
 		Rationale: "a browser miner loader or mining WebAssembly module in a web root (/var/www, /usr/share/nginx/html, /srv, htdocs ...) of an image whose start graph runs a web server (nginx, apache2/httpd, lighttpd, caddy): the image serves a cryptojacking page to its visitors",
 		Source:    srcBrowser},
 	{ID: RulePoolRelay, Category: detectors.CategoryBehavior, Signal: SignalStartGraph, Weight: 6, Cap: 6,
-		Rationale: "a relay to a mining pool on the start graph: socat forwarding to a pool endpoint, or a pool endpoint in the configuration of a proxy the image runs (nginx /etc/nginx, haproxy /etc/haproxy): a stratum proxy that hides the pool from the hosts that mine through it",
+		Rationale: "a relay to a mining pool on the start graph: socat forwarding to a pool endpoint, or a pool endpoint in the configuration of a proxy the image runs (nginx /etc/nginx, haproxy /etc/haproxy or the official image's /usr/local/etc/haproxy, nginx built from source /usr/local/nginx/conf): a stratum proxy that hides the pool from the hosts that mine through it",
 		Source:    srcTricks + "; " + srcXMRig + " (xmrig-proxy)"},
 	{ID: RuleStartGraphMining, Category: detectors.CategoryHierarchy, Signal: SignalStartGraph, Weight: 3, Cap: 3,
 		Rationale: "mining evidence (a specific finding of weight >= 4) on the start graph: in a config command (ENTRYPOINT/CMD, HEALTHCHECK, ONBUILD) or in a program, script, config or unpacked archive that one of them, cron, systemd, supervisord, s6/runit or rc/profile reaches (files ENTRYPOINT/CMD start through scripts are credited by hier-started-flagged-file instead)",

@@ -161,6 +161,8 @@ func TestShellRules(t *testing.T) {
 		{"a jar named like a research tool", "java -jar /opt/maven-miner.jar -f coords.txt", RuleRunMiner, false},
 		{"an application jar", "java -jar /opt/app/billing-service-2.3.1.jar", RuleRunMiner, false},
 		{"python -c is code, not a script name", "python3 -c 'print(1)' xmrig.py", RuleRunMiner, false},
+		{"zcashd -gen", "zcashd -gen -datadir=/data", RuleNodeMining, true},
+		{"zcashd run normally", "zcashd -datadir=/data -printtoconsole", RuleNodeMining, false},
 		{"clone is not run", "git clone https://github.com/xmrig/xmrig && cd xmrig && mkdir build", RuleRunMiner, false},
 		{"apt install of an unrelated package", "apt-get install -y --no-install-recommends libcurl4-openssl-dev libjansson-dev", RuleRunMiner, false},
 		// miner-repo from any host (git clone); the text rule covers the forges

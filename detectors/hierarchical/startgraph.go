@@ -448,7 +448,10 @@ var (
 	proxyPrograms  = map[string]bool{"nginx": true, "haproxy": true}
 	relayPrograms  = map[string]bool{"socat": true}
 	webRoots       = []string{"var/www/", "usr/share/nginx/html/", "srv/", "usr/local/apache2/htdocs/", "var/lib/nginx/html/", "usr/share/caddy/"}
-	proxyConfigDir = []string{"etc/nginx/", "etc/haproxy/"}
+	// The Debian packages' configuration directories, the official haproxy
+	// image's (/usr/local/etc/haproxy) and nginx built from source
+	// (/usr/local/nginx/conf).
+	proxyConfigDir = []string{"etc/nginx/", "etc/haproxy/", "usr/local/etc/haproxy/", "usr/local/nginx/conf/", "usr/local/etc/nginx/"}
 )
 
 // argvRuns reports whether a command line runs one of the programs, also
