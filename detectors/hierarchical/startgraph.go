@@ -444,10 +444,10 @@ func (s *scan) reachOf(p pending) string {
 // content count: web servers serve their web roots, proxies forward to
 // the endpoints in their configuration.
 var (
-	webServers     = map[string]bool{"nginx": true, "apache2": true, "httpd": true, "lighttpd": true, "caddy": true, "apache2ctl": true, "apache2-foreground": true}
-	proxyPrograms  = map[string]bool{"nginx": true, "haproxy": true}
-	relayPrograms  = map[string]bool{"socat": true}
-	webRoots       = []string{"var/www/", "usr/share/nginx/html/", "srv/", "usr/local/apache2/htdocs/", "var/lib/nginx/html/", "usr/share/caddy/"}
+	webServers    = map[string]bool{"nginx": true, "apache2": true, "httpd": true, "lighttpd": true, "caddy": true, "apache2ctl": true, "apache2-foreground": true}
+	proxyPrograms = map[string]bool{"nginx": true, "haproxy": true}
+	relayPrograms = map[string]bool{"socat": true}
+	webRoots      = []string{"var/www/", "usr/share/nginx/html/", "srv/", "usr/local/apache2/htdocs/", "var/lib/nginx/html/", "usr/share/caddy/"}
 	// The Debian packages' configuration directories, the official haproxy
 	// image's (/usr/local/etc/haproxy) and nginx built from source
 	// (/usr/local/nginx/conf).
