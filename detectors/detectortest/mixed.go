@@ -60,7 +60,8 @@ func mixedFiles(i, size int) []File {
 				}
 			}
 		default:
-			b = bytes.Repeat([]byte(fmt.Sprintf("block %d of layer %d\x00\x00\x00", n, i)), m/24+1)[:m]
+			pat := fmt.Appendf(nil, "block %d of layer %d\x00\x00\x00", n, i)
+			b = bytes.Repeat(pat, m/len(pat)+1)[:m]
 		}
 		name := fmt.Sprintf("srv/layer%d/d%d/f%d", i, n%7, n)
 		if n%5 == 0 {
