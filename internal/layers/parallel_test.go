@@ -344,6 +344,29 @@ func TestParallelLayersUsesRecordings(t *testing.T) {
 	}
 }
 
+// TestParallelLayersSkipsCachedLayers: layers a layer cache holds are not
+// read ahead (LayerProber): a warm walk opens no blob and analyses nothing.
+func TestParallelLayersSkipsCachedLayers(t *testing.T) {
+	img := rawImage(t, manyLayers(6), nil)
+	c := layercache.New()
+	cold := &contentAnalyzer{}
+	if _, err := layers.WalkAnalyzer(context.Background(), img, layercache.Wrap(c, "test/1", cold), layers.WithParallelLayers(4)); err != nil {
+		t.Fatal(err)
+	}
+	counted, reads := dt.CountReads(img)
+	warm := &contentAnalyzer{}
+	res, err := layers.WalkAnalyzer(context.Background(), counted, layercache.Wrap(c, "test/1", warm), layers.WithParallelLayers(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := reads.Total(), warm.content.Load(); n != 0 || m != 0 {
+		t.Errorf("warm walk opened %d blobs and analysed %d files ahead, want none", n, m)
+	}
+	if cold.content.Load() == 0 || !res.Layers[5].Cached {
+		t.Errorf("cold walk read nothing ahead (%d) or warm walk replayed nothing", cold.content.Load())
+	}
+}
+
 type countingAnalyzer struct {
 	*contentAnalyzer
 	analyzed atomic.Int64
