@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
 	"github.com/strata-sec/strata/internal/sandbox"
 	"github.com/strata-sec/strata/internal/scanreport"
 )
@@ -132,7 +134,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func scanImage(ctx context.Context, ref, signals, knownSamples, cacheDir string, o imageref.Options, extra ...hierarchical.Option) (scanreport.Report, error) {
-	det, err := scanDetector(signals, knownSamples, cacheDir, extra...)
+	// One scan has the machine: read layers on every core it may use.
+	par := hierarchical.WithWalkOptions(layers.WithParallelLayers(runtime.GOMAXPROCS(0)))
+	det, err := scanDetector(signals, knownSamples, cacheDir, append([]hierarchical.Option{par}, extra...)...)
 	if err != nil {
 		return scanreport.Report{}, err
 	}

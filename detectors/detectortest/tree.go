@@ -204,8 +204,9 @@ func LargeImage(tb testing.TB) (v1.Image, int64) {
 	return large.img, large.bytes
 }
 
-// RemoveLargeImage deletes the directory LargeImage wrote, if any.
+// RemoveLargeImage deletes the directories LargeImage and MixedImage wrote.
 func RemoveLargeImage() {
+	removeMixed()
 	if large.dir != "" {
 		os.RemoveAll(large.dir)
 	}

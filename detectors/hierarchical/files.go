@@ -64,13 +64,26 @@ func (d *Detector) fileOpts() fileOpts {
 }
 
 // AnalyzeFile analyses one regular file while its layer streams by
-// (layers.FileAnalyzer).
+// (layers.FileAnalyzer): AnalyzeContent's analysis, then addFile.
 func (s *scan) AnalyzeFile(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
 	fr, err := analyzeFile(e, r, s.d.fileOpts())
 	if err != nil {
 		return nil, err
 	}
 	s.addFile(l, e, fr)
+	return fr.encode(), nil
+}
+
+var _ layers.ContentAnalyzer = (*scan)(nil)
+
+// AnalyzeContent is the part of AnalyzeFile that reads only the file
+// (layers.ContentAnalyzer): it touches no scan state, so the walker may run
+// it for layers it reads ahead; ReplayFile adds the findings in layer order.
+func (s *scan) AnalyzeContent(_ *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
+	fr, err := analyzeFile(e, r, s.d.fileOpts())
+	if err != nil {
+		return nil, err
+	}
 	return fr.encode(), nil
 }
 

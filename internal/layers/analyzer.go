@@ -47,6 +47,28 @@ type LayerAnalyzer interface {
 	ReplayLayer(layer *LayerInfo, result []byte) error
 }
 
+// ContentAnalyzer is a FileAnalyzer whose per-file result can be computed
+// apart from the walk: AnalyzeContent is the pure part of AnalyzeFile. It
+// must be safe to call concurrently (also with AnalyzeFile and ReplayFile),
+// must not change the analyzer's state, and must return what AnalyzeFile
+// would return for the same entry and content, so that ReplayFile with its
+// result does what AnalyzeFile would have done. With WithParallelLayers the
+// walker calls it from other goroutines for layers the walk has not reached
+// yet; the Entry it gets carries the path, type, mode, size and layer, not
+// what the overlay fills in later (Previous, Hidden, ReplacedBy).
+type ContentAnalyzer interface {
+	FileAnalyzer
+	AnalyzeContent(layer *LayerInfo, e *Entry, content io.Reader) ([]byte, error)
+}
+
+// LayerProber is implemented by a LayerSource that can tell cheaply whether
+// it probably has a recording of a layer (a layer cache), so the walker
+// does not read ahead layers it will replay. key is as for BeginLayer; a
+// wrong guess costs time, never correctness.
+type LayerProber interface {
+	HasLayer(li *LayerInfo, key string) bool
+}
+
 // ErrCacheRecord marks recorded entries that cannot be replayed. The walker
 // tells the Replay (Discard) before returning an error wrapping it, so
 // retrying the scan reads the layer again. FileAnalyzer.ReplayFile should

@@ -18,5 +18,8 @@
 // and deleted (LayerInfo.Changes). Per-file analyzers plug in as a
 // FileAnalyzer; the layercache subpackage wraps one with a per-layer cache
 // whose directory is a trust boundary (records are checksummed, not
-// authenticated).
+// authenticated). With WithParallelLayers, a ContentAnalyzer's files of
+// later layers are analysed on other goroutines while the walk applies the
+// earlier ones in order; the Result is the same as a walk one layer at a
+// time.
 package layers

@@ -43,6 +43,10 @@ const (
 	DefaultMaxHistory = 10000
 	// DefaultMaxConfigBytes bounds the image config read.
 	DefaultMaxConfigBytes int64 = 8 << 20
+	// DefaultPrereadMaxBytes bounds the memory of one layer read ahead by
+	// WithParallelLayers (headers and per-file results, about 100 bytes per
+	// entry plus the results); a larger layer is read by the walk itself.
+	DefaultPrereadMaxBytes = 64 << 20
 )
 
 // WalkOption configures Walk.
@@ -60,6 +64,10 @@ type walkOptions struct {
 	maxPathDepth    int
 	maxHistory      int
 	maxConfigBytes  int64
+	// parallel is the number of layers read at once (WithParallelLayers);
+	// prereadMaxBytes bounds one read-ahead recording.
+	parallel        int
+	prereadMaxBytes int
 }
 
 func defaultWalkOptions() walkOptions {
@@ -75,6 +83,8 @@ func defaultWalkOptions() walkOptions {
 		maxPathDepth:    DefaultMaxPathDepth,
 		maxHistory:      DefaultMaxHistory,
 		maxConfigBytes:  DefaultMaxConfigBytes,
+		parallel:        1,
+		prereadMaxBytes: DefaultPrereadMaxBytes,
 	}
 }
 
@@ -128,6 +138,23 @@ func WithMaxImageEntries(n int) WalkOption { return func(o *walkOptions) { o.max
 // hit, the rest of the image is not scanned (IssueWallTimeLimit). d <= 0
 // removes the bound.
 func WithMaxWallTime(d time.Duration) WalkOption { return func(o *walkOptions) { o.maxWallTime = d } }
+
+// WithParallelLayers lets up to n layers be read at once (n <= 1, the
+// default: one after another). It takes effect when the analyzer is a
+// ContentAnalyzer: up to n-1 goroutines read later layers ahead of the walk
+// (with the same per-layer limits and digest checks), run AnalyzeContent on
+// their files and keep a recording of headers and results in memory, at
+// most n recordings at a time and each at most DefaultPrereadMaxBytes. The
+// walk applies a recording in layer order like a cached layer (overlay,
+// image budgets, ReplayFile), and reads the layer itself when the
+// recording would not fit in what is left of the image budgets or the
+// read ahead failed, so the Result, the issues and the analyzer calls that
+// reach ReplayFile are those of a walk with n = 1. Layers a LayerSource
+// replays are not read ahead. The wall-time budget is the exception: where
+// it cuts a walk depends on speed.
+func WithParallelLayers(n int) WalkOption {
+	return func(o *walkOptions) { o.parallel = max(n, 1) }
+}
 
 // limitError is returned by the layer readers once a limit is hit; it
 // surfaces through tar.Reader and visitors and becomes an Issue. An image

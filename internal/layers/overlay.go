@@ -38,7 +38,7 @@ func (w *walker) apply(li *LayerInfo, hdr *tar.Header) *Entry {
 	if name == "" {
 		return nil
 	}
-	if why := w.pathLimit(name, hdr.Linkname); why != "" {
+	if why := w.opts.pathLimit(name, hdr.Linkname); why != "" {
 		w.issue(Issue{Kind: IssuePathLimit, Layer: li.Index, Path: truncateName(name),
 			Detail: why + "; entry skipped"})
 		return nil
@@ -114,8 +114,8 @@ func (w *walker) apply(li *LayerInfo, hdr *tar.Header) *Entry {
 
 // pathLimit says why an entry's name or link target exceeds the path limits
 // ("" if it does not).
-func (w *walker) pathLimit(name, link string) string {
-	if max := w.opts.maxPathBytes; max > 0 {
+func (o *walkOptions) pathLimit(name, link string) string {
+	if max := o.maxPathBytes; max > 0 {
 		if len(name) > max {
 			return fmt.Sprintf("name is %d bytes, more than %d", len(name), max)
 		}
@@ -123,12 +123,30 @@ func (w *walker) pathLimit(name, link string) string {
 			return fmt.Sprintf("link target is %d bytes, more than %d", len(link), max)
 		}
 	}
-	if max := w.opts.maxPathDepth; max > 0 {
+	if max := o.maxPathDepth; max > 0 {
 		if d := strings.Count(name, "/") + 1; d > max {
 			return fmt.Sprintf("path has %d components, more than %d", d, max)
 		}
 	}
 	return ""
+}
+
+// regularFile returns the entry apply makes of hdr when that is a regular
+// file it hands to the analyzer, nil otherwise. It decides from the header
+// and the path limits alone, as apply does (whiteouts, escapes and skipped
+// entries are never files), so a layer can be analysed before the layers
+// below it are applied.
+func (o *walkOptions) regularFile(li *LayerInfo, hdr *tar.Header) *Entry {
+	if entryType(hdr.Typeflag) != TypeFile {
+		return nil
+	}
+	name, ok := NormalizePath(hdr.Name)
+	if !ok || name == "" || o.pathLimit(name, hdr.Linkname) != "" ||
+		strings.HasPrefix(path.Base(name), whiteoutPrefix) {
+		return nil
+	}
+	return &Entry{Path: name, Type: TypeFile, Mode: hdr.FileInfo().Mode(), Size: hdr.Size,
+		Layer: li.Index, RemovedBy: NoLayer, ReplacedBy: NoLayer}
 }
 
 // truncateName shortens a name for an issue so a 1 MiB name does not end up

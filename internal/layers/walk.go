@@ -57,6 +57,10 @@ func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...Wal
 	}
 	w.res.Issues = append(w.res.Issues, issues...)
 	w.alignHistory(cf)
+	if ca, ok := a.(ContentAnalyzer); ok {
+		w.pre = newPrereader(ctx, w, layers, ca)
+		defer w.pre.close()
+	}
 
 	for i, l := range layers {
 		if err := ctx.Err(); err != nil {
@@ -65,6 +69,10 @@ func WalkAnalyzer(ctx context.Context, img v1.Image, a FileAnalyzer, opts ...Wal
 		li := &w.res.Layers[i]
 		if err := w.walkLayer(ctx, li, l); err != nil {
 			return nil, err
+		}
+		w.pre.pass(i)
+		if w.stop != nil {
+			w.pre.stop()
 		}
 		sort.Slice(li.Changes.Removed, func(a, b int) bool {
 			return li.Changes.Removed[a].Path < li.Changes.Removed[b].Path
@@ -145,6 +153,7 @@ type walker struct {
 	an   FileAnalyzer
 	la   LayerAnalyzer // an, if it analyses whole layers
 	src  LayerSource   // an, if it can replay layers
+	pre  *prereader    // reads layers ahead (nil: none)
 	res  *Result
 	// children indexes every path ever added by its parent directory so a
 	// whiteout or opaque directory touches only its own subtree.
@@ -193,7 +202,8 @@ func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
 // walkLayer applies one layer: skipped once the image exceeded
 // MaxTotalBytes or when its descriptor exceeds MaxLayerBytes, replayed when
 // the LayerSource has a recording that fits in what is left of the byte
-// limits (so they would not have cut it), streamed from the blob otherwise.
+// limits (so they would not have cut it), applied from a read ahead
+// (preread.go) under the same condition, streamed from the blob otherwise.
 func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error {
 	if w.stop != nil {
 		w.issue(Issue{Kind: w.stop.kind, Layer: li.Index, Detail: "layer not read: " + w.stop.detail})
@@ -221,6 +231,9 @@ func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error
 			}
 			return err
 		}
+	}
+	if r := w.pre.take(li.Index); r != nil && w.prereadFits(li, r) {
+		return w.applyRecording(ctx, li, r, rec)
 	}
 	complete, err := w.streamLayer(ctx, li, l, rec)
 	if err != nil {

@@ -24,7 +24,23 @@ func Wrap(c *Cache, analyzerKey string, a layers.FileAnalyzer) layers.FileAnalyz
 		return a
 	}
 	la, _ := a.(layers.LayerAnalyzer)
-	return &analyzer{c: c, key: analyzerKey, a: a, la: la}
+	an := &analyzer{c: c, key: analyzerKey, a: a, la: la}
+	if ca, ok := a.(layers.ContentAnalyzer); ok {
+		// Passed through only when a has it: the walker reads layers ahead
+		// for content analyzers alone.
+		return &contentAnalyzer{an, ca}
+	}
+	return an
+}
+
+// contentAnalyzer is the wrapper of a layers.ContentAnalyzer.
+type contentAnalyzer struct {
+	*analyzer
+	ca layers.ContentAnalyzer
+}
+
+func (an *contentAnalyzer) AnalyzeContent(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
+	return an.ca.AnalyzeContent(l, e, r)
 }
 
 type analyzer struct {
@@ -35,8 +51,10 @@ type analyzer struct {
 }
 
 var (
-	_ layers.LayerSource   = (*analyzer)(nil)
-	_ layers.LayerAnalyzer = (*analyzer)(nil)
+	_ layers.LayerSource     = (*analyzer)(nil)
+	_ layers.LayerProber     = (*analyzer)(nil)
+	_ layers.LayerAnalyzer   = (*analyzer)(nil)
+	_ layers.ContentAnalyzer = (*contentAnalyzer)(nil)
 )
 
 func (an *analyzer) AnalyzeFile(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
@@ -62,6 +80,13 @@ func (an *analyzer) ReplayLayer(l *layers.LayerInfo, result []byte) error {
 		return errRecord("no layer result for layer %d", l.Index)
 	}
 	return an.la.ReplayLayer(l, result)
+}
+
+// HasLayer reports whether the cache holds a record for the layer, in
+// memory or as a file in its directory (not validated: BeginLayer does
+// that), without counting a hit or a miss.
+func (an *analyzer) HasLayer(li *layers.LayerInfo, walkKey string) bool {
+	return an.c.has(cacheKey(an.key, walkKey, li.DiffID.String()))
 }
 
 // BeginLayer replays the layer's record when the cache has one that fits,

@@ -155,6 +155,19 @@ func (c *Cache) get(key string) ([]byte, bool) {
 	return nil, false
 }
 
+// has reports whether a record for key is in memory or on disk, without
+// reading it.
+func (c *Cache) has(key string) bool {
+	c.mu.Lock()
+	_, ok := c.items[key]
+	c.mu.Unlock()
+	if ok || c.opts.dir == "" {
+		return ok
+	}
+	fi, err := os.Stat(c.path(key))
+	return err == nil && fi.Mode().IsRegular()
+}
+
 func (c *Cache) put(key string, rec []byte) {
 	c.mu.Lock()
 	c.stats.Stores++

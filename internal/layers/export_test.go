@@ -1,0 +1,5 @@
+package layers
+
+// WithPrereadMaxBytes bounds one read-ahead recording (tests: a layer over
+// the bound is read by the walk itself).
+func WithPrereadMaxBytes(n int) WalkOption { return func(o *walkOptions) { o.prereadMaxBytes = n } }

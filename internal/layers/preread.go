@@ -1,0 +1,404 @@
+package layers
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Reading layers ahead (WithParallelLayers). The walk applies layers in
+// order on its own goroutine; a prereader reads later layers on others, with
+// the analyzer's pure half (ContentAnalyzer), into recordings the walk then
+// applies like cached layers. Everything that depends on other layers (the
+// overlay, the image budgets, the analyzer's state) stays with the walk, so
+// a recording either stands for exactly what streaming the layer would have
+// done or is not used.
+
+// prereadEntryBytes is what a recorded entry costs besides its name, link
+// target and result (the header and the slice element).
+const prereadEntryBytes = 96
+
+// recording is a layer read ahead: each header the tar stream yielded (only
+// the fields the overlay and a layer cache use) with its file's outcome.
+// Only layers read to their end within the per-layer limits and whose
+// digests matched are kept, so the walk adds no issue of its own for them.
+type recording struct {
+	entries []recEntry
+	bytes   int64 // uncompressed bytes the tar reader consumed
+	diffOK  bool  // the content hashed to the config's diffID
+	size    int   // memory held, bounded by prereadMaxBytes
+}
+
+type recEntry struct {
+	hdr *tar.Header
+	f   FileOutcome
+}
+
+type prereadState uint8
+
+const (
+	stPending prereadState = iota // may be read ahead
+	stWalk                        // the walk handles it: not read ahead
+	stReading
+	stDropped // the walk went past it while it was being read
+	stDone    // recs holds the outcome (nil: not usable)
+)
+
+type prereader struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	ca     ContentAnalyzer
+	opts   *walkOptions
+	start  time.Time
+	layers []v1.Layer
+	infos  []LayerInfo // copies taken before the walk, for AnalyzeContent
+	// tokens holds one value per recording in flight: being read, or read
+	// and not yet applied. Its capacity is the parallelism.
+	tokens chan struct{}
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	state []prereadState
+	recs  []*recording
+	done  []chan struct{} // closed when a read ahead ends
+	head  int             // the layer the walk is at: never claimed
+}
+
+// newPrereader starts reading ahead the layers after the first that the
+// walk will read (nil when there is nothing to do). It claims the first
+// n-1 of them before returning, so which layers are read ahead first does
+// not depend on scheduling.
+func newPrereader(ctx context.Context, w *walker, layers []v1.Layer, ca ContentAnalyzer) *prereader {
+	n := w.opts.parallel
+	if n <= 1 || len(layers) < 2 {
+		return nil
+	}
+	p := &prereader{ca: ca, opts: &w.opts, start: w.start, layers: layers,
+		infos:  append([]LayerInfo(nil), w.res.Layers...),
+		tokens: make(chan struct{}, n),
+		state:  make([]prereadState, len(layers)),
+		recs:   make([]*recording, len(layers)),
+		done:   make([]chan struct{}, len(layers)),
+	}
+	p.ctx, p.cancel = context.WithCancel(ctx)
+	prober, _ := w.src.(LayerProber)
+	key := w.opts.cacheKey()
+	for i := range p.state {
+		li := &p.infos[i]
+		p.done[i] = make(chan struct{})
+		switch {
+		case i == 0,
+			w.opts.maxLayerBytes > 0 && li.Size > w.opts.maxLayerBytes,
+			prober != nil && li.DiffID != (v1.Hash{}) && prober.HasLayer(li, key):
+			p.state[i] = stWalk
+		}
+	}
+	for range n - 1 {
+		p.mu.Lock()
+		j := -1
+		if p.tryAcquire() {
+			if j = p.claimLocked(); j < 0 {
+				p.release()
+			}
+		}
+		p.mu.Unlock()
+		if j < 0 {
+			break
+		}
+		p.wg.Add(1)
+		go p.work(j)
+	}
+	return p
+}
+
+// work reads layer j ahead, then claims the next layer while a token is
+// free, until no layer is left or the walk ends.
+func (p *prereader) work(j int) {
+	defer p.wg.Done()
+	for {
+		p.finish(j, p.read(j))
+		select {
+		case p.tokens <- struct{}{}:
+		case <-p.ctx.Done():
+			return
+		}
+		p.mu.Lock()
+		j = p.claimLocked()
+		p.mu.Unlock()
+		if j < 0 {
+			p.release()
+			return
+		}
+	}
+}
+
+// claimLocked marks the first pending layer after the walk's as being read
+// and returns it (-1: none). The caller holds p.mu and a token.
+func (p *prereader) claimLocked() int {
+	if p.ctx.Err() != nil {
+		return -1
+	}
+	for j := p.head + 1; j < len(p.state); j++ {
+		if p.state[j] == stPending {
+			p.state[j] = stReading
+			return j
+		}
+	}
+	return -1
+}
+
+func (p *prereader) tryAcquire() bool {
+	select {
+	case p.tokens <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *prereader) release() { <-p.tokens }
+
+// finish stores what reading layer j ahead gave; a recording the walk no
+// longer wants, or none, gives its token back at once.
+func (p *prereader) finish(j int, r *recording) {
+	p.mu.Lock()
+	keep := r != nil && p.state[j] == stReading
+	if keep {
+		p.recs[j] = r
+	}
+	p.state[j] = stDone
+	close(p.done[j])
+	p.mu.Unlock()
+	if !keep {
+		p.release()
+	}
+}
+
+// take returns layer i's recording, waiting for a read ahead in progress
+// (and meanwhile reading another layer ahead if a token is free), or nil
+// when the walk is to read the layer itself.
+func (p *prereader) take(i int) *recording {
+	if p == nil {
+		return nil
+	}
+	for {
+		p.mu.Lock()
+		p.head = i
+		switch p.state[i] {
+		case stPending, stWalk:
+			p.state[i] = stWalk
+			p.mu.Unlock()
+			return nil
+		case stDone:
+			r := p.recs[i]
+			p.recs[i], p.state[i] = nil, stWalk
+			p.mu.Unlock()
+			if r != nil {
+				p.release()
+			}
+			return r
+		}
+		j := -1
+		if p.tryAcquire() {
+			if j = p.claimLocked(); j < 0 {
+				p.release()
+			}
+		}
+		p.mu.Unlock()
+		if j >= 0 {
+			p.finish(j, p.read(j))
+			continue
+		}
+		select {
+		case <-p.done[i]:
+		case <-p.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// pass is called once the walk is done with layer i: a recording it did
+// not use (the layer was replayed from a LayerSource, or not read) is
+// dropped.
+func (p *prereader) pass(i int) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	if p.head < i+1 {
+		p.head = i + 1
+	}
+	r := p.recs[i]
+	p.recs[i] = nil
+	switch p.state[i] {
+	case stPending:
+		p.state[i] = stWalk
+	case stReading:
+		p.state[i] = stDropped
+	}
+	p.mu.Unlock()
+	if r != nil {
+		p.release()
+	}
+}
+
+// stop ends reading ahead: the walk reads no further layer.
+func (p *prereader) stop() {
+	if p != nil {
+		p.cancel()
+	}
+}
+
+// close stops reading ahead and waits for the goroutines.
+func (p *prereader) close() {
+	if p != nil {
+		p.cancel()
+		p.wg.Wait()
+	}
+}
+
+var errPrereadLimit = errors.New("layer read ahead exceeds a byte limit")
+
+// prereadCounter counts the uncompressed bytes the tar reader consumes, like
+// countingReader, and gives up at max: a layer that large would not fit in
+// the walk's byte limits anyway.
+type prereadCounter struct {
+	r   io.Reader
+	n   int64
+	max int64 // <= 0: none
+	eof bool
+}
+
+func (c *prereadCounter) Read(p []byte) (int, error) {
+	if c.max > 0 {
+		left := c.max - c.n
+		if left <= 0 {
+			return 0, errPrereadLimit
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if n == 0 && errors.Is(err, io.EOF) {
+		c.eof = true
+	}
+	return n, err
+}
+
+// read reads layer j as streamLayer would and returns its recording, or
+// nil when any limit, error or digest mismatch would have made streaming it
+// report an issue or fail: the walk then streams it and reports that.
+func (p *prereader) read(j int) *recording {
+	o := p.opts
+	li := &p.infos[j]
+	rs, err := openLayer(p.layers[j], o.maxLayerBytes)
+	if err != nil {
+		return nil
+	}
+	defer rs.Close()
+	var limit int64
+	for _, m := range []int64{o.maxLayerUncomp, o.maxTotalBytes} {
+		if m > 0 && (limit == 0 || m < limit) {
+			limit = m
+		}
+	}
+	cr := &prereadCounter{r: rs, max: limit}
+	tr := tar.NewReader(cr)
+	r := &recording{}
+	for {
+		if p.ctx.Err() != nil || (o.maxWallTime > 0 && time.Since(p.start) > o.maxWallTime) {
+			return nil
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			if cr.eof && len(r.entries) > 0 {
+				return nil // cut at an entry boundary: IssueLayerTruncated
+			}
+			diffOK, _, why := rs.verify(li.DiffID, li.Digest, li.Size)
+			if why != "" {
+				return nil // IssueDigestMismatch
+			}
+			r.bytes, r.diffOK = cr.n, diffOK
+			return r
+		}
+		if err != nil {
+			return nil
+		}
+		n := len(r.entries)
+		if (o.maxEntries > 0 && n >= o.maxEntries) || (o.maxImageEntries > 0 && n >= o.maxImageEntries) {
+			return nil
+		}
+		re := recEntry{hdr: &tar.Header{Typeflag: hdr.Typeflag, Name: hdr.Name, Linkname: hdr.Linkname,
+			Mode: hdr.Mode, Size: hdr.Size}}
+		if e := o.regularFile(li, hdr); e != nil {
+			c := &contentReader{r: tr, limit: o.maxFileBytes, size: hdr.Size}
+			res, err := p.ca.AnalyzeContent(li, e, c)
+			if err != nil {
+				return nil // the walk gets the same error from AnalyzeFile, or the stream's
+			}
+			re.f = FileOutcome{Visited: true, Truncated: c.truncated, Result: res}
+		}
+		r.size += prereadEntryBytes + len(hdr.Name) + len(hdr.Linkname) + len(re.f.Result)
+		if o.prereadMaxBytes > 0 && r.size > o.prereadMaxBytes {
+			return nil
+		}
+		r.entries = append(r.entries, re)
+	}
+}
+
+// prereadFits reports whether streaming the layer would have read it to
+// its end under what is left of the image budgets: the bytes as for a
+// cached layer (fits), and the entries strictly below the budget, since
+// streaming checks it again on every read after the last entry.
+func (w *walker) prereadFits(li *LayerInfo, r *recording) bool {
+	if max := w.opts.maxImageEntries; max > 0 && w.entries+len(r.entries) >= max {
+		return false
+	}
+	return w.fits(li, r.bytes)
+}
+
+// applyRecording applies a layer read ahead as streamLayer would have
+// applied it, handing each file's result to ReplayFile, and tells the
+// LayerSource's recorder (if any) the same entries.
+func (w *walker) applyRecording(ctx context.Context, li *LayerInfo, r *recording, rec Recorder) error {
+	fail := func(err error) error {
+		if rec != nil {
+			rec.End(li.Bytes, nil, false)
+		}
+		return err
+	}
+	for _, re := range r.entries {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		li.Entries++
+		w.entries++
+		e := w.apply(li, re.hdr)
+		if (e != nil) != re.f.Visited {
+			return fail(fmt.Errorf("layer %d (%s) %s: read ahead and overlay disagree on whether this is a regular file", li.Index, li.DiffID, re.hdr.Name))
+		}
+		if e != nil && w.an != nil {
+			if err := w.an.ReplayFile(li, e, re.f.Result); err != nil {
+				return fail(fmt.Errorf("layer %d (%s) %s: visit: %w", li.Index, li.DiffID, re.hdr.Name, err))
+			}
+		}
+		if e != nil && re.f.Truncated {
+			w.fileLimit(li, e)
+		}
+		if rec != nil {
+			rec.Entry(re.hdr, re.f)
+		}
+	}
+	li.Complete = true
+	li.Bytes = r.bytes
+	w.total += r.bytes
+	return w.endLayer(li, rec, r.diffOK)
+}
