@@ -67,7 +67,7 @@ func main() {
 	user := flag.String("user", "", "wallet")
 	flag.Parse()
 	fmt.Println("[migo] would fetch", release)
-	fmt.Println("[migo] would write /etc/systemd/system/system-kernel.service:\n" + unit)
+	fmt.Print("[migo] would write /etc/systemd/system/system-kernel.service:\n" + unit + "\n")
 	fmt.Println("[migo] would write /etc/systemd/system/system-kernel.timer (OnUnitActiveSec=5s)")
 	for _, s := range weaken {
 		fmt.Println("[migo] would run:", s)
