@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // Splits of the pre-registered evaluation. Round 1's subjects are drawn
@@ -137,24 +138,26 @@ func Draw(seed int64, subjects []Subject) Manifest {
 
 // SplitOf returns the committed split of the subject called name, or ""
 // when no manifest lists it.
-func SplitOf(name string) string {
-	gets := []func() (Manifest, error){Split}
-	for r := 2; r <= LastRound; r++ {
-		gets = append(gets, func() (Manifest, error) { return RoundManifestCommitted(r) })
-	}
-	for _, get := range gets {
-		m, err := get()
+func SplitOf(name string) string { return committedSplits()[name] }
+
+// committedSplits maps every subject the committed manifests list to its
+// split; the manifests are embedded, so they are decoded once.
+var committedSplits = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	add := func(m Manifest, err error) {
 		if err != nil {
-			continue
+			return
 		}
 		for _, a := range m.Subjects {
-			if a.Name == name {
-				return a.Split
-			}
+			out[a.Name] = a.Split
 		}
 	}
-	return ""
-}
+	add(Split())
+	for r := 2; r <= LastRound; r++ {
+		add(RoundManifestCommitted(r))
+	}
+	return out
+})
 
 // RoundManifest is what a held-out round's manifest must hold for its
 // subjects: every one held out as RoundSplit(round).

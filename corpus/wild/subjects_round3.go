@@ -5,12 +5,5 @@ package wild
 // neither the detector's code nor any result, and held out entirely
 // (split3.json: every one is test3).
 func round3Subjects() []Subject {
-	var out []Subject
-	for _, part := range [][]Subject{round3Malicious(), round3Benign()} {
-		for _, s := range part {
-			s.Round = 3
-			out = append(out, s)
-		}
-	}
-	return out
+	return inRound(3, round3Malicious(), round3Benign())
 }

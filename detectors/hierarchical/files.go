@@ -288,7 +288,7 @@ func analyzeStream(src source, r io.Reader, o fileOpts) (fileResult, error) {
 	}
 
 	hits := ts.finish()
-	hits = append(hits, escapedWebHits(webText)...)
+	hits = append(hits, escapedWebHits(webText, hits)...)
 	if size := off + int64(len(buf)); size > deep && (dg != nil || es != nil) {
 		fr.hits = append(fr.hits, hit{RuleAnalysisBounded, fmt.Sprintf("digests and ELF entropy cover the first %d of %d bytes; the literal matchers read all of them", deep, size)})
 	}

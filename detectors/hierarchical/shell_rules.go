@@ -395,33 +395,19 @@ func pipeLine(stages [][]command) string {
 }
 
 // launchedName is the name of the program a runtime starts: the jar of
-// java -jar, the script of python, node, perl, ruby or php, without its
-// extension ("" for anything else). A miner that runs on a JVM or an
-// interpreter is named by its jar or script.
+// java -jar, the script of python, node, perl, ruby or php (the first file
+// readsOf finds for them), without its extension ("" for anything else).
+// A miner that runs on a JVM or an interpreter is named by its jar or
+// script.
 func launchedName(prog string, args []string) string {
-	var target string
-	if prog == "java" {
-		for i, a := range args {
-			if a == "-jar" && i+1 < len(args) {
-				target = args[i+1]
-				break
-			}
-		}
-	} else if (interpreter[prog] || strings.HasPrefix(prog, "python") || prog == "nodejs") && !shellNames[prog] {
-		for _, a := range args {
-			if a == "-c" || a == "-e" || a == "-m" || a == "-r" {
-				break
-			}
-			if !strings.HasPrefix(a, "-") {
-				target = a
-				break
-			}
-		}
-	}
-	if target == "" {
+	if prog != "java" && (!(interpreter[prog] || strings.HasPrefix(prog, "python") || prog == "nodejs") || shellNames[prog]) {
 		return ""
 	}
-	base := path.Base(target)
+	reads := readsOf(append([]string{prog}, args...))
+	if len(reads) == 0 {
+		return ""
+	}
+	base := path.Base(reads[0])
 	for _, ext := range []string{".jar", ".py", ".js", ".mjs", ".cjs", ".pl", ".rb", ".php"} {
 		if strings.HasSuffix(strings.ToLower(base), ext) {
 			return base[:len(base)-len(ext)]

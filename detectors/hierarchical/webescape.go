@@ -16,22 +16,19 @@ import (
 const minEscapes = 16
 
 // escapedWebHits decodes the escape sequences of a web file's text and
-// returns the hits of the decoded text that the text itself lacks.
-func escapedWebHits(text []byte) []hit {
+// returns the hits of the decoded text that the text itself lacks (plain:
+// the hits the file's own scan found).
+func escapedWebHits(text []byte, plain []hit) []hit {
 	if bytes.Count(text, []byte(`\x`))+bytes.Count(text, []byte(`\u`)) < minEscapes {
 		return nil
 	}
-	dec := decodeJSEscapes(text)
-	plain := newTextScanner(false)
-	plain.web = true
-	plain.scan(text, true, true)
 	had := map[string]bool{}
-	for _, h := range plain.finish() {
+	for _, h := range plain {
 		had[h.rule+"\x00"+h.evidence] = true
 	}
 	t := newTextScanner(false)
 	t.web = true
-	t.scan(dec, true, true)
+	t.scan(decodeJSEscapes(text), true, true)
 	var out []hit
 	for _, h := range t.finish() {
 		switch h.rule {
