@@ -112,9 +112,13 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if !s.judged(r.Context(), j.Digest) {
-			// Not judged yet: every push of the digest (other tags,
-			// concurrent pushes) is one job, deduplicated by digest and
-			// detector, so it is scanned once.
+			// Not judged yet: every push of the digest to this
+			// repository (other tags, concurrent pushes) is one job,
+			// deduplicated by digest, detector and repository (msgID).
+			// A push to another repository is a job of its own, so its
+			// policy applies; it is scanned once all the same unless two
+			// workers take both jobs at the same moment, because a worker
+			// never scans a digest that has a verdict of its detector.
 			j.EventID = ""
 		}
 		dup, err := s.q.Submit(r.Context(), j)
