@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -552,6 +553,26 @@ func TestExhaustedJobGetsErrorVerdict(t *testing.T) {
 			}
 			if taken != 2 {
 				t.Errorf("%d deliveries, want 2 (MaxDeliver)", taken)
+			}
+			if tt.wantError == "" {
+				return
+			}
+			// Pushing the image again (a new registry event, within the
+			// duplicate window of the first job) scans it again.
+			srv.FrontRegistry(e.reg)
+			repo, _, _ := strings.Cut(strings.TrimPrefix(j.Ref, e.reg+"/"), "@")
+			body := strings.Replace(envelope(event("push", "application/vnd.oci.image.manifest.v1+json", e.reg, repo, j.Digest, j.Tag)), `"id":"x"`, `"id":"re-push"`, 1)
+			w := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "/v1/notifications", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer t")
+			srv.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("re-push notification: %d %s", w.Code, w.Body)
+			}
+			e.worker(t, "w1", &fakeDetector{})
+			rec = e.wait(t, j.Digest, func(r Record) bool { return r.Error == "" })
+			if rec.Decision != "clean" || rec.Worker != "w1" {
+				t.Errorf("after a re-push: %s by %s, want clean by w1", rec.Decision, rec.Worker)
 			}
 		})
 	}

@@ -198,9 +198,10 @@ func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
 // however often it is pushed there (a push of the same digest to another
 // repository, whose policy may differ, is a job of its own), unless
 // it carries a registry event ID: the server sets one only for a digest
-// already judged (another tag, or a re-push after quarantine), whose job
-// then reaches a worker that records the tag and applies the policy again
-// without scanning; a retried delivery of the same event repeats its ID.
+// that already has a verdict (another tag, or a re-push after quarantine),
+// whose job then reaches a worker that records the tag and applies the
+// policy again without scanning, or scans again after an error verdict; a
+// retried delivery of the same event repeats its ID.
 func msgID(j Job, detector string) string {
 	id := j.Digest + " " + detector + " " + j.Registry + "/" + j.Repository
 	if j.EventID != "" {
