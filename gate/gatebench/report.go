@@ -273,7 +273,7 @@ func writeMarkdown(w io.Writer, rep Report) error {
 - queue p50/p99: enqueue to scan start, per image. It includes the time from the replay to the workers' start and the image's place in the backlog, so it measures the drain, not an idle gate's latency.
 - scan p50/p99: pull from the registry and detector, per image (a worker keeps a per-layer cache, so variants that share layers scan faster after the first).
 - verdicts: pushed images with a verdict / distinct manifests pushed; lost: pushed images without one; extra: verdicts of images not pushed; scans: ` + "`strata_gate_scans_total`" + ` (verdicts stored); duplicated: scans beyond one per pushed image; redelivered: verdicts stored on a later delivery of their job (after a worker died).
-- peak RSS: the maximum resident set size of each worker process and of the ` + "`strata serve`" + ` process (HTTP API and embedded NATS), from wait4's rusage.
+- peak RSS: the maximum resident set size of each worker process and of the ` + "`strata serve`" + ` process (HTTP API and embedded NATS): VmHWM from /proc/PID/status, read just before the process is stopped (a killed worker's, just before the kill). Not wait4's ru_maxrss, which on Linux carries the forking process's peak into the child at exec.
 - load: /proc/loadavg (1, 5, 15 min) when the run started and ended; the machine may have been shared.
 
 ## Machine

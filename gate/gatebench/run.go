@@ -65,8 +65,9 @@ type Result struct {
 	// Killed names the worker killed with SIGKILL, the job it was
 	// scanning and how many verdicts were in at that moment.
 	Killed *Killed `json:"killed,omitempty"`
-	// Peak resident set sizes in MiB of each worker process and of the
-	// strata serve process (HTTP API, embedded NATS).
+	// Peak resident set sizes in MiB (VmHWM) of each worker process and of
+	// the strata serve process (HTTP API, embedded NATS); a killed worker's
+	// is its peak until the kill.
 	WorkerRSSMiB []float64 `json:"worker_peak_rss_mib"`
 	ServeRSSMiB  float64   `json:"serve_peak_rss_mib"`
 	// Load averages (1, 5, 15 min) when the run started and ended.
@@ -181,9 +182,10 @@ func (b *bench) stop() {
 
 // proc is a strata child process whose output is kept for polling.
 type proc struct {
-	id  string
-	cmd *exec.Cmd
-	out *lockedBuffer
+	id   string
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	peak float64 // MiB
 }
 
 func (b *bench) start(id string, args ...string) (*proc, error) {
@@ -203,16 +205,33 @@ func (b *bench) start(id string, args ...string) (*proc, error) {
 }
 
 // stopProc ends p with SIGTERM (unless it has exited) and returns its
-// peak RSS in MiB.
+// peak RSS in MiB (p.peak, read before it ends).
 func stopProc(p *proc) float64 {
 	if p.cmd.ProcessState == nil {
+		p.readPeak()
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		_ = p.cmd.Wait()
 	}
-	if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024
+	return p.peak
+}
+
+// readPeak keeps the process's peak RSS so far, VmHWM of
+// /proc/PID/status. wait4's ru_maxrss would not do: Linux carries the
+// forking process's peak into the child's at exec, so every child would
+// report at least this benchmark's own.
+func (p *proc) readPeak() {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return
 	}
-	return 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if kb, err := strconv.ParseFloat(f[0], 64); err == nil && len(f) == 2 && f[1] == "kB" {
+				p.peak = kb / 1024
+			}
+		}
+	}
 }
 
 var serveAddrs = regexp.MustCompile(`HTTP on (http://\S+)\n.*NATS on (nats://\S+)`)
@@ -379,6 +398,7 @@ func killMidScan(procs []*proc, verdicts int) *Killed {
 		if !ok {
 			continue
 		}
+		p.readPeak()
 		if p.cmd.Process.Signal(syscall.SIGKILL) != nil {
 			continue
 		}
