@@ -26,7 +26,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(
 # Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
 STRATA_FLAGS ?=
 
-.PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench bench-gate
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/syft $(BIN)/strata $(BIN)/strata-sbom
 
@@ -147,3 +147,16 @@ BENCH_REFS  ?= $(HOME)/.cache/strata/store:exp1/case-111 $(HOME)/.cache/strata/s
 BENCH_COUNT ?= 3
 bench: $(BIN)/strata
 	$(BIN)/strata bench --builds --count $(BENCH_COUNT) --out results/perf $(BENCH_REFS)
+
+# The registry gate's load figures: GATE_N distinct image manifests from
+# experiment 2's images in the store (then exp3/ and benign/ if needed)
+# pushed to a private docker-registry, drained by 1 and 2 `strata worker`
+# processes GATE_REPEAT times each on a fresh gate, and a run that kills a
+# worker mid-scan; writes results/perf/{gate.md,gate.json}. Run it on a
+# quiet machine: the report records the load average of every run.
+GATE_STORE  ?= $(HOME)/.cache/strata/store
+GATE_N      ?= 200
+GATE_REPEAT ?= 3
+bench-gate: $(BIN)/strata
+	@[ -f $(GATE_STORE)/index.json ] || { echo "bench-gate needs experiment 2's images in $(GATE_STORE): run make experiment2 first" >&2; exit 1; }
+	$(BIN)/strata bench gate --store $(GATE_STORE) --n $(GATE_N) --repeat $(GATE_REPEAT) --kill --out results/perf

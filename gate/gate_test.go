@@ -2,8 +2,10 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/scanreport"
 )
 
 // fakeDetector calls an image malicious when its entrypoint names xmrig,
@@ -265,7 +268,8 @@ func TestDuplicates(t *testing.T) {
 		}
 	}
 	// The same digest pushed to another repository (whose policy may
-	// differ) is a job of its own.
+	// differ) is a job of its own; it is still scanned once (checked
+	// below): the worker taking the second job finds the verdict.
 	jp := j
 	jp.Repository, jp.Ref = "prod/app", j.Registry+"/prod/app@"+j.Digest
 	if dup, err := e.q.Submit(ctx, jp); err != nil || dup {
@@ -476,5 +480,112 @@ func TestPolicy(t *testing.T) {
 				t.Errorf("Action(%q) = %q, want %q", tt.repo, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestExhaustedJobGetsErrorVerdict: a job whose every delivery dies
+// mid-scan (a worker that takes it and never acks, MaxDeliver times) ends
+// with an error verdict stored by the server, and leaves the work queue; a
+// verdict the last attempt stored before it died is kept.
+func TestExhaustedJobGetsErrorVerdict(t *testing.T) {
+	tests := []struct {
+		name         string
+		stored       *Record // in the bucket before the job runs out
+		wantDecision string
+		wantError    string
+	}{
+		{name: "no verdict", wantDecision: DecisionError, wantError: "no worker finished this job in 2 attempts"},
+		{name: "verdict stored before the last ack", stored: &Record{Decision: "malicious", Detector: scanreport.DetectorInfo{Name: "fake", Version: "1"}}, wantDecision: "malicious"},
+		{name: "error verdict of an earlier run", stored: &Record{Decision: DecisionError, Error: "earlier", Detector: scanreport.DetectorInfo{Name: "fake", Version: "1"}}, wantDecision: DecisionError, wantError: "no worker finished"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, WithMaxDeliver(2))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			srv, err := NewServer(e.q, e.s, "t", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() { _ = srv.FailExhausted(ctx) }()
+			j := e.push(t, fmt.Sprintf("dev/app:%d", i), image(t, fmt.Sprintf("crash %d", i), "/usr/bin/app"))
+			if tt.stored != nil {
+				rec := *tt.stored
+				rec.Digest, rec.ScannedAt = j.Digest, time.Unix(1, 0).UTC()
+				if err := e.s.Put(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := e.q.Submit(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			// The crashing worker: it takes every delivery and dies
+			// before acking; it keeps asking for jobs, as live workers do
+			// (JetStream finds a job exhausted when it would deliver it
+			// again).
+			st, err := e.q.js.Stream(ctx, StreamName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			taken := 0
+			var rec Record
+			waitFor(t, 20*time.Second, "a verdict and an empty job stream", func() bool {
+				m, err := e.q.next(ctx, 300*time.Millisecond)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m != nil {
+					taken++
+				}
+				r, found, err := e.s.Get(ctx, j.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec = r
+				info, err := st.Info(ctx)
+				return err == nil && found && info.State.Msgs == 0
+			})
+			if rec.Decision != tt.wantDecision || !strings.Contains(rec.Error, tt.wantError) || tt.wantError == "" && rec.Error != "" {
+				t.Errorf("verdict %s %q, want %s %q", rec.Decision, rec.Error, tt.wantDecision, tt.wantError)
+			}
+			if tt.wantError != "" && (rec.Attempts != 2 || len(rec.Tags) != 1 || rec.Repository != "dev/app") {
+				t.Errorf("error verdict: attempts %d tags %v repository %q, want 2, [%s], dev/app", rec.Attempts, rec.Tags, rec.Repository, j.Tag)
+			}
+			if taken != 2 {
+				t.Errorf("%d deliveries, want 2 (MaxDeliver)", taken)
+			}
+			if tt.wantError == "" {
+				return
+			}
+			// Pushing the image again (a new registry event, within the
+			// duplicate window of the first job) scans it again.
+			srv.FrontRegistry(e.reg)
+			repo, _, _ := strings.Cut(strings.TrimPrefix(j.Ref, e.reg+"/"), "@")
+			body := strings.Replace(envelope(event("push", "application/vnd.oci.image.manifest.v1+json", e.reg, repo, j.Digest, j.Tag)), `"id":"x"`, `"id":"re-push"`, 1)
+			w := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "/v1/notifications", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer t")
+			srv.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				t.Fatalf("re-push notification: %d %s", w.Code, w.Body)
+			}
+			e.worker(t, "w1", &fakeDetector{})
+			rec = e.wait(t, j.Digest, func(r Record) bool { return r.Error == "" })
+			if rec.Decision != "clean" || rec.Worker != "w1" {
+				t.Errorf("after a re-push: %s by %s, want clean by w1", rec.Decision, rec.Worker)
+			}
+		})
+	}
+}
+
+// waitFor polls f until it returns true or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

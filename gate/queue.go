@@ -86,7 +86,9 @@ func newOptions(opts []Option) options {
 type Queue struct {
 	js   jetstream.JetStream
 	cons jetstream.Consumer
-	o    options
+	// exhausted reads the jobs whose attempts ran out (Open only).
+	exhausted jetstream.Consumer
+	o         options
 }
 
 // Open creates or updates the job stream, its shared consumer and the
@@ -128,7 +130,11 @@ func Open(ctx context.Context, nc *nats.Conn, opts ...Option) (*Queue, *Store, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("create bucket %s: %w", BucketName, err)
 	}
-	return &Queue{js: js, cons: cons, o: o}, &Store{kv: kv}, nil
+	exhausted, err := openExhausted(ctx, js)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Queue{js: js, cons: cons, exhausted: exhausted, o: o}, &Store{kv: kv}, nil
 }
 
 // Bind finds the stream, consumer and bucket Open made: what `strata
@@ -192,9 +198,10 @@ func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
 // however often it is pushed there (a push of the same digest to another
 // repository, whose policy may differ, is a job of its own), unless
 // it carries a registry event ID: the server sets one only for a digest
-// already judged (another tag, or a re-push after quarantine), whose job
-// then reaches a worker that records the tag and applies the policy again
-// without scanning; a retried delivery of the same event repeats its ID.
+// that already has a verdict (another tag, or a re-push after quarantine),
+// whose job then reaches a worker that records the tag and applies the
+// policy again without scanning, or scans again after an error verdict; a
+// retried delivery of the same event repeats its ID.
 func msgID(j Job, detector string) string {
 	id := j.Digest + " " + detector + " " + j.Registry + "/" + j.Repository
 	if j.EventID != "" {
@@ -218,9 +225,15 @@ func (q *Queue) AckWait() time.Duration { return q.o.ackWait }
 
 // next waits up to wait for one job. It returns nil, nil when none came.
 func (q *Queue) next(ctx context.Context, wait time.Duration) (jetstream.Msg, error) {
+	return fetchOne(ctx, q.cons, wait)
+}
+
+// fetchOne waits up to wait for one message of cons; nil, nil when none
+// came.
+func fetchOne(ctx context.Context, cons jetstream.Consumer, wait time.Duration) (jetstream.Msg, error) {
 	fctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	batch, err := q.cons.Fetch(1, jetstream.FetchContext(fctx))
+	batch, err := cons.Fetch(1, jetstream.FetchContext(fctx))
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			return nil, nil

@@ -111,10 +111,14 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 			s.m.notified(eventIgnored)
 			continue
 		}
-		if !s.judged(r.Context(), j.Digest) {
-			// Not judged yet: every push of the digest (other tags,
-			// concurrent pushes) is one job, deduplicated by digest and
-			// detector, so it is scanned once.
+		if !s.seen(r.Context(), j.Digest) {
+			// Not judged yet: every push of the digest to this
+			// repository (other tags, concurrent pushes) is one job,
+			// deduplicated by digest, detector and repository (msgID).
+			// A push to another repository is a job of its own, so its
+			// policy applies; it is scanned once all the same unless two
+			// workers take both jobs at the same moment, because a worker
+			// never scans a digest that has a verdict of its detector.
 			j.EventID = ""
 		}
 		dup, err := s.q.Submit(r.Context(), j)
@@ -140,13 +144,14 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// judged reports whether digest has a verdict of the queue's detector. A
-// push of a judged digest is queued as its own event (a worker adds the tag
-// and applies the policy again, without scanning); that is how a
-// quarantined image pushed again is deleted again.
-func (s *Server) judged(ctx context.Context, digest string) bool {
+// seen reports whether digest has a verdict of the queue's detector. A
+// push of such a digest is queued as its own event: for a verdict a worker
+// adds the tag and applies the policy again, without scanning (that is how
+// a quarantined image pushed again is deleted again); for an error verdict
+// (its fetch failed, or every attempt died) it scans again.
+func (s *Server) seen(ctx context.Context, digest string) bool {
 	rec, found, err := s.s.Get(ctx, digest)
-	return err == nil && found && rec.Error == "" && rec.detectorID() == s.q.o.detector
+	return err == nil && found && rec.detectorID() == s.q.o.detector
 }
 
 func (s *Server) verdict(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +18,10 @@ import (
 )
 
 // TestBenchGate runs the gate benchmark end to end on a tiny store: a
-// real docker-registry, the embedded NATS, one worker process (this test
-// binary running main).
+// real docker-registry, strata serve and worker processes (this test
+// binary running main), two runs with one worker and the kill run, in
+// which a proxy holds the miner's layer so that a worker is reliably
+// mid-scan when the benchmark looks for one to kill.
 func TestBenchGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs Debian's docker-registry and child processes (run without -short; `make test` does)")
@@ -33,35 +34,60 @@ func TestBenchGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	imgs := map[string]bool{}
-	for i, img := range benchImages(t) {
-		if _, err := st.Put(img, fmt.Sprintf("t/img-%d", i), nil); err != nil {
+	imgs := benchImages(t)
+	// Two names for one manifest, as experiment variants can be: the
+	// benchmark takes it once. The other prefix fills up to N.
+	names := []string{"a/img-0", "a/img-0-again", "a/img-1", "b/img-2"}
+	for i, img := range []v1.Image{imgs[0], imgs[0], imgs[1], imgs[2]} {
+		if _, err := st.Put(img, names[i], nil); err != nil {
 			t.Fatal(err)
 		}
-		imgs[digestOf(t, img)] = true
 	}
+	miner, err := imgs[2].Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stall, err := miner[len(miner)-1].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newStallProxy(t, 3*time.Second)
+	proxy.stall.Store(stall.String())
 	var out, errb bytes.Buffer
-	rep, err := gatebench.Run(context.Background(), gatebench.Config{Store: st.Dir(), Prefix: "t/", N: len(imgs), Workers: []int{1},
-		RegistryBin: gatebench.RegistryBinary, Detector: "hierarchical@test", Timeout: time.Minute, Out: filepath.Join(dir, "out"),
-		Stdout: &out, Stderr: &errb,
+	cfg := gatebench.Config{Store: st.Dir(), Prefixes: []string{"a/", "b/"}, N: len(imgs), Workers: []int{1}, Repeat: 2, Kill: true,
+		RegistryBin: gatebench.RegistryBinary, Detector: detectorID(t), Timeout: 2 * time.Minute, AckWait: 2 * time.Second,
+		Front: func(addr string) string { proxy.to(addr); return proxy.host() },
+		Out:   filepath.Join(dir, "out"), Stdout: &out, Stderr: &errb,
 		Command: func(args ...string) *exec.Cmd {
 			c := exec.Command(os.Args[0])
 			c.Env = append(os.Environ(), "STRATA_TEST_MAIN_ARGS="+strings.Join(args, " "))
 			c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			return c
-		}})
+		}}
+	rep, err := gatebench.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
-	if len(rep.Runs) != 1 {
-		t.Fatalf("%d runs, want 1", len(rep.Runs))
+	if rep.Images != 3 || rep.Sources["a/"] != 2 || rep.Sources["b/"] != 1 || rep.Detector != cfg.Detector {
+		t.Errorf("report: %d images from %v by %q, want 3 distinct (2 a/, 1 b/) by %s", rep.Images, rep.Sources, rep.Detector, cfg.Detector)
 	}
-	r := rep.Runs[0]
-	if r.Verdicts != len(imgs) || r.Missing != 0 || r.Extra != 0 || r.Scans != len(imgs) || r.ScansPerMinute <= 0 || len(r.WorkerRSSMiB) != 1 || r.WorkerRSSMiB[0] <= 0 {
-		t.Errorf("run %+v: want %d verdicts, each scanned once, a rate and a worker RSS", r, len(imgs))
+	if len(rep.Runs) != 2 || len(rep.Summary) != 1 || rep.Summary[0].Runs != 2 || rep.Kill == nil {
+		t.Fatalf("%d runs, %d summaries, kill %v: want 2 runs of 1 worker and the kill run", len(rep.Runs), len(rep.Summary), rep.Kill != nil)
 	}
-	if r.Decisions["malicious"] != 1 || r.Decisions["clean"] != len(imgs)-1 {
-		t.Errorf("decisions %v, want 1 malicious and %d clean", r.Decisions, len(imgs)-1)
+	for _, r := range append(rep.Runs, *rep.Kill) {
+		if r.Verdicts != 3 || r.Missing != 0 || r.Extra != 0 || r.Scans != 3 || r.Duplicated != 0 || r.ScansPerMinute <= 0 ||
+			len(r.WorkerRSSMiB) != r.Workers || r.WorkerRSSMiB[0] <= 0 || r.ServeRSSMiB <= 0 || r.LoadStart == "" || r.LoadEnd == "" {
+			t.Errorf("run %+v: want 3 verdicts, each scanned once, a rate, RSS of every process and the load", r)
+		}
+		if r.Decisions["malicious"] != 1 || r.Decisions["clean"] != 2 {
+			t.Errorf("decisions %v, want 1 malicious and 2 clean", r.Decisions)
+		}
+	}
+	// The worker killed is the one found mid-scan: the one holding the
+	// miner, or the other caught between two quick scans. Either way its
+	// job is redelivered, once.
+	if k := rep.Kill; k.Killed == nil || !strings.Contains(k.Killed.Job, "/bench/img-") || k.Redelivered != 1 {
+		t.Errorf("kill run: killed %+v, %d redelivered; want a worker killed mid-scan and its job redelivered once", k.Killed, k.Redelivered)
 	}
 	for _, f := range []string{"gate.md", "gate.json"} {
 		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
@@ -69,6 +95,18 @@ func TestBenchGate(t *testing.T) {
 		}
 	}
 }
+
+// detectorID is the DetectorID strata's workers scan with.
+func detectorID(t *testing.T) string {
+	t.Helper()
+	det, err := detectorFlags{signals: ptr("all"), knownSamples: ptr(""), cache: ptr("")}.detector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return det.Name() + "@" + det.Version()
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // benchImages are three small images: two clean, one miner.
 func benchImages(t *testing.T) []v1.Image {

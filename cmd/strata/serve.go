@@ -114,7 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	registry := fs.String("registry", "", "required: the registry (host:port, as the workers reach it) whose notifications this gate takes; jobs always name it, never the host an event names (that comes from the pusher's Host header); the policy's quarantine applies to it only")
 	workers := fs.Int("workers", 1, "scan workers inside this process (0: only 'strata worker' processes scan)")
 	ackWait := fs.Duration("ack-wait", gate.DefaultAckWait, "a job not acknowledged and without a progress signal for this long goes to another worker")
-	maxDeliver := fs.Int("max-deliver", gate.DefaultMaxDeliver, "attempts per job; the last failure stores an \"error\" verdict")
+	maxDeliver := fs.Int("max-deliver", gate.DefaultMaxDeliver, "attempts per job; the last failure, or a job whose every attempt died mid-scan, stores an \"error\" verdict")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; Kubernetes calls admission webhooks only over HTTPS")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	admissionPolicy := fs.String("admission-policy", "", "YAML or JSON policy of the admission webhook at POST /v1/admission (default: admit only images judged clean; see gate/admission/README.md)")
@@ -191,6 +191,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cancel()
 	defer df.workers(ctx, det, q, s, *workers, defaultWorkerID(), stderr)()
 	go func() { _ = srv.Watch(ctx) }()
+	go func() { _ = srv.FailExhausted(ctx) }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
