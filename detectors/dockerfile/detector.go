@@ -25,10 +25,22 @@ import (
 	dfmodel "github.com/strata-sec/strata/internal/dockerfile"
 )
 
+// Version identifies the detector in records: its own version, then as
+// semver build metadata the hierarchical detector's Version and file
+// analysis version, whose rule table and analysis it applies
+// ("0.2.0+h0.6.0.f10"). A change of either changes Version, so resumed
+// experiments rescan the dockerfile rows instead of keeping verdicts of an
+// older rule table under an unchanged label.
+var Version = ModelVersion + "+h" + hierarchical.Version + ".f" + strconv.Itoa(hierarchical.FileAnalysisVersion)
+
 const (
-	// Name and Version identify the detector in records.
-	Name    = "dockerfile"
-	Version = "0.1.0"
+	// Name identifies the detector in records.
+	Name = "dockerfile"
+	// ModelVersion versions what this package adds to the hierarchical
+	// analysis: the model of the image, placing and merging findings.
+	// 0.2.0: one finding per instruction, rule and evidence; positions
+	// at the evidence's physical line and column.
+	ModelVersion = "0.2.0"
 	// Description is the one line `strata detectors` shows.
 	Description = "pre-build analysis of a Dockerfile and its build context with the hierarchical rule table"
 
@@ -125,7 +137,8 @@ func (d *Detector) Scan(ctx context.Context, in Input) (detectors.Verdict, error
 	if err != nil {
 		return detectors.Verdict{}, err
 	}
-	loc := locator{in: in, m: m, lm: lm, steps: m.steps}
+	spans := map[*parser.Node]*span{}
+	loc := locator{in: in, m: m, lm: lm, steps: m.steps, spans: spans}
 	var out []detectors.Finding
 	for _, fd := range v.Findings {
 		out = append(out, loc.place(fd))
@@ -142,7 +155,7 @@ func (d *Detector) Scan(ctx context.Context, in Input) (detectors.Verdict, error
 		if err != nil {
 			return detectors.Verdict{}, err
 		}
-		dl := locator{in: in, m: m, lm: dlm, steps: m.discarded}
+		dl := locator{in: in, m: m, lm: dlm, steps: m.discarded, spans: spans}
 		for _, fd := range dv.Findings {
 			if fd.Category == detectors.CategoryNotScanned {
 				continue
@@ -158,7 +171,11 @@ func (d *Detector) Scan(ctx context.Context, in Input) (detectors.Verdict, error
 		}
 		return strings.Compare(a.Rule+"\x00"+a.Path+"\x00"+a.Evidence, b.Rule+"\x00"+b.Path+"\x00"+b.Evidence)
 	})
+	out = dedupe(out)
 	v.Findings = out
+	// The model's image states some facts twice (an ENV instruction is a
+	// history entry and the config's Env): scored once, as shown.
+	v.Score, _ = hierarchical.Score(out)
 	v.Decision = detectors.Decide(v.Score, v.Threshold, out)
 	if v.Decision != detectors.Malicious {
 		v.BlamedLayers = nil
@@ -178,6 +195,29 @@ func (d *Detector) Scan(ctx context.Context, in Input) (detectors.Verdict, error
 	}
 	v.Info["hierarchical_version"] = hierarchical.Version
 	return v, nil
+}
+
+// dedupe keeps the first of findings that name the same instruction, rule,
+// file and evidence: the model's image carries a config field both as the
+// config and as the history entry of the instruction that set it, and both
+// place at that instruction. fs is sorted by line, so duplicates are
+// adjacent within a line.
+func dedupe(fs []detectors.Finding) []detectors.Finding {
+	type key struct {
+		line, col            int
+		rule, path, evidence string
+	}
+	seen := map[key]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		k := key{f.Line, f.Column, f.Rule, f.Path, f.Evidence}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
 }
 
 // judge builds the model's image from steps and cfg and scans it with the
@@ -252,11 +292,13 @@ type locator struct {
 	m     *model
 	lm    []int
 	steps []step
+	spans map[*parser.Node]*span
 }
 
 func (l locator) place(fd detectors.Finding) detectors.Finding {
 	var n *parser.Node
 	filePath := ""
+	inText := true // the evidence is in the instruction's text
 	switch {
 	case strings.HasPrefix(fd.Path, "history:"):
 		if i, err := strconv.Atoi(strings.TrimPrefix(fd.Path, "history:")); err == nil && i >= 0 && i < len(l.steps) {
@@ -266,7 +308,7 @@ func (l locator) place(fd detectors.Finding) detectors.Finding {
 		n = l.configNode(strings.TrimPrefix(fd.Path, "config:"), fd.Evidence)
 	case fd.Layer >= 0 && fd.Layer < len(l.lm):
 		sp := l.steps[l.lm[fd.Layer]]
-		n = sp.node
+		n, inText = sp.node, false
 		filePath = "/" + fd.Path
 		for _, f := range sp.files {
 			if f.dest == fd.Path && f.shown != "" {
@@ -282,8 +324,21 @@ func (l locator) place(fd detectors.Finding) detectors.Finding {
 	if n != nil {
 		fd.CreatedBy = n.Original
 		fd.Line, fd.Column = n.StartLine, column(l.m.file, n)
+		if line, col, ok := l.span(n).locate(n, fd.Evidence); ok && inText {
+			fd.Line, fd.Column = line, col
+		}
 	}
 	return fd
+}
+
+// span is n's span, made once per scan.
+func (l locator) span(n *parser.Node) *span {
+	sp, ok := l.spans[n]
+	if !ok {
+		sp = newSpan(l.m.file, n)
+		l.spans[n] = sp
+	}
+	return sp
 }
 
 // configNode is the instruction that set a config field: the last one in

@@ -115,6 +115,11 @@ func (d *Detector) Cache() *layercache.Cache { return d.opts.cache }
 // does not record, or cached layers would replay the old results.
 const fileAnalysisVersion = 10
 
+// FileAnalysisVersion is fileAnalysisVersion for detectors that apply this
+// detector's analysis to other inputs and must version with it (the
+// dockerfile detector's Version carries it next to Version).
+const FileAnalysisVersion = fileAnalysisVersion
+
 // analyzerKey names everything that changes a layer's cached file results:
 // detector version, file analysis version, the script limit and the data
 // lists and rule table (so an edited list never meets stale records).

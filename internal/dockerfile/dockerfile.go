@@ -26,6 +26,9 @@ type File struct {
 	Nodes []*parser.Node
 	// Stages are the FROM stages in order; there is at least one.
 	Stages []*Stage
+	// Escape is the escape and line-continuation character: \ unless an
+	// escape directive sets ` (backtick).
+	Escape rune
 }
 
 // Stage is one FROM and the instructions up to the next FROM.
@@ -47,7 +50,7 @@ func Parse(src []byte) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse Dockerfile: %w", err)
 	}
-	f := &File{Nodes: res.AST.Children}
+	f := &File{Nodes: res.AST.Children, Escape: res.EscapeToken}
 	for rest := src; len(rest) > 0; {
 		i := bytes.IndexByte(rest, '\n')
 		if i < 0 {

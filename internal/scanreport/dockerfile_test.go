@@ -46,6 +46,9 @@ func TestDockerfileGolden(t *testing.T) {
 			if err := Write(&b, rep, tt.format); err != nil {
 				t.Fatal(err)
 			}
+			if tt.format == "sarif" {
+				checkSARIF(t, b.Bytes())
+			}
 			checkGolden(t, tt.golden, b.Bytes())
 		})
 	}

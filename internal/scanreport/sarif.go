@@ -272,6 +272,7 @@ func buildSARIF(rep Report, rules []hierarchical.Rule) sarifLog {
 			})
 		}
 	}
+	numberOccurrences(run.Results)
 	run.Tool.Driver = driver
 	return sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
 }
@@ -342,6 +343,22 @@ func sarifFindingResult(t Target, l *Layer, f Finding, ruleIdx int) sarifResult 
 	}
 }
 
+// numberOccurrences makes the run's fingerprints unique: code scanning
+// merges results with one fingerprint into one alert, so a result equal to
+// an earlier one (the same instruction twice in a Dockerfile, one layer in
+// two platforms' images) gets its occurrence number, "HASH:2", as GitHub's
+// primaryLocationLineHash does.
+func numberOccurrences(results []sarifResult) {
+	seen := map[string]int{}
+	for i := range results {
+		fp := results[i].PartialFingerprints[sarifFingerprintKey]
+		seen[fp]++
+		if n := seen[fp]; n > 1 {
+			results[i].PartialFingerprints[sarifFingerprintKey] = fp + ":" + strconv.Itoa(n)
+		}
+	}
+}
+
 // sarifSrcRoot is the uriBaseId of pre-build results: the directory the
 // scan ran in, which code scanning takes for the repository root.
 const sarifSrcRoot = "%SRCROOT%"
@@ -389,7 +406,10 @@ func sarifDockerfileResult(t Target, f Finding, ruleIdx int) sarifResult {
 		res.RelatedLocations = []sarifLocation{{ID: &id, PhysicalLocation: sarifPhysical{ArtifactLocation: sarifFileLoc(f.Path)},
 			Message: &sarifText{Text: "Build-context file the instruction copies into the image."}}}
 	}
-	h := sha256.Sum256([]byte(f.Rule + "\x00" + f.Path + "\x00" + f.Evidence))
+	// The instruction's text, not its line: an alert follows an
+	// instruction that moves, and two instructions with the same evidence
+	// are two alerts.
+	h := sha256.Sum256([]byte(f.Rule + "\x00" + f.Path + "\x00" + f.Instruction + "\x00" + f.Evidence))
 	res.PartialFingerprints = map[string]string{sarifFingerprintKey: hex.EncodeToString(h[:])}
 	return res
 }

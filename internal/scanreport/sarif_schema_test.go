@@ -69,11 +69,11 @@ func validate(s *jsonschema.Schema, b []byte) error {
 	return s.Validate(v)
 }
 
-// dockerfileSARIF is the SARIF log of a pre-build scan of the multi-stage
-// testdata Dockerfile of the dockerfile detector.
-func dockerfileSARIF(t *testing.T) ([]byte, string) {
+// dockerfileSARIF is the SARIF log of a pre-build scan of a testdata
+// Dockerfile of the dockerfile detector, and the report it renders.
+func dockerfileSARIF(t *testing.T, name string) ([]byte, scanreport.Report, string) {
 	t.Helper()
-	file := "../../detectors/dockerfile/testdata/multistage/Dockerfile"
+	file := "../../detectors/dockerfile/testdata/" + name + "/Dockerfile"
 	v, err := dockerfile.New().ScanPath(context.Background(), file, "")
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func dockerfileSARIF(t *testing.T) ([]byte, string) {
 	if err := scanreport.WriteSARIF(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes(), file
+	return b.Bytes(), rep, file
 }
 
 // TestSARIFSchema validates the image scan's golden SARIF and a pre-build
@@ -96,7 +96,7 @@ func TestSARIFSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	df, _ := dockerfileSARIF(t)
+	df, _, _ := dockerfileSARIF(t, "multistage")
 	golden, err := os.ReadFile(filepath.Join("testdata", "dockerfile.golden.sarif"))
 	if err != nil {
 		t.Fatal(err)
@@ -127,55 +127,76 @@ func TestSARIFSchema(t *testing.T) {
 }
 
 // TestSARIFDockerfileRegions: every result of a pre-build scan points at
-// the Dockerfile (relative to %SRCROOT%) with a region whose startLine is
-// the line where the instruction it names begins.
+// the Dockerfile (relative to %SRCROOT%) with a region at its evidence:
+// the file's text at startLine:startColumn begins with the evidence's
+// first word (quotes aside), also inside a RUN continued over several
+// lines and in indented instructions; evidence that is not in the
+// Dockerfile's text (a build-context file's, or composed by the detector)
+// points at the instruction's keyword.
 func TestSARIFDockerfileRegions(t *testing.T) {
-	b, file := dockerfileSARIF(t)
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(src), "\n")
-	var log struct {
-		Runs []struct {
-			Results []struct {
-				RuleID    string `json:"ruleId"`
-				Locations []struct {
-					PhysicalLocation struct {
-						ArtifactLocation struct {
-							URI       string `json:"uri"`
-							URIBaseID string `json:"uriBaseId"`
-						} `json:"artifactLocation"`
-						Region *struct {
-							StartLine   int `json:"startLine"`
-							StartColumn int `json:"startColumn"`
-						} `json:"region"`
-					} `json:"physicalLocation"`
-				} `json:"locations"`
-				Properties struct {
-					CreatedBy string `json:"createdBy"`
-				} `json:"properties"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(b, &log); err != nil {
-		t.Fatal(err)
-	}
-	if len(log.Runs) != 1 || len(log.Runs[0].Results) == 0 {
-		t.Fatalf("want one run with results, got %+v", log)
-	}
-	for _, r := range log.Runs[0].Results {
-		pl := r.Locations[0].PhysicalLocation
-		if pl.ArtifactLocation.URI != file || pl.ArtifactLocation.URIBaseID != "%SRCROOT%" {
-			t.Errorf("%s: artifact %+v, want %s under %%SRCROOT%%", r.RuleID, pl.ArtifactLocation, file)
-		}
-		if pl.Region == nil || pl.Region.StartLine < 1 || pl.Region.StartLine > len(lines) {
-			t.Errorf("%s: region %+v out of the Dockerfile", r.RuleID, pl.Region)
-			continue
-		}
-		line := lines[pl.Region.StartLine-1]
-		if pl.Region.StartColumn < 1 || !strings.HasPrefix(line[pl.Region.StartColumn-1:], r.Properties.CreatedBy) {
-			t.Errorf("%s: line %d column %d is %q, want the instruction %q", r.RuleID, pl.Region.StartLine, pl.Region.StartColumn, line, r.Properties.CreatedBy)
-		}
+	for _, name := range []string{"multistage", "multiline-run"} {
+		t.Run(name, func(t *testing.T) {
+			b, rep, file := dockerfileSARIF(t, name)
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(src), "\n")
+			var log struct {
+				Runs []struct {
+					Results []struct {
+						RuleID    string `json:"ruleId"`
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct {
+									URI       string `json:"uri"`
+									URIBaseID string `json:"uriBaseId"`
+								} `json:"artifactLocation"`
+								Region *struct {
+									StartLine   int `json:"startLine"`
+									StartColumn int `json:"startColumn"`
+								} `json:"region"`
+							} `json:"physicalLocation"`
+						} `json:"locations"`
+					} `json:"results"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(b, &log); err != nil {
+				t.Fatal(err)
+			}
+			findings := rep.Targets[0].ConfigFindings
+			if len(log.Runs) != 1 || len(log.Runs[0].Results) != len(findings) || len(findings) == 0 {
+				t.Fatalf("want one run with a result per finding (%d), got %+v", len(findings), log)
+			}
+			for i, r := range log.Runs[0].Results {
+				f := findings[i]
+				if r.RuleID != f.Rule {
+					t.Fatalf("result %d is %s, finding %d is %s: results are not in the findings' order", i, r.RuleID, i, f.Rule)
+				}
+				pl := r.Locations[0].PhysicalLocation
+				if pl.ArtifactLocation.URI != file || pl.ArtifactLocation.URIBaseID != "%SRCROOT%" {
+					t.Errorf("%s: artifact %+v, want %s under %%SRCROOT%%", r.RuleID, pl.ArtifactLocation, file)
+				}
+				if pl.Region == nil || pl.Region.StartLine < 1 || pl.Region.StartLine > len(lines) {
+					t.Errorf("%s: region %+v out of the Dockerfile", r.RuleID, pl.Region)
+					continue
+				}
+				line := []rune(lines[pl.Region.StartLine-1])
+				if pl.Region.StartColumn < 1 || pl.Region.StartColumn > len(line) {
+					t.Errorf("%s: column %d out of line %d %q", r.RuleID, pl.Region.StartColumn, pl.Region.StartLine, string(line))
+					continue
+				}
+				at := strings.NewReplacer(`"`, "", "'", "").Replace(string(line[pl.Region.StartColumn-1:]))
+				ev := strings.TrimPrefix(f.Evidence, "discarded stage (not scored): ")
+				word := strings.Trim(strings.Fields(ev + " x")[0], `"'`)
+				want := strings.Fields(f.Instruction)[0] // the keyword
+				if f.Path == file && strings.Contains(strings.NewReplacer(`"`, "", "'", "").Replace(f.Instruction), word) {
+					want = word
+				}
+				if !strings.HasPrefix(strings.ToUpper(at), strings.ToUpper(want)) {
+					t.Errorf("%s (%s): %d:%d is %q, want it to begin with %q", r.RuleID, ev, pl.Region.StartLine, pl.Region.StartColumn, at, want)
+				}
+			}
+		})
 	}
 }

