@@ -17,30 +17,15 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
-	"github.com/strata-sec/strata/internal/store"
 )
 
-// storeDir is the experiments' store: $STRATA_STORE, else the default
-// under the user cache dir.
-func storeDir(t *testing.T) string {
-	if d := os.Getenv("STRATA_STORE"); d != "" {
-		return d
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(d, "strata", "store")
-}
-
-// The SBOM of a benign corpus image (staged by strata, cataloged by the
-// strata-sbom helper with syft as a library) has the packages the syft CLI
-// of the same version reports for it (written as a one-image OCI layout),
-// with the same catalogers. Logs each side's time: the census catalogs
-// once per image.
-func TestSBOMMatchesSyftCLI(t *testing.T) {
+// syftCLI is bin/syft, which make setup builds from go.mod's syft; a
+// missing one fails the test (an integration test must not pass by doing
+// nothing).
+func syftCLI(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("integration: needs bin/syft (make setup) and the benign corpus in the store (make benign)")
+		t.Skip("integration: needs bin/syft, the SBOM helper and (for the benign image) buildkitd and debootstrap; run without -short (make test does)")
 	}
 	syftBin, err := filepath.Abs(filepath.Join("..", "..", "bin", "syft"))
 	if err != nil {
@@ -49,95 +34,84 @@ func TestSBOMMatchesSyftCLI(t *testing.T) {
 	if _, err := os.Stat(syftBin); err != nil {
 		t.Fatalf("syft CLI not found: run make setup (builds bin/syft from go.mod's syft): %v", err)
 	}
-	tests := []struct {
-		name  string
-		image string          // a store image (skipped when the store lacks it)
-		build func() v1.Image // or an image made here (always runs)
-	}{
-		{name: "made here: dpkg, npm with a lockfile, Python, a package deleted by a later layer", image: "test/made-here", build: func() v1.Image { return madeHereImage(t) }},
-		{name: "small: python and Debian packages", image: "benign/electrum-wallet"},
-		{name: "large: a JDK", image: "benign/census-openjdk"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var img v1.Image
-			if tt.build != nil {
-				img = tt.build()
-			} else {
-				st, err := store.Open(storeDir(t))
-				if err != nil {
-					t.Skipf("no store: %v (run make benign, or set STRATA_STORE)", err)
-				}
-				e, err := st.Lookup(tt.image)
-				if err != nil {
-					t.Skipf("%s is not in the store: run make benign first (%v)", tt.image, err)
-				}
-				if img, err = st.Image(e.Descriptor.Digest); err != nil {
-					t.Fatal(err)
-				}
-			}
-			t0 := time.Now()
-			s, err := catalog(t, img, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lib := time.Since(t0)
-			got := pkgKeys(s.Packages)
-			if tt.build != nil {
-				// Both sides could agree on nothing: pin what is there.
-				joined := strings.Join(got, "\n")
-				for _, w := range []string{"deb base-files 12.4+deb12u5", "npm left-pad 1.3.0", "npm ms 2.1.3", "python requests 2.31.0"} {
-					if !strings.Contains(joined, w) {
-						t.Errorf("SBOM lacks %q: %v", w, got)
-					}
-				}
-				if strings.Contains(joined, "debug") {
-					t.Errorf("SBOM lists the deleted npm package debug: %v", got)
-				}
-			}
+	return syftBin
+}
 
-			dir := filepath.Join(t.TempDir(), "oci")
-			p, err := layout.Write(dir, empty.Index)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := p.AppendImage(img); err != nil {
-				t.Fatal(err)
-			}
-			args := []string{"scan", "oci-dir:" + dir, "-o", "json", "-q"}
-			for _, c := range ExtraCatalogers {
-				args = append(args, "--select-catalogers", "+"+c)
-			}
-			cmd := exec.Command(syftBin, args...)
-			var out, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &stderr
-			cmd.Env = append(os.Environ(), "SYFT_CHECK_FOR_APP_UPDATE=false")
-			t1 := time.Now()
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("syft %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-			}
-			cli := time.Since(t1)
-			var doc struct {
-				Artifacts []struct {
-					Type, Name, Version string
-				} `json:"artifacts"`
-			}
-			if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
-				t.Fatalf("syft JSON: %v", err)
-			}
-			var want []string
-			for _, a := range doc.Artifacts {
-				want = append(want, fmt.Sprintf("%s %s %s", a.Type, a.Name, a.Version))
-			}
-			sort.Strings(want)
-			t.Logf("%s: %d packages; helper %v, CLI %v (process start and layout read included)", tt.image, len(got), lib.Round(time.Millisecond), cli.Round(time.Millisecond))
-			if len(got) != len(want) {
-				t.Errorf("library found %d packages, syft CLI %d\nonly library: %v\nonly CLI: %v", len(got), len(want), minus(got, want), minus(want, got))
-			} else if d := minus(got, want); len(d) > 0 {
-				t.Errorf("same count, different packages: only library %v, only CLI %v", d, minus(want, got))
-			}
-		})
+// TestSBOMMatchesSyftCLI: the SBOM of an image made here (staged by
+// strata, cataloged by the strata-sbom helper with syft as a library) has
+// the packages the syft CLI of the same version reports for it. The benign
+// corpus image is compared by TestSBOMBenignMatchesSyftCLI
+// (sbom_benign_integration_test.go), which builds it.
+func TestSBOMMatchesSyftCLI(t *testing.T) {
+	syftBin := syftCLI(t)
+	got := compareWithSyftCLI(t, syftBin, "test/made-here", madeHereImage(t))
+	// Both sides could agree on nothing: pin what is there.
+	joined := strings.Join(got, "\n")
+	for _, w := range []string{"deb base-files 12.4+deb12u5", "npm left-pad 1.3.0", "npm ms 2.1.3", "python requests 2.31.0"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("SBOM lacks %q: %v", w, got)
+		}
 	}
+	if strings.Contains(joined, "debug") {
+		t.Errorf("SBOM lists the deleted npm package debug: %v", got)
+	}
+}
+
+// compareWithSyftCLI catalogs img with the helper and, written as a
+// one-image OCI layout, with the syft CLI (same catalogers), fails unless
+// both list the same packages, logs each side's time (the census catalogs
+// once per image) and returns the helper's packages as "type name version".
+func compareWithSyftCLI(t *testing.T, syftBin, name string, img v1.Image) []string {
+	t.Helper()
+	t0 := time.Now()
+	s, err := catalog(t, img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := time.Since(t0)
+	got := pkgKeys(s.Packages)
+
+	dir := filepath.Join(t.TempDir(), "oci")
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "oci-dir:" + dir, "-o", "json", "-q"}
+	for _, c := range ExtraCatalogers {
+		args = append(args, "--select-catalogers", "+"+c)
+	}
+	cmd := exec.Command(syftBin, args...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	cmd.Env = append(os.Environ(), "SYFT_CHECK_FOR_APP_UPDATE=false")
+	t1 := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("syft %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	cli := time.Since(t1)
+	var doc struct {
+		Artifacts []struct {
+			Type, Name, Version string
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("syft JSON: %v", err)
+	}
+	var want []string
+	for _, a := range doc.Artifacts {
+		want = append(want, fmt.Sprintf("%s %s %s", a.Type, a.Name, a.Version))
+	}
+	sort.Strings(want)
+	t.Logf("%s: %d packages; helper %v, CLI %v (process start and layout read included)", name, len(got), lib.Round(time.Millisecond), cli.Round(time.Millisecond))
+	if len(got) != len(want) {
+		t.Errorf("library found %d packages, syft CLI %d\nonly library: %v\nonly CLI: %v", len(got), len(want), minus(got, want), minus(want, got))
+	} else if d := minus(got, want); len(d) > 0 {
+		t.Errorf("same count, different packages: only library %v, only CLI %v", d, minus(want, got))
+	}
+	return got
 }
 
 // madeHereImage has packages of several catalogers in three layers, the

@@ -13,6 +13,19 @@ import (
 	"github.com/strata-sec/strata/internal/testenv"
 )
 
+// storeDir is the experiments' store: $STRATA_STORE, else the default
+// under the user cache dir.
+func storeDir(t *testing.T) string {
+	if d := os.Getenv("STRATA_STORE"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(d, "strata", "store")
+}
+
 // TestSBOMTimes logs how long an inventory (staging plus the SBOM helper)
 // takes on three store images, cold (empty layer cache) then warm. It
 // measures, it does not judge: run it with STRATA_INVENTORY_TIMES=1;
