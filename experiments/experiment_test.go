@@ -123,7 +123,7 @@ func TestReportCommitted(t *testing.T) {
 	// Record files a report reads: the census's cost files are records of
 	// its run (time and disk), census-run-dev-first.json the first, dev-only
 	// run's, when every package was downloaded and every image assembled.
-	inputs := map[string]bool{RecordsFile: true, AblationFile: true, NotApplicableFile: true, ManifestFile: true, CensusRunFile: true, CensusImagesFile: true, "census-run-dev-first.json": true}
+	inputs := map[string]bool{RecordsFile: true, AblationFile: true, NotApplicableFile: true, ManifestFile: true, CensusRunFile: true, CensusImagesFile: true, CensusCanaryFile: true, "census-run-dev-first.json": true}
 	// The experiments whose reference run is committed: losing its records
 	// fails; a newly registered experiment is skipped until it is promoted.
 	committed := []string{Benign, Census, Exp1, Exp2, Exp3, Wild}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,16 @@ func CensusReportDir(dir string, _ Slice) (*Report, error) {
 				return nil, fmt.Errorf("%s: %w", CensusRunFile, err)
 			}
 			rep.Tables = append(rep.Tables, censusCostTable(run, recs))
+		}
+		canaries, warns, err := readRecordsWarn(filepath.Join(dir, CensusCanaryFile))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			rep.warnf("no %s beside the records: the positive controls (corpus/census/canaries) were not scanned (a run before them)", CensusCanaryFile)
+		case err != nil:
+			return nil, err
+		default:
+			rep.Warnings = append(rep.Warnings, warns...)
+			rep.Tables = append(rep.Tables, censusCanaryTable(canaries, rep.warnf))
 		}
 		return rep, nil
 	})
@@ -266,6 +277,36 @@ func censusCostTable(run CensusRun, recs []Record) NamedTable {
 	return NamedTable{Name: "cost", Title: "Time and disk",
 		Note: "Downloaded: .deb sizes (Debian, Python) and installed node_modules sizes (npm), at first download. Assembly: one image's layer written, compressed and stored, " +
 			"one image at a time (summed per-image times). Scan: summed scan_ms of every detector per image, sequential; a run uses --jobs at once.",
+		Table: t}
+}
+
+// censusCanaryTable lists every detector's verdict on the positive
+// controls; a hierarchical miss is a warning, as it voids the census's
+// "no false alarm".
+func censusCanaryTable(recs []Record, warn func(string, ...any)) NamedTable {
+	last := map[recordKey]Record{}
+	for _, r := range recs {
+		last[recordKey{r.Image, r.Detector}] = r
+	}
+	t := table.New(table.Column{Header: "canary"}, table.Column{Header: "ecosystem"}, table.Column{Header: "detector"}, table.Column{Header: "version"},
+		table.Column{Header: "verdict"}, table.Column{Header: "score / threshold"}, table.Column{Header: "rules"})
+	for _, k := range sortedKeysFunc(last, compareRecordKeys) {
+		r := last[k]
+		var rules []string
+		for _, f := range r.Findings {
+			if f.Weight > 0 && !slices.Contains(rules, f.Rule) {
+				rules = append(rules, f.Rule)
+			}
+		}
+		v := verdict(r, true)
+		if r.Detector == censusHistDetector && !r.Flagged() {
+			warn("canary %s: %s %s says %s: the census's assembly and scan path did not show it can see this miner", r.Image, r.Detector, r.DetectorVersion, v)
+		}
+		t.Append(r.Image, r.Family, r.Detector, r.DetectorVersion, v, fnum(r.Score)+" / "+fnum(r.Threshold), strings.Join(rules, " "))
+	}
+	return NamedTable{Name: "canaries", Title: "Positive controls: canaries assembled the census's way",
+		Note: "Inert miner stand-ins (corpus/census/canaries/README.md) assembled exactly as census subjects of their ecosystem are; " +
+			"never census subjects, never counted in a false-positive rate. A detector that does not flag them cannot tell the census's clean verdicts from blindness.",
 		Table: t}
 }
 

@@ -88,3 +88,34 @@ func TestCensusReport(t *testing.T) {
 		}
 	}
 }
+
+func TestCensusCanaryTable(t *testing.T) {
+	rec := func(img, det string, d detectors.Decision) Record {
+		return Record{Schema: RecordSchema, Experiment: Census, Image: img, Family: census.NPM, Label: LabelMalicious,
+			Detector: det, DetectorVersion: "1", Decision: d, Score: 12, Threshold: 10,
+			Findings: []detectors.Finding{{Rule: "stratum-url", Weight: 6}, {Rule: "stratum-url", Weight: 6}}}
+	}
+	tests := []struct {
+		name     string
+		recs     []Record
+		wantWarn bool
+	}{
+		{"hierarchical flags it", []Record{rec("census/canary/npm/x", "hierarchical", detectors.Malicious), rec("census/canary/npm/x", "digest-image", detectors.Clean)}, false},
+		{"hierarchical misses it", []Record{rec("census/canary/npm/x", "hierarchical", detectors.Clean)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var warns []string
+			nt := censusCanaryTable(tt.recs, func(f string, a ...any) { warns = append(warns, f) })
+			if len(nt.Table.Rows) != len(tt.recs) {
+				t.Errorf("%d rows, want one per record", len(nt.Table.Rows))
+			}
+			if got := nt.Table.Rows[0][6]; got != "stratum-url" {
+				t.Errorf("rules %q, want each rule once", got)
+			}
+			if (len(warns) > 0) != tt.wantWarn {
+				t.Errorf("warnings %v, want a warning: %v", warns, tt.wantWarn)
+			}
+		})
+	}
+}
