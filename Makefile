@@ -111,14 +111,16 @@ benign: setup
 
 # The benign census (corpus/census): one image per Debian package, python3-*
 # distribution and top npm package, plus the 24 ordinary images; both
-# splits, every detector. Downloads only through apt-get and npm; cached and
-# resumable. A smaller slice: bin/strata experiment census --limit 300.
+# splits, every detector; and the three canaries (positive controls, kept
+# apart). Downloads only through apt-get (40 .debs a call) and npm; cached
+# and resumable. A smaller slice: bin/strata experiment census --limit 300.
 census: setup
 	@$(BIN)/strata experiment census $(STRATA_FLAGS)
 	@$(BIN)/strata compare census
 
 # The census's CI-sized slice alone: 200 dev images, hierarchical detector,
-# fails on any flag or incomplete (`make test` runs it too).
+# fails on any flag or incomplete and on any canary not flagged (`make test`
+# runs it too).
 census-slice:
 	$(GO) test -count=1 -timeout 20m -run '^TestCensusSlice$$' ./experiments
 
