@@ -21,6 +21,12 @@ export PATH := $(BIN):$(PATH)
 # gcc and a static libc (the C stand-in of corpus/xmrigish).
 APT_PKGS := runc nftables iproute2 debootstrap clamav yara busybox-static git ca-certificates docker-registry gcc libc6-dev
 
+# Commands checked by name, each with the Debian packages installed only
+# when the command is not on PATH, so a machine with its own Node and npm
+# keeps them: npm installs the census's npm packages (`make census`,
+# TestCensusSlice), Debian's npm package with its nodejs.
+APT_CMD_PKGS := npm:npm,nodejs
+
 GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(shell find corpus -type f -not -name '*.go')
 
 # Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
@@ -34,7 +40,10 @@ apt-packages:
 	@missing=""; for p in $(APT_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
-	if [ -z "$$missing" ]; then echo "setup: Debian packages present:$(foreach p,$(APT_PKGS), $(p))"; exit 0; fi; \
+	for cp in $(APT_CMD_PKGS); do \
+	  command -v $${cp%%:*} >/dev/null 2>&1 || missing="$$missing $$(echo $${cp#*:} | tr , ' ')"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "setup: Debian packages present:$(foreach p,$(APT_PKGS), $(p)); commands on PATH:$(foreach c,$(APT_CMD_PKGS), $(firstword $(subst :, ,$(c))))"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "setup: missing Debian packages:$$missing"; \
 	  echo "setup: run as root, or: sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; exit 1; \
@@ -102,14 +111,16 @@ benign: setup
 
 # The benign census (corpus/census): one image per Debian package, python3-*
 # distribution and top npm package, plus the 24 ordinary images; both
-# splits, every detector. Downloads only through apt-get and npm; cached and
-# resumable. A smaller slice: bin/strata experiment census --limit 300.
+# splits, every detector; and the three canaries (positive controls, kept
+# apart). Downloads only through apt-get (40 .debs a call) and npm; cached
+# and resumable. A smaller slice: bin/strata experiment census --limit 300.
 census: setup
 	@$(BIN)/strata experiment census $(STRATA_FLAGS)
 	@$(BIN)/strata compare census
 
 # The census's CI-sized slice alone: 200 dev images, hierarchical detector,
-# fails on any flag or incomplete (`make test` runs it too).
+# fails on any flag or incomplete and on any canary not flagged (`make test`
+# runs it too).
 census-slice:
 	$(GO) test -count=1 -timeout 20m -run '^TestCensusSlice$$' ./experiments
 

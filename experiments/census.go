@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/strata-sec/strata/baselines/inventory"
+	"github.com/strata-sec/strata/corpus"
 	"github.com/strata-sec/strata/corpus/base"
 	"github.com/strata-sec/strata/corpus/benign"
 	"github.com/strata-sec/strata/corpus/census"
@@ -38,6 +39,10 @@ const Census = "census"
 const (
 	CensusRunFile    = "census-run.json"
 	CensusImagesFile = "census-images.tsv"
+	// CensusCanaryFile holds the records of the positive controls
+	// (census.Canaries), apart from the census's records so that no
+	// false-positive rate ever counts them.
+	CensusCanaryFile = "canaries.jsonl"
 )
 
 // censusLayerFormat versions the assembly: a change makes every census
@@ -150,6 +155,10 @@ func (censusExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	canaries, err := env.censusCanaries(bases)
+	if err != nil {
+		return nil, err
+	}
 	run.AssembleSeconds = time.Since(t0).Seconds()
 	costs := map[string]*CensusCost{}
 	for _, eco := range census.Ecosystems {
@@ -189,9 +198,10 @@ func (censusExperiment) Plan(ctx context.Context, env *Env) (*Plan, error) {
 		return nil, err
 	}
 	return &Plan{
-		Built:  len(built),
-		Passes: []Pass{{File: RecordsFile, Experiment: Census, Images: built, Detectors: censusDetectors}},
-		Files:  map[string][]byte{CensusRunFile: append(js, '\n'), CensusImagesFile: []byte(images.String())},
+		Built: len(built),
+		Passes: []Pass{{File: RecordsFile, Experiment: Census, Images: built, Detectors: censusDetectors},
+			{File: CensusCanaryFile, Experiment: Census, Images: canaries, Detectors: censusDetectors}},
+		Files: map[string][]byte{CensusRunFile: append(js, '\n'), CensusImagesFile: []byte(images.String())},
 	}, nil
 }
 
@@ -437,10 +447,16 @@ func (e *Env) assembleOne(f census.Fetched, baseImg v1.Image) (Built, error) {
 		annCensusDiffSize: strconv.FormatInt(lf.DiffSize, 10), annCensusDownload: strconv.FormatInt(download, 10),
 		annCensusAssembleMS: strconv.FormatInt(time.Since(t0).Milliseconds(), 10),
 	}
-	e.imageMu.Lock()
 	// The inputs key last (Put writes all annotations at once).
 	ann[store.AnnInputs] = key
-	desc, err := e.Store.Put(img, name, ann)
+	return e.putCensus(b, img, ann)
+}
+
+// putCensus stores img as b.Name with the annotations and returns b with
+// the stored image.
+func (e *Env) putCensus(b Built, img v1.Image, ann map[string]string) (Built, error) {
+	e.imageMu.Lock()
+	desc, err := e.Store.Put(img, b.Name, ann)
 	e.imageMu.Unlock()
 	if err != nil {
 		return Built{}, err
@@ -450,6 +466,46 @@ func (e *Env) assembleOne(f census.Fetched, baseImg v1.Image) (Built, error) {
 	}
 	b.Descriptor = desc
 	return b, nil
+}
+
+// censusCanaries makes (or finds in the store) the positive controls of
+// the ecosystems the run has a base for: each assembled on that base the
+// way the ecosystem's subjects are, labelled malicious in its layer.
+func (e *Env) censusCanaries(bases map[string]v1.Image) ([]Built, error) {
+	var out []Built
+	for _, c := range census.Canaries {
+		baseImg, ok := bases[c.Ecosystem]
+		if !ok {
+			continue
+		}
+		b, err := e.assembleCanary(c, baseImg)
+		if err != nil {
+			return nil, fmt.Errorf("census canary %s: %w", c.Name, err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func (e *Env) assembleCanary(c census.Canary, baseImg v1.Image) (Built, error) {
+	name := census.CanaryImageName(c)
+	lf, createdBy, workdir, err := census.WriteCanaryLayer(filepath.Join(e.tmp, "canary-"+c.Name+".tar.gz"), filepath.Join(e.tmp, "canary-work"), c, DefaultEpoch)
+	if err != nil {
+		return Built{}, err
+	}
+	defer os.Remove(lf.Path)
+	img, err := census.Assemble(baseImg, lf, createdBy, DefaultEpoch, workdir)
+	if err != nil {
+		return Built{}, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return Built{}, err
+	}
+	top := len(layers) - 1
+	b := Built{Name: name, Case: "canary", Seed: census.Seed, Family: c.Ecosystem,
+		Truth: corpus.Truth{MaliciousLayers: []int{top}, Tags: map[int]string{top: "canary"}}}
+	return e.putCensus(b, img, map[string]string{store.AnnExperiment: Census, store.AnnLabel: LabelMalicious, store.AnnSeed: strconv.Itoa(census.Seed)})
 }
 
 // blobBytes sums the distinct blobs (manifests, configs, layers) of the

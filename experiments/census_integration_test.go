@@ -20,7 +20,10 @@ const CensusCISlice = 200
 // (the --limit prefix), downloaded through apt and npm, assembled and
 // scanned by the hierarchical detector for real. It fails when the
 // detector flags any of them or is incomplete on one, so a rule change
-// that floods false positives is caught before it lands. The ordinary
+// that floods false positives is caught before it lands; and it fails
+// when the detector misses one of census.Canaries, the positive controls
+// assembled on the same bases, so a slice that sees nothing cannot pass
+// for a clean one. The ordinary
 // stratum is left to `make census`: it needs BuildKit builds.
 func TestCensusSlice(t *testing.T) {
 	if testing.Short() {
@@ -64,6 +67,26 @@ func TestCensusSlice(t *testing.T) {
 	}
 	if len(images) != CensusCISlice {
 		t.Errorf("scanned %d images, want %d", len(images), CensusCISlice)
+	}
+	// The positive controls, assembled on the same runtime bases: a slice
+	// that flags nothing must still flag these.
+	canaries, err := ReadRecords(filepath.Join(res.Dir, CensusCanaryFile))
+	if err != nil {
+		t.Fatalf("canaries: %v", err)
+	}
+	flagged := map[string]bool{}
+	for _, r := range canaries {
+		if r.Detector == "hierarchical" {
+			flagged[r.Image] = r.Flagged()
+			if !r.Flagged() {
+				t.Errorf("canary %s (%s): %s, score %.1f: the census's assembly and scan path did not see its miner: %s", r.Image, r.Family, r.Decision, r.Score, findingRules(r))
+			}
+		}
+	}
+	for _, c := range census.Canaries {
+		if _, ok := flagged[census.CanaryImageName(c)]; !ok {
+			t.Errorf("canary %s was not scanned", census.CanaryImageName(c))
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/strata-sec/strata/corpus/census"
 	"github.com/strata-sec/strata/corpus/wild"
 	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/internal/stats"
@@ -27,11 +28,13 @@ const (
 type headlineColumn struct {
 	name  string // column heading and CSV value
 	exp   string
-	split string // wild only
+	split string // wild and census only
 }
 
 // headlineColumns are the headline's columns, in order: the paper's
-// experiments, then the wild corpus's tuning split and its held-out split.
+// experiments, the wild corpus's tuning split and its held-out splits, then
+// the benign-only sets: the benign corpus and the census's two halves
+// (their TPR cells read "–").
 var headlineColumns = []headlineColumn{
 	{name: Exp1, exp: Exp1},
 	{name: Exp2, exp: Exp2},
@@ -40,6 +43,9 @@ var headlineColumns = []headlineColumn{
 	{name: "wild test", exp: Wild, split: wild.Test},
 	{name: "wild test2 (round 2)", exp: Wild, split: wild.Test2},
 	{name: "wild test3 (round 3)", exp: Wild, split: wild.Test3},
+	{name: Benign, exp: Benign},
+	{name: "census dev", exp: Census, split: census.Dev},
+	{name: "census test", exp: Census, split: census.Test},
 }
 
 // Subjects of experiments 1-3 (see headlineSubject).
@@ -55,6 +61,7 @@ const (
 // variant of. Variants of one subject are not independent draws, so
 // subject-level rates count each subject once:
 //   - wild: the subject name (Case); one image per subject.
+//   - census: the image; one image per package (Case is its ecosystem).
 //   - exp1-3, malicious: every image is a layer subset (case bits) and/or a
 //     mutation of the one reconstructed drupal sample, so all of them are
 //     one subject, sampleSubject.
@@ -66,6 +73,8 @@ func headlineSubject(r Record) string {
 	switch {
 	case r.Experiment == Wild:
 		return wildSubjectName(r)
+	case r.Experiment == Census:
+		return r.Image
 	case r.Label == LabelMalicious:
 		return sampleSubject
 	case r.Case == benignCase:
@@ -112,6 +121,10 @@ func (c *headlineCell) add(r Record) {
 		c.greySubjects.Add(subject, f)
 	}
 }
+
+// noMalicious renders a TPR cell of a column without malicious images
+// (benign, census): there is nothing to detect.
+const noMalicious = "–"
 
 func (c *headlineCell) tprImages() stats.Rate { return stats.ClopperPearson(c.tp, c.pos, confidence) }
 func (c *headlineCell) fprImages() stats.Rate { return stats.ClopperPearson(c.fp, c.neg, confidence) }
@@ -277,6 +290,8 @@ const headlineNote = "Rates with 95% Clopper-Pearson intervals and k/n. Images: 
 	"every / some / none: subjects with every, some (not all) and no variant flagged. " +
 	"wild dev is the split rules and threshold were tuned on; wild test is round 1's held-out split (corpus/wild/split.json); " +
 	"wild test2 and test3 are rounds 2 and 3, each written later by engineers blind to the detector and held out entirely (corpus/wild/split2.json, split3.json, ROUND2.md). " +
+	"benign is the benign corpus (corpus/benign), census dev and census test the benign census's halves (corpus/census; one package per image, each its own subject; " +
+	"the 24 ordinary images are in dev): they hold no malicious image, so their TPR cells read –. " +
 	"Incomplete verdicts and failed scans count as not flagged; an image a detector has no record of is not counted for it."
 
 // headlineRows are the measures of a detector table, each rendering one
@@ -285,8 +300,8 @@ var headlineRows = []struct {
 	name string
 	cell func(*headlineCell) string
 }{
-	{"TPR, images", func(c *headlineCell) string { return c.tprImages().String() }},
-	{"TPR, subjects (every variant flagged)", func(c *headlineCell) string { return c.tprSubjects().String() }},
+	{"TPR, images", func(c *headlineCell) string { return c.tprCell(c.tprImages()) }},
+	{"TPR, subjects (every variant flagged)", func(c *headlineCell) string { return c.tprCell(c.tprSubjects()) }},
 	{"malicious subjects: every / some / none", func(c *headlineCell) string { return clusterCell(c.malSubjects.Counts()) }},
 	{"FPR, images", func(c *headlineCell) string { return c.fprImages().String() }},
 	{"FPR, subjects (any variant flagged)", func(c *headlineCell) string { return c.fprSubjects().String() }},
@@ -300,6 +315,15 @@ var headlineRows = []struct {
 	}},
 	{"incomplete (images)", func(c *headlineCell) string { return strconv.Itoa(c.incomplete) }},
 	{"detector version", func(c *headlineCell) string { return strings.Join(sortedKeys(c.versions), " ") }},
+}
+
+// tprCell is a TPR rate, or noMalicious for a column without malicious
+// images.
+func (c *headlineCell) tprCell(r stats.Rate) string {
+	if c.pos == 0 {
+		return noMalicious
+	}
+	return r.String()
 }
 
 func clusterCell(c stats.ClusterCounts) string {

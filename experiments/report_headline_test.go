@@ -125,6 +125,16 @@ func TestHeadlineNumbers(t *testing.T) {
 		{hier, "grey subjects flagged", "wild test", "1/1"},
 		{hier, "grey subjects flagged", "wild dev (tuning)", "–"},
 		{hier, "incomplete (images)", "wild test", "1"},
+		// benign and census: no malicious image, so TPR is "–"; each
+		// census image is its own subject, whatever its ecosystem (Case).
+		{hier, "TPR, images", Benign, "–"},
+		{hier, "FPR, subjects (any variant flagged)", Benign, "50.0% [1.3–98.7] (1/2)"},
+		{hier, "TPR, subjects (every variant flagged)", "census dev", "–"},
+		{hier, "malicious subjects: every / some / none", "census test", "–"},
+		{hier, "FPR, images", "census dev", "50.0% [1.3–98.7] (1/2)"},
+		{hier, "FPR, subjects (any variant flagged)", "census test", "0.0% [0.0–70.8] (0/3)"},
+		{hier, "incomplete (images)", "census test", "1"},
+		{"digest-image", "FPR, images", "census test", "not scanned"},
 	}
 	for _, tt := range tests {
 		if got := headlineTableCell(t, h, tt.det, tt.measure, tt.column); got != tt.want {

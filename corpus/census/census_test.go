@@ -84,22 +84,39 @@ func TestListsAreTheDraw(t *testing.T) {
 }
 
 // TestDrawReproduces re-draws from the machine's index when it is the very
-// index of the draw (draw.txt records its sha256): after an apt-get update
-// the index differs and the test says so and skips.
+// index of the draw (draw.txt records its sha256). It fails when apt
+// cannot give an index at all. After an apt-get update the index differs:
+// then it says so, counts the pinned versions the new index no longer
+// offers (each one a download `make census` cannot make), and skips.
 func TestDrawReproduces(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: not running apt-cache dumpavail")
 	}
 	src, err := exec.Command("apt-cache", "dumpavail").Output()
 	if err != nil {
-		t.Skipf("apt-cache dumpavail: %v", err)
+		t.Fatalf("apt-cache dumpavail: %v: the census needs the machine's apt (Debian bookworm) and its package lists: run `apt-get update`", err)
 	}
 	stats, err := os.ReadFile("draw.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := fmt.Sprintf("sha256 %x", sha256.Sum256(src)); !bytes.Contains(stats, []byte(sum)) {
-		t.Skipf("the machine's package index (%s) is not the index of the draw (draw.txt): nothing to compare", sum)
+	sum := fmt.Sprintf("sha256 %x", sha256.Sum256(src))
+	if !bytes.Contains(stats, []byte(sum)) {
+		pkgs, err := ParseIndex(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pkgs) == 0 {
+			t.Fatal("apt-cache dumpavail gave an empty index: the machine has no package lists, so `make census` can download nothing: run `apt-get update`")
+		}
+		gone := goneFromIndex(t, pkgs)
+		msg := fmt.Sprintf("the machine's package index (%s, %d packages) is not the index of the draw (draw.txt), so the draw cannot be compared; "+
+			"%d pinned Debian/Python versions are not in it", sum, len(pkgs), len(gone))
+		if len(gone) > 0 {
+			msg += fmt.Sprintf(" (first: %s): `make census` cannot download those; %s", strings.Join(gone[:min(5, len(gone))], ", "), goneHelp)
+		}
+		t.Log(msg)
+		t.Skip(msg)
 	}
 	pkgs, err := ParseIndex(bytes.NewReader(src))
 	if err != nil {
@@ -118,6 +135,29 @@ func TestDrawReproduces(t *testing.T) {
 			t.Errorf("%s.tsv is not the draw from this index: regenerate with strata census draw", c.eco)
 		}
 	}
+}
+
+// goneFromIndex lists the Debian and Python entries whose NAME=VERSION
+// with its SHA256 the index does not hold.
+func goneFromIndex(t *testing.T, pkgs []Package) []string {
+	t.Helper()
+	have := map[string]bool{}
+	for _, p := range pkgs {
+		have[p.Name+"="+p.Version+" "+p.SHA256] = true
+	}
+	var gone []string
+	for _, eco := range []string{Debian, Python} {
+		es, err := List(eco)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if !have[e.Name+"="+e.Version+" "+e.SHA256] {
+				gone = append(gone, e.Name+"="+e.Version)
+			}
+		}
+	}
+	return gone
 }
 
 // trimForList keeps the fields a list stores.

@@ -33,49 +33,160 @@ type Fetched struct {
 	Cached bool
 }
 
+// ErrGone is wrapped when apt no longer offers a pinned NAME=VERSION.
+var ErrGone = errors.New("the pinned version is not in the machine's package index")
+
+// goneHelp says what to do when a pinned version cannot be downloaded.
+const goneHelp = "what to do: run `apt-get update` (a machine without package lists offers nothing); " +
+	"if the version is still missing, the archive dropped it (a point release or a security update replaced it): " +
+	"point apt at a snapshot of the Debian archive as of the draw (corpus/census/draw.txt records the index's sha256), " +
+	"or re-draw with `strata census draw` and commit the new lists as a new pre-registration before anything is scanned with them"
+
+// DebBatch is how many NAME=VERSION one `apt-get download` call fetches:
+// one call per package spends most of its time starting apt (about 1
+// package a second); 40 at a time fetch about 4 a second.
+const DebBatch = 40
+
+// debPath is where an entry's .deb is kept in the cache dir.
+func debPath(dir string, e Entry) string { return filepath.Join(dir, e.SHA256+".deb") }
+
+// cachedDeb reports whether dir holds e's .deb, intact.
+func cachedDeb(dir string, e Entry) bool {
+	sum, err := debs.FileSHA256(debPath(dir, e))
+	return err == nil && sum == e.SHA256
+}
+
 // FetchDeb downloads e's .deb into dir with the machine's apt
 // (`apt-get download NAME=VERSION`), verifies its SHA256 against the list
 // and keeps it as dir/<sha256>.deb; an intact file there is not fetched
 // again.
 func FetchDeb(ctx context.Context, e Entry, dir string) (Fetched, error) {
-	dst := filepath.Join(dir, e.SHA256+".deb")
-	if sum, err := debs.FileSHA256(dst); err == nil && sum == e.SHA256 {
-		return Fetched{Entry: e, Path: dst, Cached: true}, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Fetched{}, err
-	}
-	tmp, err := os.MkdirTemp(dir, ".fetch-")
+	out, err := FetchDebs(ctx, []Entry{e}, dir)
 	if err != nil {
 		return Fetched{}, err
+	}
+	return out[0], nil
+}
+
+// FetchDebs downloads the entries' .debs into dir with as few
+// `apt-get download NAME=VERSION ...` calls as it can: one for the batch,
+// then, for any entry that call did not deliver, one call of its own, so
+// the error names the package and says what to do. Every file is checked
+// against the list's SHA256 and moved into the cache as soon as it is, so
+// an interrupted batch is not fetched again. Entries already cached are
+// returned with Cached set.
+func FetchDebs(ctx context.Context, es []Entry, dir string) ([]Fetched, error) {
+	out := make([]Fetched, len(es))
+	var missing []int
+	for i, e := range es {
+		if cachedDeb(dir, e) {
+			out[i] = Fetched{Entry: e, Path: debPath(dir, e), Cached: true}
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	batchErr := aptDownload(ctx, es, missing, dir, out)
+	if batchErr == nil || len(missing) == 1 {
+		return out, batchErr
+	}
+	if errors.Is(batchErr, ErrIntegrity) || ctx.Err() != nil {
+		return nil, batchErr
+	}
+	// The batch failed as a whole (apt stops at the first version it
+	// cannot find): ask for what is still missing one at a time.
+	for _, i := range missing {
+		if out[i].Path != "" {
+			continue
+		}
+		if err := aptDownload(ctx, es, []int{i}, dir, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// aptDownload runs one `apt-get download` for es[idx...] in a temp dir
+// under dir, verifies what it left and fills out for each entry it
+// delivered. It returns apt's error (with what to do) or an integrity
+// error.
+func aptDownload(ctx context.Context, es []Entry, idx []int, dir string, out []Fetched) error {
+	tmp, err := os.MkdirTemp(dir, ".fetch-")
+	if err != nil {
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	// Root downloads directly: the _apt sandbox user cannot write here.
-	cmd := exec.CommandContext(ctx, "apt-get", "download", "--quiet", "-o", "APT::Sandbox::User=root", e.Name+"="+e.Version)
+	args := []string{"download", "--quiet", "-o", "APT::Sandbox::User=root"}
+	bySum := map[string]int{}
+	for _, i := range idx {
+		args = append(args, es[i].Name+"="+es[i].Version)
+		bySum[es[i].SHA256] = i
+	}
+	cmd := exec.CommandContext(ctx, "apt-get", args...)
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return Fetched{}, fmt.Errorf("apt-get download %s=%s (run apt-get update if the version is gone): %w\n%s", e.Name, e.Version, err, strings.TrimSpace(string(out)))
-	}
+	aptOut, runErr := cmd.CombinedOutput()
 	files, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
-	if len(files) != 1 {
-		return Fetched{}, fmt.Errorf("apt-get download %s=%s left %d .deb files, want 1", e.Name, e.Version, len(files))
+	var integrity error
+	for _, f := range files {
+		sum, err := debs.FileSHA256(f)
+		if err != nil {
+			return err
+		}
+		i, ok := bySum[sum]
+		switch {
+		case ok:
+		case integrity != nil:
+			continue
+		case len(idx) == 1:
+			e := es[idx[0]]
+			integrity = fmt.Errorf("%s %s: sha256 %s, list says %s: %w", e.Name, e.Version, sum, e.SHA256, ErrIntegrity)
+			continue
+		default:
+			integrity = fmt.Errorf("apt-get download left %s (sha256 %s), which matches no pinned NAME=VERSION it was asked for: %w", filepath.Base(f), sum, ErrIntegrity)
+			continue
+		}
+		fi, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(f, debPath(dir, es[i])); err != nil {
+			return err
+		}
+		out[i] = Fetched{Entry: es[i], Path: debPath(dir, es[i]), Bytes: fi.Size()}
 	}
-	sum, err := debs.FileSHA256(files[0])
-	if err != nil {
-		return Fetched{}, err
+	if integrity != nil {
+		return integrity
 	}
-	if sum != e.SHA256 {
-		return Fetched{}, fmt.Errorf("%s %s: sha256 %s, list says %s: %w", e.Name, e.Version, sum, e.SHA256, ErrIntegrity)
+	if runErr != nil {
+		return aptError(es, idx, runErr, aptOut)
 	}
-	fi, err := os.Stat(files[0])
-	if err != nil {
-		return Fetched{}, err
+	for _, i := range idx {
+		if e := es[i]; out[i].Path == "" {
+			return fmt.Errorf("apt-get download %s=%s succeeded but left no .deb with the list's sha256 %s: %w", e.Name, e.Version, e.SHA256, ErrIntegrity)
+		}
 	}
-	if err := os.Rename(files[0], dst); err != nil {
-		return Fetched{}, err
+	return nil
+}
+
+// aptError explains a failed `apt-get download`: a version apt does not
+// offer is ErrGone with what to do.
+func aptError(es []Entry, idx []int, err error, out []byte) error {
+	msg := strings.TrimSpace(string(out))
+	what := es[idx[0]].Name + "=" + es[idx[0]].Version
+	if len(idx) > 1 {
+		what = fmt.Sprintf("%d packages (%s ...)", len(idx), what)
 	}
-	return Fetched{Entry: e, Path: dst, Bytes: fi.Size()}, nil
+	if strings.Contains(msg, "was not found") || strings.Contains(msg, "Unable to locate package") || strings.Contains(msg, "Can't select") {
+		return fmt.Errorf("apt-get download %s: %w: %v\n%s\n%s", what, ErrGone, err, msg, goneHelp)
+	}
+	return fmt.Errorf("apt-get download %s: %w\n%s\n(if apt cannot reach its sources or has no package lists, run `apt-get update`)", what, err, msg)
 }
 
 // NPMDir is the install dir of an npm entry under dir.
@@ -118,18 +229,46 @@ func FetchNPM(ctx context.Context, e Entry, dir string) (Fetched, error) {
 	return Fetched{Entry: e, Path: d, Bytes: size}, nil
 }
 
-// FetchAll fetches the entries, jobs at a time, into dir/<ecosystem>, and
-// logs a progress line every few seconds and for every failure. It stops
-// at the first error.
+// FetchAll fetches the entries, jobs at a time, into dir/debs (Debian and
+// Python: batches of DebBatch per `apt-get download`) and dir/npm (one
+// install each), and logs a progress line every few seconds. It stops at
+// the first error; what was fetched before it stays cached, so a rerun
+// resumes.
 func FetchAll(ctx context.Context, entries []Entry, dir string, jobs int, log io.Writer) ([]Fetched, error) {
 	out := make([]Fetched, len(entries))
+	// The work: batches of .debs not yet cached, npm entries one by one.
+	debDir := filepath.Join(dir, "debs")
 	var (
-		next, done, fetched atomic.Int64
-		bytes               atomic.Int64
-		mu                  sync.Mutex
-		firstErr            error
-		wg                  sync.WaitGroup
+		work    [][]int
+		pending []int
 	)
+	for i, e := range entries {
+		switch {
+		case e.Ecosystem == NPM:
+			work = append(work, []int{i})
+		case cachedDeb(debDir, e):
+			out[i] = Fetched{Entry: e, Path: debPath(debDir, e), Cached: true}
+		default:
+			pending = append(pending, i)
+		}
+	}
+	for len(pending) > 0 {
+		n := min(DebBatch, len(pending))
+		work = append(work, pending[:n])
+		pending = pending[n:]
+	}
+	var (
+		next          atomic.Int64
+		done, fetched int
+		bytes         int64
+		mu            sync.Mutex
+		firstErr      error
+		wg            sync.WaitGroup
+	)
+	done = len(entries)
+	for _, w := range work {
+		done -= len(w)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start, lastLog := time.Now(), time.Now()
@@ -138,34 +277,46 @@ func FetchAll(ctx context.Context, entries []Entry, dir string, jobs int, log io
 		go func() {
 			defer wg.Done()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(entries) || ctx.Err() != nil {
+				j := int(next.Add(1) - 1)
+				if j >= len(work) || ctx.Err() != nil {
 					return
 				}
-				e := entries[i]
+				idx := work[j]
 				var (
-					f   Fetched
+					fs  []Fetched
 					err error
 				)
-				if e.Ecosystem == NPM {
+				if e := entries[idx[0]]; e.Ecosystem == NPM {
+					var f Fetched
 					f, err = FetchNPM(ctx, e, filepath.Join(dir, NPM))
+					fs = []Fetched{f}
 				} else {
-					f, err = FetchDeb(ctx, e, filepath.Join(dir, "debs"))
+					batch := make([]Entry, len(idx))
+					for k, i := range idx {
+						batch[k] = entries[i]
+					}
+					fs, err = FetchDebs(ctx, batch, debDir)
 				}
 				mu.Lock()
 				if err != nil && firstErr == nil {
+					e := entries[idx[0]]
 					firstErr = fmt.Errorf("fetch %s %s: %w", e.Ecosystem, e.Name, err)
+					if len(idx) > 1 {
+						firstErr = fmt.Errorf("fetch a batch of %d .debs from %s: %w", len(idx), e.Name, err)
+					}
 					cancel()
 				}
-				out[i] = f
-				n := done.Add(1)
-				if !f.Cached {
-					fetched.Add(1)
+				for k, f := range fs {
+					out[idx[k]] = f
+					if !f.Cached {
+						fetched++
+					}
+					bytes += f.Bytes
 				}
-				bytes.Add(f.Bytes)
-				if time.Since(lastLog) > 5*time.Second || int(n) == len(entries) {
+				done += len(idx)
+				if time.Since(lastLog) > 5*time.Second || done == len(entries) {
 					lastLog = time.Now()
-					fmt.Fprintf(log, "census: fetch %d/%d (%d downloaded, %.1f MB, %.0fs)\n", n, len(entries), fetched.Load(), float64(bytes.Load())/1e6, time.Since(start).Seconds())
+					fmt.Fprintf(log, "census: fetch %d/%d (%d downloaded, %.1f MB, %.0fs)\n", done, len(entries), fetched, float64(bytes)/1e6, time.Since(start).Seconds())
 				}
 				mu.Unlock()
 			}

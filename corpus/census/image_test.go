@@ -72,6 +72,20 @@ func mkDeb(t *testing.T, path string, control, data []tarEntry) {
 
 func layerNames(t *testing.T, path string) []string {
 	t.Helper()
+	var out []string
+	for _, h := range layerHeaders(t, path) {
+		s := h.Name
+		if h.Linkname != "" {
+			s += " -> " + h.Linkname
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// layerHeaders reads the tar headers of a gzip layer file, in order.
+func layerHeaders(t *testing.T, path string) []*tar.Header {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +96,7 @@ func layerNames(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(zr)
-	var out []string
+	var out []*tar.Header
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -91,11 +105,7 @@ func layerNames(t *testing.T, path string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := h.Name
-		if h.Linkname != "" {
-			s += " -> " + h.Linkname
-		}
-		out = append(out, s)
+		out = append(out, h)
 	}
 }
 
