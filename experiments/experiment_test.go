@@ -141,6 +141,9 @@ func TestReportCommitted(t *testing.T) {
 		sets = append(sets, set{frozen, Wild})
 		committed = append(committed, frozen)
 	}
+	// The census scanned with 0.4.1, kept when 0.6.0 rescanned it.
+	sets = append(sets, set{"hierarchical-0.4.1/census", Census})
+	committed = append(committed, "hierarchical-0.4.1/census")
 	// Any other frozen set results/hierarchical-<version>/<exp> (the census
 	// scanned with 0.4.1, kept when it is rescanned) re-derives too, from
 	// the day it is committed.
