@@ -49,6 +49,11 @@ type Config struct {
 	// some blob reads, so a scan is reliably in progress when the kill
 	// run looks for one.
 	Front func(addr string) string
+	// KillJob, if set, limits the kill run to a worker scanning a job it
+	// accepts ("host/repo@digest"): tests pick the image whose blob the
+	// Front proxy holds, so the worker killed is certainly mid-scan and
+	// not one whose quick scan ended between its log line and the kill.
+	KillJob func(job string) bool
 	// Out, if set, receives gate.md and gate.json.
 	Out            string
 	Stdout, Stderr io.Writer

@@ -307,7 +307,7 @@ func (b *bench) run(ctx context.Context, workers int, kill bool) (Result, error)
 			break
 		}
 		if kill && r.Killed == nil && m.verdicts >= killAt {
-			r.Killed = killMidScan(procs, m.verdicts)
+			r.Killed = killMidScan(procs, m.verdicts, b.cfg.KillJob)
 		}
 		if time.Now().After(deadline) {
 			r.TimedOut = true
@@ -386,8 +386,9 @@ func (b *bench) tally(r *Result, recs []gate.Record) {
 }
 
 // killMidScan kills, with SIGKILL, a worker whose last log line says it
-// is scanning; nil when none is.
-func killMidScan(procs []*proc, verdicts int) *Killed {
+// is scanning (a job accept takes, when accept is not nil); nil when none
+// is.
+func killMidScan(procs []*proc, verdicts int, accept func(job string) bool) *Killed {
 	for _, p := range procs {
 		if p.cmd.ProcessState != nil {
 			continue
@@ -398,12 +399,15 @@ func killMidScan(procs []*proc, verdicts int) *Killed {
 		if !ok {
 			continue
 		}
+		job, _, _ = strings.Cut(job, " (attempt")
+		if accept != nil && !accept(job) {
+			continue
+		}
 		p.readPeak()
 		if p.cmd.Process.Signal(syscall.SIGKILL) != nil {
 			continue
 		}
 		_ = p.cmd.Wait()
-		job, _, _ = strings.Cut(job, " (attempt")
 		return &Killed{Worker: p.id, Job: job, VerdictsAtKill: verdicts}
 	}
 	return nil
