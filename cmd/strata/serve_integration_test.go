@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -26,26 +24,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/strata-sec/strata/gate"
+	"github.com/strata-sec/strata/internal/syncbuf"
 	"github.com/strata-sec/strata/internal/testenv"
 )
-
-// lockedBuffer collects a process's output for polling.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // waitFor polls f until it returns true or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
@@ -62,7 +43,7 @@ func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
 // serveProc is `strata serve` running inside the test.
 type serveProc struct {
 	http, nats string
-	out        *lockedBuffer
+	out        *syncbuf.Buffer
 	cancel     func()
 	done       chan error
 }
@@ -70,7 +51,7 @@ type serveProc struct {
 func startServe(t *testing.T, args ...string) *serveProc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &serveProc{out: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	p := &serveProc{out: &syncbuf.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- run(ctx, append([]string{"serve"}, args...), p.out, p.out) }()
 	re := regexp.MustCompile(`HTTP on (https?://\S+)\n.*NATS on (nats://\S+)`)
 	waitFor(t, 30*time.Second, "strata serve to start", func() bool {
@@ -102,12 +83,12 @@ func (p *serveProc) stop() {
 type workerProc struct {
 	id  string
 	cmd *exec.Cmd
-	out *lockedBuffer
+	out *syncbuf.Buffer
 }
 
 func startWorker(t *testing.T, natsURL, id string) *workerProc {
 	t.Helper()
-	w := &workerProc{id: id, out: &lockedBuffer{}}
+	w := &workerProc{id: id, out: &syncbuf.Buffer{}}
 	w.cmd = exec.Command(os.Args[0])
 	w.cmd.Env = append(os.Environ(), "STRATA_TEST_MAIN_ARGS=worker --insecure --nats "+natsURL+" --id "+id)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out

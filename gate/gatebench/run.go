@@ -25,6 +25,7 @@ import (
 
 	"github.com/strata-sec/strata/gate"
 	"github.com/strata-sec/strata/internal/registryproc"
+	"github.com/strata-sec/strata/internal/syncbuf"
 )
 
 // Result is one run with a given worker count.
@@ -184,7 +185,7 @@ func (b *bench) stop() {
 type proc struct {
 	id   string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *syncbuf.Buffer
 	peak float64 // MiB
 }
 
@@ -195,7 +196,7 @@ func (b *bench) start(id string, args ...string) (*proc, error) {
 	} else {
 		c = exec.Command(b.cfg.Exe, args...)
 	}
-	p := &proc{id: id, cmd: c, out: &lockedBuffer{}}
+	p := &proc{id: id, cmd: c, out: &syncbuf.Buffer{}}
 	c.Stdout, c.Stderr = p.out, p.out
 	c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.Start(); err != nil {
@@ -546,22 +547,4 @@ func push(ctx context.Context, reg string, imgs []v1.Image) (map[string]bool, fl
 	}
 	wg.Wait()
 	return pushed, time.Since(start).Seconds(), firstErr
-}
-
-// lockedBuffer collects a process's output for polling.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

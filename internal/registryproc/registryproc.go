@@ -1,7 +1,6 @@
 package registryproc
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -10,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/strata-sec/strata/internal/syncbuf"
 )
 
 // readyTimeout bounds the wait for GET /v2/ to answer 200.
@@ -39,7 +39,7 @@ type Proc struct {
 	cmd    *exec.Cmd
 	done   chan struct{}
 	err    error // cmd.Wait's result, valid once done is closed
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 }
 
 // Start runs bin (Debian's docker-registry) with its storage and a
@@ -90,7 +90,7 @@ storage:
 		return nil, err
 	}
 
-	r := &Proc{Addr: addr, done: make(chan struct{}), stderr: &syncBuffer{}}
+	r := &Proc{Addr: addr, done: make(chan struct{}), stderr: &syncbuf.Buffer{}}
 	r.cmd = exec.Command(bin, "serve", configPath)
 	r.cmd.Dir = dir
 	r.cmd.Stdout = r.stderr
@@ -181,22 +181,4 @@ func freePort() (string, error) {
 	defer l.Close()
 	_, port, err := net.SplitHostPort(l.Addr().String())
 	return port, err
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
