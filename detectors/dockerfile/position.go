@@ -17,6 +17,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/strata-sec/strata/detectors/hierarchical"
 	dfmodel "github.com/strata-sec/strata/internal/dockerfile"
 )
 
@@ -172,7 +173,7 @@ func (s *span) locateShell(ev string) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	if off, ok := matchCommand(f, ev, 0); ok {
+	if off, ok := matchCommand(f, string(s.src), ev, 0); ok {
 		return off, true
 	}
 	for _, st := range f.Stmts {
@@ -188,7 +189,7 @@ func (s *span) locateShell(ev string) (int, bool) {
 			if err != nil {
 				continue
 			}
-			if off, ok := matchCommand(body, ev, from); ok {
+			if off, ok := matchCommand(body, string(s.src[from:to]), ev, from); ok {
 				return off, true
 			}
 		}
@@ -197,9 +198,10 @@ func (s *span) locateShell(ev string) (int, bool) {
 }
 
 // matchCommand is the offset (plus base) of the first simple command in f
-// whose rendered words equal ev, begin it (a pipeline or list the
-// detector quotes whole) or are begun by it.
-func matchCommand(f *syntax.File, ev string, base int) (int, bool) {
+// (parsed from src) whose words, rendered as the hierarchical detector
+// quotes them, equal ev, begin it (a pipeline or list the detector quotes
+// whole) or are begun by it.
+func matchCommand(f *syntax.File, src, ev string, base int) (int, bool) {
 	off, found := 0, false
 	syntax.Walk(f, func(node syntax.Node) bool {
 		if found {
@@ -211,7 +213,7 @@ func matchCommand(f *syntax.File, ev string, base int) (int, bool) {
 		}
 		words := make([]string, len(c.Args))
 		for i, w := range c.Args {
-			words[i] = renderWord(w)
+			words[i] = hierarchical.RenderWord(src, w)
 		}
 		text := strings.Join(words, " ")
 		if text == ev || strings.HasPrefix(ev, text+" ") || strings.HasPrefix(text, ev+" ") {
@@ -221,29 +223,4 @@ func matchCommand(f *syntax.File, ev string, base int) (int, bool) {
 		return true
 	})
 	return off, found
-}
-
-// renderWord is w with quotes removed and expansions as written, as the
-// hierarchical detector renders command words.
-func renderWord(w *syntax.Word) string {
-	var b strings.Builder
-	var part func(p syntax.WordPart)
-	part = func(p syntax.WordPart) {
-		switch p := p.(type) {
-		case *syntax.Lit:
-			b.WriteString(p.Value)
-		case *syntax.SglQuoted:
-			b.WriteString(p.Value)
-		case *syntax.DblQuoted:
-			for _, q := range p.Parts {
-				part(q)
-			}
-		default:
-			_ = syntax.NewPrinter().Print(&b, p)
-		}
-	}
-	for _, p := range w.Parts {
-		part(p)
-	}
-	return b.String()
 }

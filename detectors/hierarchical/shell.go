@@ -198,6 +198,12 @@ func declCommand(src string, d *syntax.DeclClause, st *syntax.Stmt) command {
 	return cmd
 }
 
+// RenderWord is a shell word of src (the text w was parsed from) as
+// command evidence quotes it: quotes removed, expansions in their source
+// form, each expansion bounded (maxRenderedExpansion). The dockerfile
+// detector renders words with it to find where a finding's evidence is.
+func RenderWord(src string, w *syntax.Word) string { return renderWord(src, w) }
+
 func renderWord(src string, w *syntax.Word) string {
 	if w == nil {
 		return ""
