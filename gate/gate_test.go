@@ -24,6 +24,7 @@ import (
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/internal/scanreport"
+	"github.com/strata-sec/strata/internal/testenv"
 )
 
 // fakeDetector calls an image malicious when its entrypoint names xmrig,
@@ -529,7 +530,7 @@ func TestExhaustedJobGetsErrorVerdict(t *testing.T) {
 			}
 			taken := 0
 			var rec Record
-			waitFor(t, 20*time.Second, "a verdict and an empty job stream", func() bool {
+			testenv.WaitFor(t, 20*time.Second, "a verdict and an empty job stream", func() bool {
 				m, err := e.q.next(ctx, 300*time.Millisecond)
 				if err != nil {
 					t.Fatal(err)
@@ -575,17 +576,5 @@ func TestExhaustedJobGetsErrorVerdict(t *testing.T) {
 				t.Errorf("after a re-push: %s by %s, want clean by w1", rec.Decision, rec.Worker)
 			}
 		})
-	}
-}
-
-// waitFor polls f until it returns true or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

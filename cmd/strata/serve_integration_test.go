@@ -28,18 +28,6 @@ import (
 	"github.com/strata-sec/strata/internal/testenv"
 )
 
-// waitFor polls f until it returns true or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // serveProc is `strata serve` running inside the test.
 type serveProc struct {
 	http, nats string
@@ -54,7 +42,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 	p := &serveProc{out: &syncbuf.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- run(ctx, append([]string{"serve"}, args...), p.out, p.out) }()
 	re := regexp.MustCompile(`HTTP on (https?://\S+)\n.*NATS on (nats://\S+)`)
-	waitFor(t, 30*time.Second, "strata serve to start", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "strata serve to start", func() bool {
 		select {
 		case err := <-p.done:
 			t.Fatalf("strata serve exited: %v\n%s", err, p.out)
@@ -103,7 +91,7 @@ func startWorker(t *testing.T, natsURL, id string) *workerProc {
 			t.Logf("worker %s output:\n%s", id, w.out)
 		}
 	})
-	waitFor(t, 30*time.Second, "worker "+id+" to start", func() bool { return strings.Contains(w.out.String(), "taking jobs") })
+	testenv.WaitFor(t, 30*time.Second, "worker "+id+" to start", func() bool { return strings.Contains(w.out.String(), "taking jobs") })
 	return w
 }
 
@@ -158,7 +146,7 @@ func getJSON(t *testing.T, u string, v any) int {
 func verdict(t *testing.T, base, digest string) gate.Record {
 	t.Helper()
 	var rec gate.Record
-	waitFor(t, 60*time.Second, "the verdict of "+digest, func() bool {
+	testenv.WaitFor(t, 60*time.Second, "the verdict of "+digest, func() bool {
 		return getJSON(t, base+"/v1/verdicts/"+digest, &rec) == http.StatusOK
 	})
 	return rec
@@ -299,7 +287,7 @@ func TestGate(t *testing.T) {
 		resp.Body.Close()
 	}
 	push("dev/app:again", clean)
-	waitFor(t, 30*time.Second, "the second tag", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the second tag", func() bool {
 		var rec gate.Record
 		getJSON(t, srv.http+"/v1/verdicts/"+digestOf(t, clean), &rec)
 		return len(rec.Tags) == 2
@@ -320,7 +308,7 @@ func TestGate(t *testing.T) {
 	slowDigest := push("dev/slow:1", slow)
 	pushed[slowDigest] = true
 	var victim *workerProc
-	waitFor(t, 30*time.Second, "a worker to start scanning dev/slow", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "a worker to start scanning dev/slow", func() bool {
 		for _, w := range workers {
 			if strings.Contains(w.out.String(), "scanning "+proxy.host()+"/dev/slow@"+slowDigest) {
 				victim = w
