@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -72,6 +71,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dockerfilePath := fs.String("dockerfile", "", "scan this Dockerfile and its build context before any build (the dockerfile detector) instead of an image")
 	contextDir := fs.String("context", "", "the build context of --dockerfile (default: the Dockerfile's directory)")
 	dynamic := fs.Bool("dynamic", false, "also run the image's start command in a sealed runc sandbox and add what it did (stratum logins, downloads, persistence) to the verdict; needs root and runc")
+	parallel := fs.Int("parallel", 0, fmt.Sprintf("layers fetched and analysed at once (default: GOMAXPROCS, at least %d for a registry image)", imageref.RegistryLayersAtOnce))
 	dynamicTimeout := fs.Duration("dynamic-timeout", sandbox.DefaultTimeout, "with --dynamic: how long the start command runs before it is killed")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -109,7 +109,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			extra = append(extra, opt)
 		}
-		rep, err = scanImage(ctx, pos[0], *signals, *knownSamples, *cacheDir, imageref.Options{Platform: *platform, Insecure: *insecure}, extra...)
+		rep, err = scanImage(ctx, pos[0], *signals, *knownSamples, *cacheDir, *parallel, imageref.Options{Platform: *platform, Insecure: *insecure}, extra...)
 	}
 	if err != nil {
 		return err
@@ -133,14 +133,22 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return exitError{code: o.Code, msg: msg}
 }
 
-func scanImage(ctx context.Context, ref, signals, knownSamples, cacheDir string, o imageref.Options, extra ...hierarchical.Option) (scanreport.Report, error) {
-	// One scan has the machine: read layers on every core it may use.
-	par := hierarchical.WithWalkOptions(layers.WithParallelLayers(runtime.GOMAXPROCS(0)))
-	det, err := scanDetector(signals, knownSamples, cacheDir, append([]hierarchical.Option{par}, extra...)...)
+func scanImage(ctx context.Context, ref, signals, knownSamples, cacheDir string, parallel int, o imageref.Options, extra ...hierarchical.Option) (scanreport.Report, error) {
+	if _, err := hierarchical.ParseSignals(signals); err != nil {
+		return scanreport.Report{}, fmt.Errorf("--signals: %w", err) // before any registry request
+	}
+	targets, err := imageref.Open(ctx, ref, o)
 	if err != nil {
 		return scanreport.Report{}, err
 	}
-	targets, err := imageref.Open(ctx, ref, o)
+	// One scan has the machine: read layers on every core it may use, and
+	// a registry's layers a few at once even on one core (they stream: each
+	// is analysed while it arrives and verified at its end).
+	if parallel <= 0 {
+		parallel = imageref.LayersAtOnce(targets)
+	}
+	par := hierarchical.WithWalkOptions(layers.WithParallelLayers(parallel))
+	det, err := scanDetector(signals, knownSamples, cacheDir, append([]hierarchical.Option{par}, extra...)...)
 	if err != nil {
 		return scanreport.Report{}, err
 	}

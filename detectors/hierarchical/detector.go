@@ -235,7 +235,19 @@ func (s *scan) add(rule string, layer int, path, createdBy string, entry *layers
 // unverified into a not-scanned finding on its layer, with the issue kind
 // as the evidence's prefix and Integrity set from Issue.Integrity, so
 // detectors.Decide makes the verdict incomplete or invalid.
+//
+// Findings in a layer whose blob hashed to other than the manifest's
+// digest (LayerInfo.Mismatch) are dropped first: they are about bytes that
+// are not the image's (a runtime refuses to pull them), so the verdict is
+// invalid unless other layers or the config make it malicious.
 func (s *scan) reportIssues() {
+	kept := s.findings[:0]
+	for _, p := range s.findings {
+		if l := p.f.Layer; l < 0 || l >= len(s.res.Layers) || !s.res.Layers[l].Mismatch {
+			kept = append(kept, p)
+		}
+	}
+	s.findings = kept
 	var warnings []string
 	for _, is := range s.res.Issues {
 		if !is.NotScanned() {

@@ -30,6 +30,8 @@ const legend = `floor: decompress + tar walk of every layer, visitor drains cont
 cold: hierarchical scan, fresh in-memory layer cache. warm: the same detector again.
 multiengine: clamscan + yara over every layer's files (signatures learned from the last layer,
 or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
+registry-fetch: manifest, config and every layer blob fetched from a loopback registry with go-containerregistry,
+N layers at once; registry-scan: strata scan of that reference without cache, same N (--registry).
 MB: uncompressed layer bytes the walker read. vs floor: floor time / time (= throughput ratio);
 for warm: warm time as a percentage of cold time.
 `
@@ -86,6 +88,9 @@ type Config struct {
 	Platform string
 	// Builds also times experiment 2's BuildKit builds, cold and warm.
 	Builds bool
+	// Registry also pushes each image to a loopback registry and times a
+	// fetch of its blobs against a cold registry scan (registry.go).
+	Registry bool
 	// Stdout gets the tables and verdicts, Stderr progress lines.
 	Stdout, Stderr io.Writer
 }
@@ -119,6 +124,16 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			if err != nil {
 				return rep, fmt.Errorf("%s: %w", t.Name, err)
 			}
+			if cfg.Registry {
+				ms, err := benchRegistry(ctx, t.Image, cfg.Count)
+				if err != nil {
+					return rep, fmt.Errorf("%s: %w", t.Name, err)
+				}
+				for _, m := range ms {
+					m.MedianNS = median(m.RunsNS)
+					bi.Measurements = append(bi.Measurements, m)
+				}
+			}
 			rep.Images = append(rep.Images, bi)
 		}
 	}
@@ -139,7 +154,7 @@ func write(rep Report, out string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, legend)
-	vs := verdicts(rep)
+	vs := append(verdicts(rep), registryVerdicts(rep)...)
 	var btab *table.Table
 	if rep.Builds != nil {
 		btab = buildsTable(rep.Builds)

@@ -32,8 +32,9 @@ func imagesTable(rep Report) *table.Table {
 			if sec > 0 {
 				tput = fmt.Sprintf("%.1f", mb/sec)
 			}
-			var ratio string
+			ratio, ok := registryRatio(bi, m)
 			switch {
+			case ok:
 			case m.Name == measureFloor:
 				ratio = "1.00"
 			case m.Name == measureWarm && coldNS > 0:

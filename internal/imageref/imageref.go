@@ -103,6 +103,9 @@ type Target struct {
 	// one Target, scanned once.
 	Platforms []string
 	Image     v1.Image
+	// Remote: the image comes from a registry; its layers are fetched
+	// as they are read (see LayersAtOnce).
+	Remote bool
 }
 
 // Open resolves ref into the images it names. Forms:

@@ -322,7 +322,7 @@ func (p *prereader) read(j int) *recording {
 			if cr.eof && len(r.entries) > 0 {
 				return nil // cut at an entry boundary: IssueLayerTruncated
 			}
-			diffOK, _, why := rs.verify(li.DiffID, li.Digest, li.Size)
+			diffOK, _, _, why := rs.verify(li.DiffID, li.Digest, li.Size)
 			if why != "" {
 				return nil // IssueDigestMismatch
 			}

@@ -31,6 +31,11 @@ type LayerInfo struct {
 	// LayerSource, e.g. a layer cache) instead of being read; Entries and
 	// Bytes are the recorded ones.
 	Cached bool `json:"cached,omitempty"`
+	// Mismatch is true when the layer's blob, read whole, hashed (or
+	// counted) to other than the manifest's digest and size: the bytes
+	// read are not the layer the image names (a runtime refuses them), so
+	// a consumer should void what it found in them.
+	Mismatch bool `json:"mismatch,omitempty"`
 	// Changes is what the layer did to the filesystem: final once Walk has
 	// returned.
 	Changes Changes `json:"-"`

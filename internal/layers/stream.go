@@ -231,16 +231,21 @@ func (s *layerStream) Read(p []byte) (int, error) {
 
 // verify reads what is left of the stream (the tar trailer's padding, at most
 // maxTrailer bytes) and checks the whole uncompressed stream against diffID
-// and, for blobs, the compressed bytes against digest and size. diffOK is
-// what the cache needs: a layer whose content does not match its claimed
-// diffID is never cached under that diffID. why explains a failure.
-func (s *layerStream) verify(diffID, digest v1.Hash, size int64) (diffOK, digestOK bool, why string) {
+// and, for blobs, the compressed bytes against digest and size. diffOK and
+// digestOK are what the cache needs: a layer whose bytes are not the ones
+// its diffID and digest name is never cached. mismatch is true when the
+// blob was read whole and its hash or size is not the manifest's: the bytes
+// read are not the blob the image names (corrupted or tampered with on the
+// way or in storage), as opposed to a claim that could not be checked, or
+// a genuine blob whose config claims another diffID. why explains a
+// failure.
+func (s *layerStream) verify(diffID, digest v1.Hash, size int64) (diffOK, digestOK, mismatch bool, why string) {
 	n, err := io.CopyN(io.Discard, s, maxTrailer+1)
 	if n > maxTrailer {
-		return false, false, fmt.Sprintf("more than %d bytes after the end of the tar archive: digests not verified", maxTrailer)
+		return false, false, false, fmt.Sprintf("more than %d bytes after the end of the tar archive: digests not verified", maxTrailer)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return false, false, fmt.Sprintf("reading past the end of the tar archive: %v: digests not verified", err)
+		return false, false, false, fmt.Sprintf("reading past the end of the tar archive: %v: digests not verified", err)
 	}
 	var whys []string
 	switch {
@@ -260,14 +265,14 @@ func (s *layerStream) verify(diffID, digest v1.Hash, size int64) (diffOK, digest
 			digestOK = false
 			whys = append(whys, fmt.Sprintf("digest %q is not a sha256 digest: not verified", digest))
 		case fmt.Sprintf("%x", s.ch.Sum(nil)) != digest.Hex:
-			digestOK = false
+			digestOK, mismatch = false, true
 			whys = append(whys, fmt.Sprintf("blob hashes to sha256:%x, the manifest's digest says %s", s.ch.Sum(nil), digest))
 		case size > 0 && got != size:
-			digestOK = false
+			digestOK, mismatch = false, true
 			whys = append(whys, fmt.Sprintf("blob is %d bytes, the manifest says %d", got, size))
 		}
 	}
-	return diffOK, digestOK, strings.Join(whys, "; ")
+	return diffOK, digestOK, mismatch, strings.Join(whys, "; ")
 }
 
 // Close stops the producer and closes the underlying streams.

@@ -446,11 +446,16 @@ func cmpErr(a, b error) error {
 // verifyLayer checks a layer read to its end against the config's diffID
 // and, for blobs, the manifest's digest and size. A mismatch is an issue:
 // the content scanned is not the content the image names. It reports
-// whether the diffID matched (only then may the layer be cached).
+// whether both matched: only then may the layer be cached, since a cache
+// record stands for the content its diffID names.
 func (w *walker) verifyLayer(li *LayerInfo, rs *layerStream) bool {
-	diffOK, _, why := rs.verify(li.DiffID, li.Digest, li.Size)
+	diffOK, digestOK, mismatch, why := rs.verify(li.DiffID, li.Digest, li.Size)
 	if why != "" {
+		if mismatch {
+			li.Mismatch = true
+			why += "; this is not the layer the image names (a runtime refuses it), so its findings are void: pull or export the image again, and if it persists, the registry or a proxy in front of it serves corrupt or tampered blobs"
+		}
 		w.issue(Issue{Kind: IssueDigestMismatch, Layer: li.Index, Detail: why})
 	}
-	return diffOK
+	return diffOK && digestOK
 }

@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
+)
+
+// The registry entry (Config.Registry): the image is pushed to a registry
+// on loopback (go-containerregistry's in-memory registry, in this process)
+// and timed two ways at the same concurrency, the layers `strata scan`
+// reads at once from a registry (imageref.LayersAtOnce):
+//
+//   - registry-fetch, the floor: the manifest, the config and every layer
+//     blob fetched with go-containerregistry and discarded, nothing else;
+//   - registry-scan: what `strata scan REGISTRY/REF` does without a cache:
+//     open the reference and scan it, every layer streamed from its GET
+//     into the walker.
+//
+// Their ratio says what scanning costs on top of the download.
+const (
+	measureRegistryFetch = "registry-fetch"
+	measureRegistryScan  = "registry-scan"
+)
+
+// registryTarget: a registry scan within 1.3x of the fetch-only time.
+const registryTarget = 1.3
+
+// benchRegistry pushes img to a loopback registry and times the fetch floor
+// and the cold registry scan count times each, alternating.
+func benchRegistry(ctx context.Context, img v1.Image, count int) ([]Measurement, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("registry bench: listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0))), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	ref, err := name.NewTag(ln.Addr().String()+"/strata/bench:latest", name.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return nil, fmt.Errorf("registry bench: push to %s: %w", ref, err)
+	}
+	par := imageref.LayersAtOnce([]imageref.Target{{Remote: true}})
+	fetch := Measurement{Name: measureRegistryFetch}
+	scan := Measurement{Name: measureRegistryScan}
+	for range count {
+		var blobs int64
+		ns, err := timeIt(func() (err error) { blobs, err = fetchAll(ctx, ref, par); return err })
+		if err != nil {
+			return nil, fmt.Errorf("registry bench: fetch %s: %w", ref, err)
+		}
+		fetch.RunsNS = append(fetch.RunsNS, ns)
+		fetch.Extra = append(fetch.Extra, map[string]int64{"blob_bytes": blobs, "concurrency": int64(par)})
+
+		var v string
+		ns, err = timeIt(func() error {
+			targets, err := imageref.Open(ctx, "registry:"+ref.String(), imageref.Options{Insecure: true})
+			if err != nil {
+				return err
+			}
+			if len(targets) != 1 {
+				return fmt.Errorf("%d targets, want 1", len(targets))
+			}
+			d := hierarchical.New(hierarchical.WithLayerCache(nil), hierarchical.WithWalkOptions(layers.WithParallelLayers(imageref.LayersAtOnce(targets))))
+			verdict, err := d.Scan(ctx, targets[0].Image)
+			v = string(verdict.Decision)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("registry bench: scan %s: %w", ref, err)
+		}
+		if v == "invalid" {
+			return nil, errors.New("registry bench: the registry scan found the image invalid: the bench image does not survive a push")
+		}
+		scan.RunsNS = append(scan.RunsNS, ns)
+		scan.Extra = append(scan.Extra, map[string]int64{"concurrency": int64(par)})
+	}
+	return []Measurement{fetch, scan}, nil
+}
+
+// fetchAll fetches the manifest, the config and every layer blob of ref
+// with go-containerregistry, par blobs at once, and returns the layer
+// bytes read. go-containerregistry verifies each blob's digest as it reads.
+func fetchAll(ctx context.Context, ref name.Reference, par int) (int64, error) {
+	img, err := remote.Image(ref, remote.WithContext(ctx))
+	if err != nil {
+		return 0, err
+	}
+	if _, err := img.RawConfigFile(); err != nil {
+		return 0, err
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		return 0, err
+	}
+	n := make([]int64, len(ls))
+	var g errgroup.Group
+	g.SetLimit(par)
+	for i, l := range ls {
+		g.Go(func() error {
+			rc, err := l.Compressed()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			n[i], err = io.Copy(io.Discard, rc)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, x := range n {
+		total += x
+	}
+	return total, nil
+}
+
+// registryRatio is the table's "vs floor" cell of the registry rows: the
+// scan's time as a multiple of the fetch floor's.
+func registryRatio(bi Image, m Measurement) (string, bool) {
+	switch m.Name {
+	case measureRegistryFetch:
+		return "1.00x fetch", true
+	case measureRegistryScan:
+		if f, _ := bi.median(measureRegistryFetch); f > 0 {
+			return fmt.Sprintf("%.2fx fetch", float64(m.MedianNS)/float64(f)), true
+		}
+		return "-", true
+	}
+	return "", false
+}
+
+// registryVerdicts gives one line per image with a registry entry.
+func registryVerdicts(rep Report) []string {
+	var out []string
+	for _, bi := range rep.Images {
+		f, _ := bi.median(measureRegistryFetch)
+		s, _ := bi.median(measureRegistryScan)
+		if f <= 0 || s <= 0 {
+			continue
+		}
+		r := float64(s) / float64(f)
+		pass := "FAIL"
+		if r <= registryTarget {
+			pass = "PASS"
+		}
+		var par int64
+		for _, m := range bi.Measurements {
+			if m.Name == measureRegistryScan && len(m.Extra) > 0 {
+				par = m.Extra[0]["concurrency"]
+			}
+		}
+		out = append(out, fmt.Sprintf("%s %s: registry scan %.2fx the fetch-only time (%s vs %s, %d layers at once; target <= %.1fx)",
+			pass, label(bi.Target), r, fmtDur(s), fmtDur(f), par, registryTarget))
+	}
+	return out
+}
