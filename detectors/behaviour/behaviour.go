@@ -114,10 +114,13 @@ func Judge(obs *sandbox.Observations) detectors.Verdict {
 		Score: score, Threshold: Threshold, Findings: fs,
 		Decision: detectors.Decide(score, Threshold, fs),
 		Info: map[string]string{
-			"sandbox_seconds": strconv.FormatFloat(obs.Wall.Seconds(), 'f', 2, 64),
-			"cpu_seconds":     strconv.FormatFloat(obs.CPUSeconds, 'f', 2, 64),
-			"timed_out":       strconv.FormatBool(obs.TimedOut),
-			"exit_code":       strconv.Itoa(obs.ExitCode),
+			"sandbox_seconds":  strconv.FormatFloat(obs.Wall.Seconds(), 'f', 2, 64),
+			"setup_seconds":    strconv.FormatFloat(obs.Setup.Seconds(), 'f', 2, 64),
+			"teardown_seconds": strconv.FormatFloat(obs.Teardown.Seconds(), 'f', 2, 64),
+			"rootfs_seconds":   strconv.FormatFloat(obs.Materialise.Seconds(), 'f', 2, 64),
+			"cpu_seconds":      strconv.FormatFloat(obs.CPUSeconds, 'f', 2, 64),
+			"timed_out":        strconv.FormatBool(obs.TimedOut),
+			"exit_code":        strconv.Itoa(obs.ExitCode),
 		},
 	}
 	if v.Decision == detectors.Malicious {
