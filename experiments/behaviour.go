@@ -1,13 +1,25 @@
 package experiments
 
 import (
+	"runtime"
+	"time"
+
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/detectors/behaviour"
 	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/sandbox"
 )
 
+// DynamicTimeout is the time limit of each sandbox run in the experiments
+// (strata scan --dynamic keeps sandbox.DefaultTimeout). The stand-ins log in
+// within a second or two of starting; a server that never exits costs the
+// whole limit.
+var DynamicTimeout = 10 * time.Second
+
 // Opt-in detectors run an image's start command in the sandbox for up to
-// 20 s each, which would add hours to exp2 and exp3: they scan only when
+// DynamicTimeout each (plus setup: well under a second once the sandbox's
+// layer store holds the image's layers), NumCPU sandboxes at once, one run
+// per image shared by both detectors: they scan only when
 // --detectors names them exactly (strata experiment exp3 --detectors
 // behaviour,hierarchical+dynamic,hierarchical), never by default and never
 // through a prefix.
@@ -23,7 +35,7 @@ func (optInDetector) optIn() {}
 // hierarchical detector with the behaviour stage as its dynamic signal
 // (hierarchical+dynamic, sharing the set's options and layer cache).
 func (s *DetectorSet) OptIn() []detectors.Detector {
-	bd := behaviour.New()
+	bd := behaviour.NewShared(runtime.NumCPU(), sandbox.WithTimeout(DynamicTimeout))
 	n := len(s.hierOpts)
 	return []detectors.Detector{
 		optInDetector{bd},

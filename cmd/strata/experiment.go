@@ -61,6 +61,7 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.BoolVar(&cfg.BuildOnly, "build-only", false, "build the images into the store, scan nothing")
 	fs.IntVar(&cfg.Jobs, "jobs", experiments.DefaultJobs, "concurrent builds and scans")
 	fs.BoolVar(&cfg.Verbose, "v", false, "one line per image and record instead of one per phase")
+	fs.DurationVar(&experiments.DynamicTimeout, "dynamic-timeout", experiments.DynamicTimeout, "time limit of each sandbox run of the opt-in behaviour and hierarchical+dynamic detectors")
 	applySlice := sliceFlags(fs, &cfg.Slice)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -4,9 +4,11 @@
 // The stand-in (src/*.c) is an XMRig-like program in C: it is configured by
 // an xmrig-style config.json (pools, cpu.huge-pages, randomx, donate-level),
 // has XMRig's command line, and speaks XMRig's stratum JSON-RPC method names
-// (login, job, keepalived, submit). It is INERT: every pool that is not a
-// literal loopback address is refused before any name is resolved or socket
-// created; against a loopback pool it sends one login, reads the job,
+// (login, job, keepalived, submit). It is INERT: a literal pool address that
+// is not loopback is refused before any socket is created; a pool name is
+// resolved only by one query to a loopback nameserver of /etc/resolv.conf
+// (none there: refused with no lookup) and used only if every answer is
+// loopback; against a loopback pool it sends one login, reads the job,
 // optionally sends one keepalived and exits; it never hashes and never
 // submits a share; a hard alarm ends it after --max-time seconds.
 //

@@ -49,7 +49,10 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(binDir)
-		binPath, binBuild, binErr = compile(binDir)
+		binPath, binBuild, binErr = compile(binDir, "xmrigish")
+		if binErr == nil {
+			binErr = compileTestCopy(binDir)
+		}
 		return testenv.Main(m)
 	}()
 	os.Exit(code)
@@ -77,7 +80,7 @@ var drupalSpecific = []string{"cpuminer-multi/0.1", "minerd", "OhGodAPet", "cpum
 // compile builds src/*.c with gcc: static when glibc's libc.a is installed
 // (libc6-dev), dynamic otherwise (busybox has no dynamic loader, so the
 // dynamic build is only good for the unit test).
-func compile(dir string) (string, string, error) {
+func compile(dir, name string, defines ...string) (string, string, error) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
 		return "", "", fmt.Errorf("gcc not found: %w", err)
@@ -86,8 +89,8 @@ func compile(dir string) (string, string, error) {
 	if err != nil || len(srcs) == 0 {
 		return "", "", fmt.Errorf("no C sources in src/ (%v)", err)
 	}
-	out := filepath.Join(dir, "xmrigish")
-	args := []string{"-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-o", out}
+	out := filepath.Join(dir, name)
+	args := append([]string{"-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-o", out}, defines...)
 	mode := "dynamic"
 	if libc, err := exec.Command(gcc, "-print-file-name=libc.a").Output(); err == nil {
 		if p := strings.TrimSpace(string(libc)); filepath.IsAbs(p) {
@@ -189,7 +192,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int, took ti
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, standIn(t), args...)
+	cmd := exec.CommandContext(ctx, testCopy(t), args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	start := time.Now()
@@ -240,22 +243,32 @@ func TestStandInRefusesNonLoopback(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.json")
 	writeFile(t, cfg, []byte(configJSON(Pool)), 0o644)
-	cases := [][]string{
-		{"-c", cfg},
-		{"--config=" + cfg, "--dry-run"},
-		{"-o", "10.0.0.1:3333", "-u", Wallet},
-		{"-o", "stratum+tcp://127.0.0.1.nip.io:3333", "-u", Wallet},
-		{"-o", "[2001:db8::1]:3333", "-u", Wallet},
-		{"-o", "0.0.0.0:3333", "-u", Wallet},
+	// Whatever this host's resolver: no name may be looked up here.
+	dns := useResolver(t, "nameserver 192.0.2.53\n", "127.0.0.1")
+	const noResolver, literal = "no loopback resolver", "refusing non-loopback pool"
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-c", cfg}, noResolver},
+		{[]string{"--config=" + cfg, "--dry-run"}, noResolver},
+		{[]string{"-o", "10.0.0.1:3333", "-u", Wallet}, literal},
+		{[]string{"-o", "stratum+tcp://127.0.0.1.nip.io:3333", "-u", Wallet}, noResolver},
+		{[]string{"-o", "[2001:db8::1]:3333", "-u", Wallet}, literal},
+		{[]string{"-o", "0.0.0.0:3333", "-u", Wallet}, literal},
 	}
-	for _, args := range cases {
+	for _, c := range cases {
+		args := c.args
 		_, stderr, code, took := run(t, args...)
-		if code != 2 || !strings.Contains(stderr, "refusing non-loopback pool") {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 and a refusal", args, code, stderr)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", args, code, stderr, c.want)
 		}
 		if took > 3*time.Second {
 			t.Errorf("%v: took %v to refuse", args, took)
 		}
+	}
+	if n := dns.queries.Load(); n != 0 {
+		t.Errorf("the refusals sent %d DNS queries; want none", n)
 	}
 
 	// No socket is even created: trace the syscalls when strace works here.
@@ -265,7 +278,7 @@ func TestStandInRefusesNonLoopback(t *testing.T) {
 		return
 	}
 	trace := filepath.Join(dir, "trace")
-	cmd := exec.Command(strace, "-f", "-qq", "-e", "trace=socket,connect", "-o", trace, standIn(t), "-c", cfg)
+	cmd := exec.Command(strace, "-f", "-qq", "-e", "trace=socket,connect", "-o", trace, testCopy(t), "-c", cfg)
 	b, err := cmd.CombinedOutput()
 	tr, rerr := os.ReadFile(trace)
 	if rerr != nil || (err != nil && !strings.Contains(string(b), "refusing")) {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -58,10 +59,82 @@ var rules = map[string]struct {
 
 // Detector runs images in the sandbox. It holds only options, so one value
 // scans many images concurrently (each run has its own container).
-type Detector struct{ opts []sandbox.Option }
+type Detector struct {
+	opts []sandbox.Option
+	// Set by NewShared: at most cap(slots) runs at once, and one run per
+	// image for every caller (behaviour and hierarchical+dynamic share it).
+	slots chan struct{}
+	mu    sync.Mutex
+	runs  map[v1.Hash]*sharedRun
+	order []v1.Hash
+}
+
+type sharedRun struct {
+	done chan struct{}
+	obs  *sandbox.Observations
+	err  error
+}
 
 // New returns a behaviour detector; opts go to sandbox.Run.
 func New(opts ...sandbox.Option) *Detector { return &Detector{opts: opts} }
+
+// maxShared bounds the runs NewShared remembers.
+const maxShared = 64
+
+// NewShared returns a behaviour detector that runs at most n sandboxes at
+// once (each is limited to one CPU) and runs each image (by manifest
+// digest) once for all its callers, remembering the last runs.
+func NewShared(n int, opts ...sandbox.Option) *Detector {
+	return &Detector{opts: opts, slots: make(chan struct{}, max(1, n)), runs: map[v1.Hash]*sharedRun{}}
+}
+
+// run runs img in the sandbox, or waits for the run another caller made.
+func (d *Detector) run(ctx context.Context, img v1.Image) (*sandbox.Observations, error) {
+	if d.slots == nil {
+		return sandbox.Run(ctx, img, d.opts...)
+	}
+	h, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	sr, ok := d.runs[h]
+	if !ok {
+		sr = &sharedRun{done: make(chan struct{})}
+		d.runs[h] = sr
+		d.order = append(d.order, h)
+		if len(d.order) > maxShared {
+			delete(d.runs, d.order[0])
+			d.order = d.order[1:]
+		}
+	}
+	d.mu.Unlock()
+	if ok {
+		select {
+		case <-sr.done:
+			return sr.obs, sr.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer close(sr.done)
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		sr.err = ctx.Err()
+		return nil, sr.err
+	}
+	sr.obs, sr.err = sandbox.Run(ctx, img, d.opts...)
+	<-d.slots
+	if sr.err != nil { // not remembered: a later caller tries again
+		d.mu.Lock()
+		if d.runs[h] == sr {
+			delete(d.runs, h)
+		}
+		d.mu.Unlock()
+	}
+	return sr.obs, sr.err
+}
 
 var _ detectors.Detector = (*Detector)(nil)
 
@@ -71,7 +144,7 @@ func (d *Detector) Version() string { return Version }
 // Scan runs img sealed and judges what it did. It fails (with what to do
 // next) when the sandbox cannot run here: not root, or runc missing.
 func (d *Detector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
-	obs, err := sandbox.Run(ctx, img, d.opts...)
+	obs, err := d.run(ctx, img)
 	if err != nil {
 		return detectors.Verdict{}, fmt.Errorf("behaviour: %w", err)
 	}
@@ -114,10 +187,13 @@ func Judge(obs *sandbox.Observations) detectors.Verdict {
 		Score: score, Threshold: Threshold, Findings: fs,
 		Decision: detectors.Decide(score, Threshold, fs),
 		Info: map[string]string{
-			"sandbox_seconds": strconv.FormatFloat(obs.Wall.Seconds(), 'f', 2, 64),
-			"cpu_seconds":     strconv.FormatFloat(obs.CPUSeconds, 'f', 2, 64),
-			"timed_out":       strconv.FormatBool(obs.TimedOut),
-			"exit_code":       strconv.Itoa(obs.ExitCode),
+			"sandbox_seconds":  strconv.FormatFloat(obs.Wall.Seconds(), 'f', 2, 64),
+			"setup_seconds":    strconv.FormatFloat(obs.Setup.Seconds(), 'f', 2, 64),
+			"teardown_seconds": strconv.FormatFloat(obs.Teardown.Seconds(), 'f', 2, 64),
+			"rootfs_seconds":   strconv.FormatFloat(obs.Materialise.Seconds(), 'f', 2, 64),
+			"cpu_seconds":      strconv.FormatFloat(obs.CPUSeconds, 'f', 2, 64),
+			"timed_out":        strconv.FormatBool(obs.TimedOut),
+			"exit_code":        strconv.Itoa(obs.ExitCode),
 		},
 	}
 	if v.Decision == detectors.Malicious {

@@ -28,6 +28,15 @@ type Observations struct {
 	// CPUSeconds is the CPU time the container's cgroup used.
 	CPUSeconds float64       `json:"cpu_seconds"`
 	Wall       time.Duration `json:"wall_ns"`
+	// Setup is the time from Run's start to the command's start (root
+	// filesystem, mounts, runc create, network); Teardown the time to undo
+	// it all after the command stopped (kill, runc delete, unmounts,
+	// removal). Setup+Wall+Teardown is what one run costs.
+	Setup    time.Duration `json:"setup_ns"`
+	Teardown time.Duration `json:"teardown_ns"`
+	// Materialise is the part of Setup spent writing the root filesystem
+	// (or finding its layers in the layer cache).
+	Materialise time.Duration `json:"materialise_ns"`
 	// TimedOut: the command was still running at the time limit and was
 	// killed; ExitCode is meaningful only when it is false.
 	TimedOut bool `json:"timed_out"`

@@ -39,6 +39,36 @@ type options struct {
 	rootfs   rootfsLimits
 	hcDelay  time.Duration
 	runcPath string
+	// layers holds extracted layers across runs; nil writes the merged
+	// root afresh for every run (materialise).
+	layers    *LayerStore
+	layersSet bool
+}
+
+// WithLayerStore makes runs take their root from s, extracting each layer
+// once (nil: materialise the whole root for every run). Default: a store
+// under the user cache dir's strata/sandbox-layers bounded by
+// DefaultLayerStoreBytes, shared by every run of the process.
+func WithLayerStore(s *LayerStore) Option {
+	return func(o *options) { o.layers, o.layersSet = s, true }
+}
+
+var (
+	defaultStoreMu sync.Mutex
+	defaultStore   *LayerStore
+)
+
+func defaultLayerStore() (*LayerStore, error) {
+	defaultStoreMu.Lock()
+	defer defaultStoreMu.Unlock()
+	if defaultStore == nil {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("no cache dir for the sandbox's layer store (set XDG_CACHE_HOME): %w", err)
+		}
+		defaultStore = NewLayerStore(filepath.Join(cache, "strata", "sandbox-layers"), DefaultLayerStoreBytes)
+	}
+	return defaultStore, nil
 }
 
 // WithTimeout bounds how long the start command runs (default 20 s).
@@ -78,6 +108,7 @@ func Check() error {
 // did. Every file, mount, cgroup and runc state it made is gone when Run
 // returns, whatever the outcome.
 func Run(ctx context.Context, img v1.Image, opts ...Option) (obs *Observations, err error) {
+	begun := time.Now()
 	o := options{timeout: DefaultTimeout, limits: DefaultLimits, rootfs: rootfsLimits{DefaultMaxRootfsBytes, DefaultMaxRootfsFiles}, hcDelay: 2 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
@@ -86,6 +117,11 @@ func Run(ctx context.Context, img v1.Image, opts ...Option) (obs *Observations, 
 		return nil, err
 	}
 	o.runcPath, _ = exec.LookPath("runc")
+	if !o.layersSet {
+		if o.layers, err = defaultLayerStore(); err != nil {
+			return nil, err
+		}
+	}
 	if o.workDir == "" {
 		cache, err := os.UserCacheDir()
 		if err != nil {
@@ -100,10 +136,13 @@ func Run(ctx context.Context, img v1.Image, opts ...Option) (obs *Observations, 
 	if err != nil {
 		return nil, fmt.Errorf("create sandbox run dir: %w", err)
 	}
-	r := &run{o: o, work: work, rec: newRecorder()}
+	r := &run{o: o, work: work, rec: newRecorder(), begun: begun}
 	defer func() {
 		if cerr := r.cleanup(); cerr != nil && err == nil {
 			err = cerr
+		}
+		if obs != nil && !r.stopped.IsZero() {
+			obs.Teardown = time.Since(r.stopped)
 		}
 	}()
 	return r.do(ctx, img)
@@ -120,6 +159,10 @@ type run struct {
 	created bool
 	fakes   *fakes
 	rootfs  *Rootfs
+	release func() // gives the layer store's layers back
+	// begun is when Run started, stopped when the command stopped (exit,
+	// time limit or cancellation): the bounds of setup and teardown.
+	begun, stopped time.Time
 }
 
 func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
@@ -127,19 +170,41 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	if err := r.mount("tmpfs", scratch, "tmpfs", fmt.Sprintf("size=%d,mode=0700", r.o.limits.DiskBytes), unix.MS_NOSUID|unix.MS_NODEV); err != nil {
 		return nil, err
 	}
-	rf, err := materialise(ctx, img, filepath.Join(r.work, "rootfs"), r.o.rootfs)
-	if err != nil {
-		return nil, err
+	mstart := time.Now()
+	var rf *Rootfs
+	var lowers []string
+	var err error
+	if r.o.layers != nil {
+		var release func()
+		rf, lowers, release, err = r.o.layers.lowerDirs(ctx, img, r.o.rootfs)
+		if err != nil {
+			return nil, err
+		}
+		r.release = release
+	} else {
+		rf, err = materialise(ctx, img, filepath.Join(r.work, "rootfs"), r.o.rootfs)
+		if err != nil {
+			return nil, err
+		}
+		lowers = []string{rf.Dir}
 	}
 	r.rootfs = rf
+	r.rec.obs.Materialise = time.Since(mstart)
 	upper, wd, merged := filepath.Join(scratch, "upper"), filepath.Join(scratch, "work"), filepath.Join(r.work, "merged")
 	for _, d := range []string{upper, wd} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create overlay dir: %w", err)
 		}
 	}
-	if err := r.mount("overlay", merged, "overlay", fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", rf.Dir, upper, wd), unix.MS_NOSUID|unix.MS_NODEV); err != nil {
+	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lowers, ":"), upper, wd)
+	if len(data) > 4000 {
+		return nil, fmt.Errorf("overlay options of %d layers exceed a page (%d bytes): use a shorter cache dir (XDG_CACHE_HOME)", len(lowers), len(data))
+	}
+	if err := r.mount("overlay", merged, "overlay", data, unix.MS_NOSUID|unix.MS_NODEV); err != nil {
 		return nil, err
+	}
+	if len(lowers) > 1 {
+		fixDirModes(merged, rf.Walk)
 	}
 	resolv := filepath.Join(r.work, "resolv.conf")
 	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions attempts:1 timeout:2\n"), 0o644); err != nil {
@@ -247,6 +312,9 @@ func (r *run) execute(ctx context.Context) error {
 		exited <- ws
 	}()
 	start := time.Now()
+	r.rec.mu.Lock()
+	r.rec.obs.Setup = start.Sub(r.begun)
+	r.rec.mu.Unlock()
 	if out, err := exec.CommandContext(ctx, r.o.runcPath, "--root", r.stateDir(), "start", r.id).CombinedOutput(); err != nil {
 		return fmt.Errorf("runc start: %w (%s)", err, strings.TrimSpace(string(out)))
 	}
@@ -265,6 +333,7 @@ func (r *run) execute(ctx context.Context) error {
 	for {
 		select {
 		case ws := <-exited:
+			r.stopped = time.Now()
 			r.recordInit(pid)
 			r.rec.mu.Lock()
 			r.rec.obs.ExitCode = ws.ExitStatus()
@@ -282,12 +351,14 @@ func (r *run) execute(ctx context.Context) error {
 		case <-tick.C:
 			r.poll(seen)
 		case <-deadline.C:
+			r.stopped = time.Now()
 			r.rec.mu.Lock()
 			r.rec.obs.TimedOut, r.rec.obs.ExitCode, r.rec.obs.Wall = true, -1, time.Since(start)
 			r.rec.mu.Unlock()
 			r.stats()
 			return r.kill(exited)
 		case <-ctx.Done():
+			r.stopped = time.Now()
 			r.kill(exited)
 			return ctx.Err()
 		}
@@ -370,6 +441,9 @@ func (r *run) cleanup() error {
 		if err := unix.Unmount(r.mounts[i], unix.MNT_DETACH); err != nil {
 			errs = append(errs, fmt.Errorf("unmount %s: %w", r.mounts[i], err))
 		}
+	}
+	if r.release != nil {
+		r.release()
 	}
 	if err := os.RemoveAll(r.work); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", r.work, err))

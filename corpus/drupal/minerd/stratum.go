@@ -31,15 +31,15 @@ const (
 	rpc2Job    = "job"
 )
 
-// ErrNotLoopback is returned, before any name lookup or dial, for a pool or
-// proxy host that is not a loopback address. It is what keeps the stand-in
-// from ever talking to a real pool.
-var ErrNotLoopback = errors.New("only loopback pools are allowed (127.0.0.0/8, ::1, localhost)")
+// ErrNotLoopback is returned for a pool or proxy that is not on loopback:
+// a literal address that is not loopback (before any socket), a name when
+// resolv.conf has no loopback nameserver (before any lookup), or a name
+// that resolves to anything but loopback (before any connect). It is what
+// keeps the stand-in from ever talking to a real pool.
+var ErrNotLoopback = errors.New("only loopback pools are allowed (127.0.0.0/8, ::1, localhost, or a name a loopback resolver maps to loopback)")
 
-// loopbackAddr maps host to the address to dial, accepting only literal
-// loopback IPs and the name "localhost". Nothing is resolved: a DNS answer
-// could point anywhere, so any other name is refused outright, and
-// "localhost" is pinned to 127.0.0.1 rather than looked up.
+// loopbackAddr accepts only literal loopback IPs and the name "localhost",
+// which is pinned to 127.0.0.1 rather than looked up.
 func loopbackAddr(host string) (netip.Addr, error) {
 	h := strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	if strings.EqualFold(h, "localhost") {
@@ -52,32 +52,36 @@ func loopbackAddr(host string) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("refusing pool host %q: %w", host, ErrNotLoopback)
 }
 
-// poolEndpoint splits a pool URL into scheme and a loopback address:port.
-func poolEndpoint(rawURL string) (scheme string, ap netip.AddrPort, err error) {
+// poolEndpoint splits a pool URL into scheme, host and port. A literal
+// address that is not loopback is refused here, before anything else; a
+// name is left for resolvePool.
+func poolEndpoint(rawURL string) (scheme, host string, port uint16, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", ap, fmt.Errorf("parse pool URL %q: %w", rawURL, err)
+		return "", "", 0, fmt.Errorf("parse pool URL %q: %w", rawURL, err)
 	}
-	addr, err := loopbackAddr(u.Hostname())
-	if err != nil {
-		return "", ap, err
-	}
-	port := u.Port()
-	if port == "" {
-		switch u.Scheme {
-		case "http":
-			port = "80"
-		case "https":
-			port = "443"
-		default:
-			return "", ap, fmt.Errorf("pool URL %q has no port", rawURL)
+	host = u.Hostname()
+	if _, err := loopbackAddr(host); err != nil {
+		if _, perr := netip.ParseAddr(strings.Trim(host, "[]")); perr == nil || host == "" {
+			return "", "", 0, err
 		}
 	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return "", ap, fmt.Errorf("pool URL %q: bad port: %w", rawURL, err)
+	ps := u.Port()
+	if ps == "" {
+		switch u.Scheme {
+		case "http":
+			ps = "80"
+		case "https":
+			ps = "443"
+		default:
+			return "", "", 0, fmt.Errorf("pool URL %q has no port", rawURL)
+		}
 	}
-	return u.Scheme, netip.AddrPortFrom(addr, uint16(p)), nil
+	p, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("pool URL %q: bad port: %w", rawURL, err)
+	}
+	return u.Scheme, host, uint16(p), nil
 }
 
 // job is one unit of work as the pool sent it.
@@ -287,22 +291,23 @@ func submitRequest(cfg config, rpc2 bool, j job, nonce uint32, hash []byte) stri
 		methodSubmit, jsonString(cfg.User), jsonString(j.ID), j.Extranonce2, jsonString(j.Ntime), n)
 }
 
-// mineOnce connects to the (loopback) pool, does the handshake of the
+// mineOnce connects to the pool (on loopback, see resolvePool), does the handshake of the
 // algorithm's dialect, hashes the job a few rounds and closes.
 func mineOnce(ctx context.Context, cfg config, log *logger) error {
-	scheme, ap, err := poolEndpoint(cfg.URL)
+	scheme, host, port, err := poolEndpoint(cfg.URL)
 	if err != nil {
 		return err
 	}
 	if cfg.Proxy != "" {
 		pu, err := url.Parse(cfg.Proxy)
-		host := cfg.Proxy
+		proxy := cfg.Proxy
 		if err == nil && pu.Host != "" {
-			host = pu.Hostname()
+			proxy = pu.Hostname()
 		} else if h, _, err := net.SplitHostPort(cfg.Proxy); err == nil {
-			host = h
+			proxy = h
 		}
-		if _, err := loopbackAddr(host); err != nil {
+		// The proxy is never used, so it is never resolved either.
+		if _, err := loopbackAddr(proxy); err != nil {
 			return fmt.Errorf("proxy: %w", err)
 		}
 		log.info("proxy %s ignored: the stand-in connects directly", cfg.Proxy)
@@ -314,10 +319,14 @@ func mineOnce(ctx context.Context, cfg config, log *logger) error {
 		return fmt.Errorf("%s: TLS stratum is not implemented by the inert stand-in", cfg.URL)
 	}
 
+	addr, err := resolvePool(ctx, host)
+	if err != nil {
+		return err
+	}
 	timeout := min(time.Duration(cfg.Timeout)*time.Second, 30*time.Second)
 	log.info("Starting Stratum on %s", cfg.URL)
 	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", ap.String())
+	conn, err := d.DialContext(ctx, "tcp", dialAddr(addr, port))
 	if err != nil {
 		//lint:ignore ST1005 the stand-in prints cpuminer's own messages
 		return fmt.Errorf("Stratum connection failed: %w", err)

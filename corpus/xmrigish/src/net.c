@@ -1,6 +1,10 @@
-/* The only network code. pool_endpoint decides, from the literal address
- * alone, whether a pool is loopback; nothing is resolved, so a pool name such
- * as pool.supportxmr.com is refused without a DNS query or a socket. */
+/* The only network code. pool_endpoint decides whether a pool is on
+ * loopback. A literal address is judged from its text alone (anything but
+ * 127.0.0.0/8 and ::1 is refused before any socket). A name is looked up only
+ * through a loopback nameserver listed in resolv.conf (none there: refused
+ * without a lookup), by one DNS query sent to that address and nowhere else,
+ * and accepted only if every answer is loopback. So inside a sandbox whose
+ * resolver answers 127.x it talks to the sandbox, and nowhere else. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,9 +13,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xmrigish.h"
+
+/* Tests compile a copy with their own resolv.conf and resolver port. */
+#ifndef XMRIGISH_RESOLV_CONF
+#define XMRIGISH_RESOLV_CONF "/etc/resolv.conf"
+#endif
+#ifndef XMRIGISH_DNS_PORT
+#define XMRIGISH_DNS_PORT 53
+#endif
 
 /* XMRig's stratum JSON-RPC method names (src/base/net/stratum/Client.cpp).
  * "submit" is listed for completeness: this program never sends it. */
@@ -19,6 +32,141 @@ static const char *const kMethodLogin = "login";
 static const char *const kMethodJob = "job";
 static const char *const kMethodKeepalived = "keepalived";
 static const char *const kMethodSubmit = "submit";
+
+/* loopback_nameserver finds the first "nameserver" line of resolv.conf whose
+ * address is IPv4 loopback. Returns 0 and fills sa, or -1. */
+static int loopback_nameserver(struct sockaddr_in *sa)
+{
+	FILE *f = fopen(XMRIGISH_RESOLV_CONF, "r");
+	char line[256], addr[64];
+	struct in_addr a4;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " nameserver %63s", addr) != 1)
+			continue;
+		if (inet_pton(AF_INET, addr, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) {
+			memset(sa, 0, sizeof(*sa));
+			sa->sin_family = AF_INET;
+			sa->sin_port = htons(XMRIGISH_DNS_PORT);
+			sa->sin_addr = a4;
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+/* skip_name steps over a (possibly compressed) DNS name at off. */
+static int skip_name(const unsigned char *m, int n, int off)
+{
+	while (off < n) {
+		unsigned char l = m[off];
+		if (l == 0)
+			return off + 1;
+		if ((l & 0xc0) == 0xc0)
+			return off + 2 <= n ? off + 2 : -1;
+		off += 1 + l;
+	}
+	return -1;
+}
+
+/* resolve_loopback sends one A query for name to the loopback nameserver and
+ * writes the first answer to out. Returns 0 if there is at least one A answer
+ * and every one is loopback, -1 otherwise (why explains). */
+static int resolve_loopback(const char *name, char *out, size_t outlen,
+			    char *why, size_t whylen)
+{
+	struct sockaddr_in ns;
+	unsigned char q[300], r[1500];
+	int qn, fd, n, off, nan, found = 0;
+	unsigned short id;
+	struct timeval tv = {3, 0};
+	const char *p = name;
+
+	if (loopback_nameserver(&ns) != 0) {
+		snprintf(why, whylen, "refusing to resolve %s: no loopback resolver in "
+			 XMRIGISH_RESOLV_CONF " (no name is looked up, no socket is opened)", name);
+		return -1;
+	}
+	id = (unsigned short)(time(NULL) ^ getpid());
+	memset(q, 0, 12);
+	q[0] = id >> 8;
+	q[1] = id & 0xff;
+	q[2] = 0x01; /* recursion desired */
+	q[5] = 1;    /* one question */
+	qn = 12;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		if (l == 0 || l > 63 || qn + (int)l + 6 > (int)sizeof(q)) {
+			snprintf(why, whylen, "refusing pool host \"%s\": not a valid name", name);
+			return -1;
+		}
+		q[qn++] = (unsigned char)l;
+		memcpy(q + qn, p, l);
+		qn += (int)l;
+		p += l;
+		if (*p == '.')
+			p++;
+	}
+	q[qn++] = 0;
+	q[qn++] = 0, q[qn++] = 1; /* A */
+	q[qn++] = 0, q[qn++] = 1; /* IN */
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		snprintf(why, whylen, "resolve %s: socket: %s", name, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* connect() pins the only peer: replies from elsewhere are dropped. */
+	if (connect(fd, (struct sockaddr *)&ns, sizeof(ns)) != 0 ||
+	    send(fd, q, (size_t)qn, 0) != qn) {
+		snprintf(why, whylen, "resolve %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = (int)recv(fd, r, sizeof(r), 0);
+	close(fd);
+	if (n < 12 || r[0] != q[0] || r[1] != q[1] || (r[3] & 0x0f) != 0) {
+		snprintf(why, whylen, "resolve %s: no usable answer from the loopback resolver", name);
+		return -1;
+	}
+	nan = r[6] << 8 | r[7];
+	off = skip_name(r, n, 12);
+	off = off < 0 ? -1 : off + 4;
+	for (int i = 0; i < nan && off >= 0 && off + 10 <= n; i++) {
+		int type, rdlen;
+		off = skip_name(r, n, off);
+		if (off < 0 || off + 10 > n)
+			break;
+		type = r[off] << 8 | r[off + 1];
+		rdlen = r[off + 8] << 8 | r[off + 9];
+		off += 10;
+		if (off + rdlen > n)
+			break;
+		if (type == 1 && rdlen == 4) {
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, r + off, a, sizeof(a));
+			if (r[off] != 127) {
+				snprintf(why, whylen, "refusing non-loopback pool \"%s\": it resolves to %s", name, a);
+				return -1;
+			}
+			if (!found)
+				snprintf(out, outlen, "%s", a);
+			found = 1;
+		}
+		off += rdlen;
+	}
+	if (!found) {
+		snprintf(why, whylen, "resolve %s: no address", name);
+		return -1;
+	}
+	return 0;
+}
 
 int pool_endpoint(const char *url, char *host, size_t hostlen, int *port,
 		  char *why, size_t whylen)
@@ -64,6 +212,12 @@ int pool_endpoint(const char *url, char *host, size_t hostlen, int *port,
 	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
 		if (IN6_IS_ADDR_LOOPBACK(&a6))
 			return 0;
+	} else if (!strchr(host, ':') && !strchr(host, '%')) {
+		char resolved[INET_ADDRSTRLEN];
+		if (resolve_loopback(host, resolved, sizeof(resolved), why, whylen) != 0)
+			return -1;
+		snprintf(host, hostlen, "%s", resolved);
+		return 0;
 	}
 	snprintf(why, whylen,
 		 "refusing non-loopback pool \"%s\": this " APP_KIND
@@ -130,7 +284,8 @@ int stratum_session(const struct pool *p, int timeout_sec)
 	struct timeval tv = {timeout_sec, 0};
 	struct jv *reply = NULL;
 
-	/* Checked again here, right before the only socket() call. */
+	/* Checked (and a name resolved) again here, right before the only
+	 * stream socket() call. */
 	if (pool_endpoint(p->url, host, sizeof(host), &port, why, sizeof(why)) != 0) {
 		logf_("net", "%s", why);
 		return 2;

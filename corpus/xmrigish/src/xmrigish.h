@@ -78,8 +78,10 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
 /* ---- net.c ---- */
 /* pool_endpoint splits "host:port" (with optional scheme) and checks that the
- * host is a literal loopback address. No name is ever resolved. Returns 0 if
- * loopback, -1 otherwise (why explains). */
+ * host is on loopback: a literal loopback address, or a name that the
+ * loopback nameserver of resolv.conf maps only to loopback (host is then
+ * replaced by the address). Returns 0 if loopback, -1 otherwise (why
+ * explains). */
 int pool_endpoint(const char *url, char *host, size_t hostlen, int *port,
 		  char *why, size_t whylen);
 int stratum_session(const struct pool *p, int timeout_sec);

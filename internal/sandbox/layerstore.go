@@ -1,0 +1,411 @@
+package sandbox
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+
+	"github.com/strata-sec/strata/internal/layers"
+	"github.com/strata-sec/strata/internal/layers/layercache"
+)
+
+// DefaultLayerStoreBytes bounds the extracted layers kept on disk.
+const DefaultLayerStoreBytes int64 = 4 << 30
+
+// layerStoreVersion changes whenever extraction changes what a layer
+// directory holds, so old directories are never reused.
+const layerStoreVersion = "1"
+
+// LayerStore keeps each image layer extracted once, keyed by diffID, as an
+// overlayfs lower directory (OCI whiteouts become overlay whiteouts and
+// opaque directories), so images that share layers (a base, the benign
+// layers of mutated variants) are not written again for every run. It is
+// safe for concurrent runs of one process; a layer in use is never evicted.
+type LayerStore struct {
+	dir      string
+	maxBytes int64
+	walks    *layercache.Cache // replays the walker's view of a known layer
+
+	mu    sync.Mutex
+	inUse map[string]int
+	busy  map[string]chan struct{} // layers being extracted
+}
+
+// NewLayerStore returns a store under dir holding at most maxBytes of
+// extracted layers (least recently used evicted first).
+func NewLayerStore(dir string, maxBytes int64) *LayerStore {
+	return &LayerStore{dir: dir, maxBytes: maxBytes, walks: layercache.New(layercache.Dir(filepath.Join(dir, "walks"))), inUse: map[string]int{}, busy: map[string]chan struct{}{}}
+}
+
+// layerMeta is what extraction saw in a layer.
+type layerMeta struct {
+	Files   int      `json:"files"`
+	Bytes   int64    `json:"bytes"`
+	Skipped []string `json:"skipped,omitempty"`
+	Limit   string   `json:"limit,omitempty"`
+}
+
+// lowerDirs returns the extracted directories of img's layers, topmost
+// first (overlay's lowerdir order), extracting the missing ones, with the
+// walker's result; release must be called once the overlay is unmounted.
+func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimits) (rf *Rootfs, lowers []string, release func(), err error) {
+	res, err := layers.WalkAnalyzer(ctx, img, layercache.Wrap(s.walks, "sandbox-view/"+layerStoreVersion, noResults{}))
+
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("walk image: %w", err)
+	}
+	rf = &Rootfs{Walk: res}
+	var held []string
+	release = func() {
+		s.mu.Lock()
+		for _, k := range held {
+			s.inUse[k]--
+		}
+		s.mu.Unlock()
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	for i := len(res.Layers) - 1; i >= 0; i-- {
+		d := res.Layers[i].DiffID
+		key := layerStoreVersion + "-" + d.Hex
+		m, err := s.acquire(ctx, key, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
+
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("extract layer %d (%s): %w", i, d, err)
+		}
+		held = append(held, key)
+		rf.Files += m.Files
+		rf.Bytes += m.Bytes
+		rf.Skipped = append(rf.Skipped, m.Skipped...)
+		if m.Limit != "" && rf.Limit == "" {
+			rf.Limit = m.Limit
+		}
+		lowers = append(lowers, filepath.Join(s.dir, key, "root"))
+	}
+	if rf.Limit == "" && (rf.Bytes > lim.maxBytes || rf.Files > lim.maxFiles) {
+		rf.Limit = fmt.Sprintf("the layers hold %d files, %d bytes: over the bound of %d files, %d bytes", rf.Files, rf.Bytes, lim.maxFiles, lim.maxBytes)
+	}
+	return rf, lowers, release, nil
+}
+
+// acquire marks key in use and returns its metadata, extracting the layer
+// if it is not on disk (one extraction per key at a time).
+func (s *LayerStore) acquire(ctx context.Context, key string, layer func() (v1.Layer, error), lim rootfsLimits) (layerMeta, error) {
+	dir := filepath.Join(s.dir, key)
+	for {
+		s.mu.Lock()
+		if ch, ok := s.busy[key]; ok {
+			s.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return layerMeta{}, ctx.Err()
+			}
+		}
+		if m, err := readMeta(dir); err == nil {
+			s.inUse[key]++
+			s.mu.Unlock()
+			now := time.Now()
+			os.Chtimes(dir, now, now)
+			return m, nil
+		}
+		ch := make(chan struct{})
+		s.busy[key] = ch
+		s.mu.Unlock()
+		l, err := layer()
+		var m layerMeta
+		if err == nil {
+			m, err = s.extract(ctx, dir, l, lim)
+		}
+		s.mu.Lock()
+		delete(s.busy, key)
+		close(ch)
+		if err == nil {
+			s.inUse[key]++
+		}
+		s.mu.Unlock()
+		if err == nil {
+			s.evict()
+		}
+		return m, err
+	}
+}
+
+func readMeta(dir string) (layerMeta, error) {
+	var m layerMeta
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(b, &m)
+}
+
+// extract writes l into dir/root through a temporary directory renamed into
+// place when complete, so a crash never leaves a half layer that looks done.
+func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, lim rootfsLimits) (layerMeta, error) {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return layerMeta{}, err
+	}
+	os.RemoveAll(dir)
+	tmp, err := os.MkdirTemp(s.dir, "tmp-")
+	if err != nil {
+		return layerMeta{}, err
+	}
+	defer os.RemoveAll(tmp)
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return layerMeta{}, err
+	}
+	defer rc.Close()
+	m, err := extractLayer(ctx, tar.NewReader(rc), filepath.Join(tmp, "root"), lim)
+	if err != nil {
+		return m, err
+	}
+	b, _ := json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o600); err != nil {
+		return m, err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// extractLayer writes one layer's tar as an overlay lower directory, with
+// the same sanitising as materialise: only permission bits on files (no
+// setuid, setgid or sticky), directories' sticky bit kept, everything owned
+// by root, no device nodes or fifos except overlay whiteouts (character
+// device 0/0), links created last and only inside dir (os.Root), and the
+// byte and file bounds reported as a limit.
+func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLimits) (layerMeta, error) {
+	var m layerMeta
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return m, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return m, err
+	}
+	defer root.Close()
+	type link struct {
+		hard         bool
+		name, target string
+	}
+	var links []link
+	dirModes := map[string]os.FileMode{}
+	skip := func(p, why string) { m.Skipped = append(m.Skipped, "/"+p+": "+why) }
+	for {
+		if err := ctx.Err(); err != nil {
+			return m, err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return m, fmt.Errorf("read layer: %w", err)
+		}
+		p, ok := layers.NormalizePath(h.Name)
+		if !ok || p == "" {
+			continue
+		}
+		parent, base := path.Dir(p), path.Base(p)
+		if parent != "." {
+			if err := root.MkdirAll(parent, 0o755); err != nil {
+				skip(p, "parent: "+err.Error())
+				continue
+			}
+		}
+		if strings.HasPrefix(base, ".wh.") {
+			target := path.Join(parent, strings.TrimPrefix(base, ".wh."))
+			if base == ".wh..wh..opq" {
+				err = unix.Setxattr(filepath.Join(dir, filepath.FromSlash(parent)), "trusted.overlay.opaque", []byte("y"), 0)
+			} else {
+				// The parent was made through root, so the host path is
+				// inside dir.
+				os.RemoveAll(filepath.Join(dir, filepath.FromSlash(target)))
+				err = unix.Mknod(filepath.Join(dir, filepath.FromSlash(target)), unix.S_IFCHR, 0)
+			}
+			if err != nil {
+				return m, fmt.Errorf("overlay whiteout for /%s: %w", p, err)
+			}
+			continue
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(p, 0o755); err != nil {
+				skip(p, err.Error())
+				continue
+			}
+			mode := h.FileInfo().Mode()
+			dm := mode.Perm()
+			if mode&os.ModeSticky != 0 {
+				dm |= os.ModeSticky
+			}
+			dirModes[p] = dm
+		case tar.TypeReg:
+			if m.Limit != "" {
+				skip(p, "not written (limit)")
+				continue
+			}
+			if m.Files >= lim.maxFiles {
+				m.Limit = fmt.Sprintf("file limit %d reached at /%s", lim.maxFiles, p)
+				continue
+			}
+			if m.Bytes+h.Size > lim.maxBytes {
+				m.Limit = fmt.Sprintf("byte limit %d reached at /%s (%d bytes)", lim.maxBytes, p, h.Size)
+				continue
+			}
+			root.Remove(p)
+			f, err := root.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				skip(p, err.Error())
+				continue
+			}
+			n, err := io.Copy(f, io.LimitReader(tr, h.Size))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return m, fmt.Errorf("write /%s: %w", p, err)
+			}
+			m.Bytes += n
+			m.Files++
+			if err := root.Chmod(p, h.FileInfo().Mode().Perm()); err != nil {
+				skip(p, err.Error())
+			}
+		case tar.TypeSymlink:
+			links = append(links, link{name: p, target: h.Linkname})
+		case tar.TypeLink:
+			t, ok := layers.NormalizePath(h.Linkname)
+			if !ok {
+				skip(p, "hard link target outside the root")
+				continue
+			}
+			links = append(links, link{hard: true, name: p, target: t})
+		default:
+			skip(p, "device node or fifo not created")
+		}
+	}
+	for _, l := range links {
+		root.Remove(l.name)
+		var err error
+		if l.hard {
+			err = root.Link(l.target, l.name)
+		} else {
+			err = root.Symlink(l.target, l.name)
+		}
+		if err != nil {
+			skip(l.name, err.Error())
+		}
+	}
+	ds := make([]string, 0, len(dirModes))
+	for d := range dirModes {
+		ds = append(ds, d)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ds)))
+	for _, d := range ds {
+		if err := root.Chmod(d, dirModes[d]); err != nil && !errors.Is(err, os.ErrNotExist) {
+			skip(d, err.Error())
+		}
+	}
+	return m, nil
+}
+
+// evict removes least recently used layers not in use until the store is
+// within its bound.
+func (s *LayerStore) evict() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	type item struct {
+		key   string
+		used  time.Time
+		bytes int64
+	}
+	var items []item
+	var total int64
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), "tmp-") || e.Name() == "walks" {
+			continue
+		}
+		m, err := readMeta(filepath.Join(s.dir, e.Name()))
+		fi, ferr := e.Info()
+		if err != nil || ferr != nil {
+			continue
+		}
+		items = append(items, item{e.Name(), fi.ModTime(), m.Bytes})
+		total += m.Bytes
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].used.Before(items[j].used) })
+	for _, it := range items {
+		if total <= s.maxBytes {
+			return
+		}
+		if s.inUse[it.key] > 0 || s.busy[it.key] != nil {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(s.dir, it.key)) == nil {
+			total -= it.bytes
+		}
+	}
+}
+
+// noResults is an analyzer that remembers nothing: the walk is for the
+// final view (paths, layers, modes) only.
+type noResults struct{}
+
+func (noResults) AnalyzeFile(*layers.LayerInfo, *layers.Entry, io.Reader) ([]byte, error) {
+	return nil, nil
+}
+func (noResults) ReplayFile(*layers.LayerInfo, *layers.Entry, []byte) error { return nil }
+
+// fixDirModes gives each directory of the merged root the mode of the
+// walker's final view: overlay shows a directory with the attributes of the
+// topmost layer holding it, and a layer that only implied a directory (a
+// file under /tmp with no entry for /tmp) made it 0755. The change is a
+// copy-up into the run's upper directory; the layers are untouched.
+func fixDirModes(merged string, res *layers.Result) {
+	root, err := os.OpenRoot(merged)
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	for _, p := range res.Paths() {
+		e := res.Files[p]
+		if p == "" || e.Hidden || e.Type != layers.TypeDir {
+			continue
+		}
+		want := e.Mode.Perm()
+		if e.Mode&os.ModeSticky != 0 {
+			want |= os.ModeSticky
+		}
+		fi, err := root.Lstat(p)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if fi.Mode()&(os.ModePerm|os.ModeSticky) != want {
+			root.Chmod(p, want)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package sandbox
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestExtractLayer(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("overlay whiteouts (mknod, trusted xattrs) need root")
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(h tar.Header, body string) {
+		h.Size = int64(len(body))
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+	}
+	add(tar.Header{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777}, "")
+	add(tar.Header{Name: "usr/bin/su", Typeflag: tar.TypeReg, Mode: 0o4755}, "setuid")
+	add(tar.Header{Name: "etc/opq/.wh..wh..opq", Typeflag: tar.TypeReg}, "")
+	add(tar.Header{Name: "etc/.wh.gone", Typeflag: tar.TypeReg}, "")
+	add(tar.Header{Name: "dev/sda", Typeflag: tar.TypeBlock, Devmajor: 8}, "")
+	add(tar.Header{Name: "dev/fifo", Typeflag: tar.TypeFifo}, "")
+	add(tar.Header{Name: "etc/link", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}, "")
+	add(tar.Header{Name: "bin/out", Typeflag: tar.TypeLink, Linkname: "../../../../etc/passwd"}, "")
+	add(tar.Header{Name: "bin/su2", Typeflag: tar.TypeLink, Linkname: "usr/bin/su"}, "")
+	add(tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644}, strings.Repeat("x", 100))
+	tw.Close()
+
+	dir := filepath.Join(t.TempDir(), "root")
+	m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 50, maxFiles: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want os.FileMode // type and permission bits; 0 = must not exist
+	}{
+		{"tmp", os.ModeDir | os.ModeSticky | 0o777},
+		{"usr/bin/su", 0o755},
+		{"etc/gone", os.ModeDevice | os.ModeCharDevice},
+		{"dev/sda", 0},
+		{"dev/fifo", 0},
+		{"etc/link", os.ModeSymlink | 0o777},
+		{"bin/su2", 0o755},
+		{"big", 0},
+	}
+	for _, tt := range tests {
+		fi, err := os.Lstat(filepath.Join(dir, tt.path))
+		if tt.want == 0 {
+			if err == nil {
+				t.Errorf("/%s exists (%v); want it skipped", tt.path, fi.Mode())
+			}
+			continue
+		}
+		if err != nil || fi.Mode() != tt.want {
+			t.Errorf("/%s: %v, %v; want %v", tt.path, fi, err, tt.want)
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(filepath.Join(dir, "etc/gone"), &st); err != nil || st.Rdev != 0 {
+		t.Errorf("whiteout rdev %d (%v), want 0/0", st.Rdev, err)
+	}
+	v := make([]byte, 4)
+	if n, err := unix.Getxattr(filepath.Join(dir, "etc/opq"), "trusted.overlay.opaque", v); err != nil || string(v[:n]) != "y" {
+		t.Errorf("opaque xattr: %q, %v", v[:n], err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "bin/out")); err == nil {
+		t.Error("a hard link out of the root was created")
+	}
+	if m.Limit == "" || !strings.Contains(m.Limit, "/big") {
+		t.Errorf("limit %q; want the byte limit at /big", m.Limit)
+	}
+	if j := strings.Join(m.Skipped, "\n"); !strings.Contains(j, "/dev/sda") || !strings.Contains(j, "/dev/fifo") {
+		t.Errorf("skipped %v; want the device and the fifo", m.Skipped)
+	}
+}
