@@ -20,7 +20,7 @@ import (
 // layeredImage is a Debian-like image of four layers whose later layers
 // delete (whiteout, opaque dir) packages earlier ones added; leftPad is
 // left-pad's package.json body in the last layer.
-func layeredImage(t *testing.T, cfg v1.Config, leftPad string) v1.Image {
+func layeredImage(t testing.TB, cfg v1.Config, leftPad string) v1.Image {
 	t.Helper()
 	return dt.Image(t, cfg,
 		dt.Run("/bin/sh -c #(nop) ADD file:base in /", dt.Text("var/lib/dpkg/status", dpkgStatus), dt.Text("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")),
