@@ -31,11 +31,13 @@ type DetectorSet struct {
 	hierOpts     []hierarchical.Option
 	me           *multiengine.Detector
 	inv          *inventory.Detector
+	sboms        *inventory.SBOMCache
 	cache        *layercache.Cache
 }
 
-// LogCache writes the shared layer cache's counters: how many layer walks
-// were replayed from memory or disk instead of decompressing the blob.
+// LogCache writes the shared layer cache's counters (how many layer walks
+// were replayed from memory or disk instead of decompressing the blob) and
+// the inventory baseline's SBOM cache's.
 func (s *DetectorSet) LogCache(w io.Writer) {
 	st := s.cache.Stats()
 	hits := st.Hits + st.DiskHits
@@ -46,6 +48,10 @@ func (s *DetectorSet) LogCache(w io.Writer) {
 	}
 	fmt.Fprintf(w, "hierarchical layer cache: %d of %d layer walks replayed (%.1f%%; %d from memory, %d from disk), %d read from blobs, %d records stored\n",
 		hits, total, rate, st.Hits, st.DiskHits, st.Misses, st.Stores)
+	if s.sboms != nil {
+		ss := s.sboms.Stats()
+		fmt.Fprintf(w, "inventory SBOM cache: %d of %d SBOMs reused, %d failed writes\n", ss.Hits, ss.Hits+ss.Misses, ss.PutErrors)
+	}
 }
 
 // Close releases the multi-engine baseline's resources and stops the
@@ -102,13 +108,19 @@ func Detectors(ctx context.Context, cfg Config, firstSighting Built, resultsDir 
 	// The inventory baseline (Clair / Trivy) and its Anchore variant, whose
 	// ClamAV part is the multi-engine baseline's ClamAV engine (same
 	// signatures, same per-layer cache). Decompressed layers are shared
-	// between scans (and runs) in a bounded cache.
+	// between scans (and runs) in a bounded cache, and so are SBOMs, keyed
+	// by the layers and platform (variants that change only the config
+	// share one).
 	layers, err := inventory.OpenLayerCache(filepath.Join(cfg.CacheDir, "scan-cache", "inventory-layers"), inventory.DefaultLayerCacheBytes)
 	if err != nil {
 		return nil, err
 	}
-	inv := inventory.New(inventory.WithLayerCache(layers))
-	set.inv = inv
+	sboms, err := inventory.OpenSBOMCache(filepath.Join(cfg.CacheDir, "scan-cache", "inventory-sbom"), inventory.DefaultSBOMCacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	inv := inventory.New(inventory.WithLayerCache(layers), inventory.WithSBOMCache(sboms))
+	set.inv, set.sboms = inv, sboms
 	set.Detectors = []detectors.Detector{
 		digest.NewImage(sigs),
 		digest.NewLayer(sigs),

@@ -34,6 +34,7 @@ type options struct {
 	list    *List
 	tempDir string
 	layers  *LayerCache
+	sboms   *SBOMCache
 	helper  string
 }
 
@@ -49,6 +50,11 @@ func WithTempDir(dir string) Option { return func(o *options) { o.tempDir = dir 
 // detectors and processes given the same cache): a layer is decompressed
 // and verified once, not once per image that has it.
 func WithLayerCache(c *LayerCache) Option { return func(o *options) { o.layers = c } }
+
+// WithSBOMCache keeps SBOMs in c (and reuses them): an image whose
+// layers and platform another image had, scanned by the same helper
+// executable, is not cataloged again.
+func WithSBOMCache(c *SBOMCache) Option { return func(o *options) { o.sboms = c } }
 
 // WithHelper runs the SBOM helper at path instead of the one FindHelper
 // finds.
@@ -144,6 +150,19 @@ func (d *Detector) inventory(ctx context.Context, img v1.Image) (*inventory, err
 	}
 	return d.memo.get(key, func() (*inventory, error) {
 		t0 := time.Now()
+		cat, err := d.cataloger()
+		if err != nil {
+			return nil, err
+		}
+		skey := ""
+		if d.opts.sboms != nil {
+			if skey, err = cat.SBOMKey(img); err != nil {
+				return nil, err
+			}
+			if s, ok := d.opts.sboms.Get(skey); ok {
+				return &inventory{pkgs: s.Packages, syftVer: s.SyftVersion, millis: time.Since(t0).Milliseconds()}, nil
+			}
+		}
 		layers := d.opts.layers
 		if layers == nil {
 			c, done, err := tempLayerCache(d.opts.tempDir)
@@ -153,13 +172,12 @@ func (d *Detector) inventory(ctx context.Context, img v1.Image) (*inventory, err
 			defer done()
 			layers = c
 		}
-		cat, err := d.cataloger()
-		if err != nil {
-			return nil, err
-		}
 		s, err := cat.Catalog(ctx, img, layers)
 		if err != nil {
 			return nil, err
+		}
+		if d.opts.sboms != nil {
+			_ = d.opts.sboms.Put(skey, s) // counted in Stats; the next scan catalogs again
 		}
 		return &inventory{pkgs: s.Packages, syftVer: s.SyftVersion, millis: time.Since(t0).Milliseconds()}, nil
 	})

@@ -95,6 +95,10 @@ type Cataloger struct {
 	mu     sync.Mutex
 	idle   []*helperProc
 	closed bool
+
+	idOnce sync.Once
+	id     string
+	idErr  error
 }
 
 // NewCataloger returns a Cataloger running the helper at path, up to max
@@ -132,6 +136,17 @@ func (c *Cataloger) Catalog(ctx context.Context, img v1.Image, layers *LayerCach
 		return nil, errors.New(resp.Error)
 	}
 	return &SBOM{Packages: resp.Packages, SyftVersion: resp.SyftVersion}, nil
+}
+
+// SBOMKey is the key of img's SBOM in an SBOMCache: the helper
+// executable's SHA-256 (hashed once per Cataloger), the image's platform
+// and its layers.
+func (c *Cataloger) SBOMKey(img v1.Image) (string, error) {
+	c.idOnce.Do(func() { c.id, c.idErr = fileID(c.path) })
+	if c.idErr != nil {
+		return "", fmt.Errorf("hash %s: %w (run make setup)", c.path, c.idErr)
+	}
+	return sbomKey(c.id, img)
 }
 
 // Close stops the idle helpers; a Catalog after Close starts no helper.

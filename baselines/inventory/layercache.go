@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -243,41 +242,7 @@ func entryName(dg, diffID v1.Hash) string {
 func (c *LayerCache) evict() {
 	c.evictMu.Lock()
 	defer c.evictMu.Unlock()
-	des, err := os.ReadDir(c.dir)
-	if err != nil {
-		return
-	}
-	type ent struct {
-		path string
-		size int64
-		used time.Time
-	}
-	var ents []ent
-	var total int64
-	now := time.Now()
-	for _, de := range des {
-		info, err := de.Info()
-		if err != nil {
-			continue
-		}
-		p := filepath.Join(c.dir, de.Name())
-		switch {
-		case strings.HasSuffix(de.Name(), entrySuffix) && info.Mode().IsRegular():
-			ents = append(ents, ent{p, info.Size(), info.ModTime()})
-			total += info.Size()
-		case (strings.HasPrefix(de.Name(), partialName) || strings.HasPrefix(de.Name(), scanName)) && now.Sub(info.ModTime()) > staleAfter:
-			_ = os.RemoveAll(p)
-		}
-	}
-	sort.Slice(ents, func(a, b int) bool { return ents[a].used.Before(ents[b].used) })
-	for _, e := range ents {
-		if total <= c.maxBytes {
-			break
-		}
-		if os.Remove(e.path) == nil {
-			total -= e.size
-		}
-	}
+	evictLRU(c.dir, entrySuffix, c.maxBytes)
 }
 
 // tempLayerCache is a private cache under dir that keeps nothing: the

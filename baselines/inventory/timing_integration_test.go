@@ -15,7 +15,7 @@ import (
 
 // storeDir is the experiments' store: $STRATA_STORE, else the default
 // under the user cache dir.
-func storeDir(t *testing.T) string {
+func storeDir(t testing.TB) string {
 	if d := os.Getenv("STRATA_STORE"); d != "" {
 		return d
 	}

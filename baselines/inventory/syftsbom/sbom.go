@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 
 	// syft's RPM cataloger reads newer rpmdb.sqlite files through
@@ -102,7 +103,8 @@ var ecosystemOf = map[pkg.Type]string{
 }
 
 // Packages flattens s into the baseline's packages, sorted by type, name,
-// version; each location names the layer (diffID) syft found the file in.
+// version (then found-by and locations); each location names the layer
+// (diffID) syft found the file in.
 func Packages(s *sbom.SBOM) []inventory.Package {
 	var out []inventory.Package
 	for p := range s.Artifacts.Packages.Enumerate() {
@@ -119,9 +121,24 @@ func Packages(s *sbom.SBOM) []inventory.Package {
 		if out[a].Name != out[b].Name {
 			return out[a].Name < out[b].Name
 		}
-		return out[a].Version < out[b].Version
+		if out[a].Version != out[b].Version {
+			return out[a].Version < out[b].Version
+		}
+		return tieKey(out[a]) < tieKey(out[b])
 	})
 	return out
+}
+
+// tieKey orders packages of one type, name and version (a Go module in
+// two binaries) by what else tells them apart, so that the order does not
+// follow syft's map iteration and an SBOM made twice is the same.
+func tieKey(p inventory.Package) string {
+	var b strings.Builder
+	b.WriteString(p.FoundBy)
+	for _, l := range p.Locations {
+		b.WriteString("\x00" + l.Path + "\x00" + l.DiffID)
+	}
+	return b.String()
 }
 
 // Building syft's license scanner compiles every license pattern (about
