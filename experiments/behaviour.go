@@ -21,8 +21,9 @@ var DynamicTimeout = 10 * time.Second
 // layer store holds the image's layers), NumCPU sandboxes at once, one run
 // per image shared by both detectors: they scan only when
 // --detectors names them exactly (strata experiment exp3 --detectors
-// behaviour,hierarchical+dynamic,hierarchical), never by default and never
-// through a prefix.
+// behaviour,hierarchical+dynamic,hierarchical) or with --dynamic (every
+// detector and these two: a whole run), never by default and never through
+// a prefix.
 
 // optIn marks a detector that runs only when named.
 type optIn interface{ optIn() }
@@ -31,6 +32,14 @@ type optInDetector struct{ detectors.Detector }
 
 func (optInDetector) optIn() {}
 
+// sandboxed marks an opt-in detector that runs the image in the sandbox;
+// Config.Dynamic adds those (and no other opt-in detector) to a whole run.
+type sandboxed interface{ sandboxed() }
+
+type sandboxDetector struct{ optInDetector }
+
+func (sandboxDetector) sandboxed() {}
+
 // OptIn returns the opt-in detectors: behaviour, and the full
 // hierarchical detector with the behaviour stage as its dynamic signal
 // (hierarchical+dynamic, sharing the set's options and layer cache).
@@ -38,7 +47,7 @@ func (s *DetectorSet) OptIn() []detectors.Detector {
 	bd := behaviour.NewShared(runtime.NumCPU(), sandbox.WithTimeout(DynamicTimeout))
 	n := len(s.hierOpts)
 	return []detectors.Detector{
-		optInDetector{bd},
-		optInDetector{hierarchical.New(append(s.hierOpts[:n:n], hierarchical.WithDynamic(bd.Findings))...)},
+		sandboxDetector{optInDetector{bd}},
+		sandboxDetector{optInDetector{hierarchical.New(append(s.hierOpts[:n:n], hierarchical.WithDynamic(bd.Findings))...)}},
 	}
 }

@@ -24,19 +24,22 @@ func (n namedDetector) Scan(context.Context, v1.Image) (detectors.Verdict, error
 func TestOptInDetectorsOnlyWhenNamed(t *testing.T) {
 	set := &DetectorSet{Detectors: []detectors.Detector{namedDetector("digest-image"), namedDetector("hierarchical")}}
 	tests := []struct {
-		name  string
-		slice Slice
-		want  []string
+		name    string
+		slice   Slice
+		dynamic bool
+		want    []string
 	}{
-		{"default", Slice{}, []string{"digest-image", "hierarchical"}},
-		{"hierarchical keeps no opt-in", Slice{Detectors: []string{"hierarchical"}}, []string{"hierarchical"}},
-		{"behaviour named", Slice{Detectors: []string{"behaviour", "digest"}}, []string{"digest-image", "behaviour"}},
-		{"combined named", Slice{Detectors: []string{"hierarchical+dynamic", "hierarchical"}}, []string{"hierarchical", "hierarchical+dynamic"}},
+		{"default", Slice{}, false, []string{"digest-image", "hierarchical"}},
+		{"--dynamic adds both", Slice{}, true, []string{"digest-image", "hierarchical", "behaviour", "hierarchical+dynamic"}},
+		{"--dynamic with named detectors keeps the names", Slice{Detectors: []string{"hierarchical"}}, true, []string{"hierarchical"}},
+		{"hierarchical keeps no opt-in", Slice{Detectors: []string{"hierarchical"}}, false, []string{"hierarchical"}},
+		{"behaviour named", Slice{Detectors: []string{"behaviour", "digest"}}, false, []string{"digest-image", "behaviour"}},
+		{"combined named", Slice{Detectors: []string{"hierarchical+dynamic", "hierarchical"}}, false, []string{"hierarchical", "hierarchical+dynamic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, d := range tt.slice.detectors(allDetectors(set)) {
+			for _, d := range tt.slice.detectors(allDetectors(set), tt.dynamic) {
 				got = append(got, d.Name())
 			}
 			if !reflect.DeepEqual(got, tt.want) {
@@ -51,15 +54,17 @@ func TestOptInDetectorsOnlyWhenNamed(t *testing.T) {
 func TestCensusInventoryOptIn(t *testing.T) {
 	set := &DetectorSet{Detectors: []detectors.Detector{namedDetector("hierarchical"), namedDetector("inventory"), namedDetector("inventory+clamav")}}
 	for _, tt := range []struct {
-		name  string
-		slice Slice
-		want  []string
+		name    string
+		slice   Slice
+		dynamic bool
+		want    []string
 	}{
-		{"default", Slice{}, []string{"hierarchical"}},
-		{"named", Slice{Detectors: []string{"inventory", "inventory+clamav", "hierarchical"}}, []string{"hierarchical", "inventory", "inventory+clamav"}},
+		{"default", Slice{}, false, []string{"hierarchical"}},
+		{"--dynamic adds the sandbox, not inventory", Slice{}, true, []string{"hierarchical", "behaviour", "hierarchical+dynamic"}},
+		{"named", Slice{Detectors: []string{"inventory", "inventory+clamav", "hierarchical"}}, false, []string{"hierarchical", "inventory", "inventory+clamav"}},
 	} {
 		var got []string
-		for _, d := range tt.slice.detectors(censusDetectors(set)) {
+		for _, d := range tt.slice.detectors(censusDetectors(set), tt.dynamic) {
 			got = append(got, d.Name())
 		}
 		if !slices.Equal(got, tt.want) {

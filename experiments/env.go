@@ -59,6 +59,10 @@ type Config struct {
 	BuildOnly bool
 	// Slice restricts the run to part of the experiment.
 	Slice Slice
+	// Dynamic adds the opt-in sandbox detectors (behaviour and
+	// hierarchical+dynamic, DynamicTimeout per image) to every pass of the
+	// run without making it a slice: a whole run with them can be promoted.
+	Dynamic bool
 	// Jobs bounds simultaneous BuildKit solves and scans; 0 means
 	// DefaultJobs.
 	Jobs int

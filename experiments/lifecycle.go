@@ -74,8 +74,11 @@ func Run(ctx context.Context, name string, cfg Config) (*RunResult, error) {
 		return nil, err
 	}
 	defer set.Close()
-	for _, d := range cfg.Slice.detectors(allDetectors(set)) {
+	for _, d := range cfg.Slice.detectors(allDetectors(set), cfg.Dynamic) {
 		man.Detectors = append(man.Detectors, DetectorInfo{Name: d.Name(), Version: d.Version()})
+		if _, sb := d.(sandboxed); sb {
+			man.DynamicTimeout = DynamicTimeout.String()
+		}
 	}
 	if err := man.write(dir); err != nil {
 		return nil, err
@@ -92,7 +95,7 @@ func Run(ctx context.Context, name string, cfg Config) (*RunResult, error) {
 	}
 	opened := map[string]bool{}
 	for _, p := range plan.Passes {
-		dets := cfg.Slice.detectors(p.Detectors(set))
+		dets := cfg.Slice.detectors(p.Detectors(set), cfg.Dynamic)
 		if len(dets) == 0 || len(p.Images) == 0 {
 			continue
 		}

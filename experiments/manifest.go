@@ -31,11 +31,14 @@ type Manifest struct {
 	Machine    Machine   `json:"machine"`
 	// Strata is the VCS revision the binary was built from, "+dirty" when
 	// the work tree had changes.
-	Strata    string         `json:"strata,omitempty"`
-	Seed      int64          `json:"seed"`
-	BuildTime bool           `json:"build_time,omitempty"`
-	Inputs    Inputs         `json:"inputs"`
-	Detectors []DetectorInfo `json:"detectors"`
+	Strata    string `json:"strata,omitempty"`
+	Seed      int64  `json:"seed"`
+	BuildTime bool   `json:"build_time,omitempty"`
+	// DynamicTimeout is the sandbox's time limit per image when the run
+	// has a sandbox detector (--dynamic or named), else empty.
+	DynamicTimeout string         `json:"dynamic_timeout,omitempty"`
+	Inputs         Inputs         `json:"inputs"`
+	Detectors      []DetectorInfo `json:"detectors"`
 }
 
 // Machine is where a run ran.

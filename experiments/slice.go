@@ -171,12 +171,14 @@ func (s Slice) seeds(base int64) []int64 {
 }
 
 // detectors returns the detectors of ds the slice keeps; an opt-in
-// detector only when named exactly.
-func (s Slice) detectors(ds []detectors.Detector) []detectors.Detector {
+// detector only when named exactly, or, if it runs the sandbox, when
+// dynamic (Config.Dynamic) and the slice names no detectors.
+func (s Slice) detectors(ds []detectors.Detector, dynamic bool) []detectors.Detector {
 	var out []detectors.Detector
 	for _, d := range ds {
 		if _, opt := d.(optIn); opt {
-			if slices.Contains(s.Detectors, d.Name()) {
+			_, sb := d.(sandboxed)
+			if slices.Contains(s.Detectors, d.Name()) || (dynamic && sb && len(s.Detectors) == 0) {
 				out = append(out, d)
 			}
 			continue
