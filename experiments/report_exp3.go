@@ -175,6 +175,7 @@ func Exp3Report(records, ablation []Record, notApplicable []NotApplicable) (*Rep
 			exp2Counts.fpr),
 		exp2LocalisationTable(&malData),
 		exp3ApplicabilityTable(records, notApplicable),
+		costTable(records, Exp3),
 	)
 	if len(data.dets2) > 0 {
 		rep.Tables = append(rep.Tables, exp2TwoEnginesTable(&malData))

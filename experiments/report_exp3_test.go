@@ -26,11 +26,7 @@ func csvOf(t *testing.T, rep *Report, name string) string {
 	t.Helper()
 	for _, tb := range rep.Tables {
 		if tb.Name == name {
-			var b bytes.Buffer
-			if err := tb.Table.WriteCSV(&b); err != nil {
-				t.Fatal(err)
-			}
-			return b.String()
+			return csvTable(t, tb)
 		}
 	}
 	t.Fatalf("report has no table %q", name)
@@ -91,4 +87,36 @@ func TestExp3Report(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "no ablation records") {
 		t.Errorf("warnings %q lack the missing ablation", rep.Warnings)
 	}
+}
+
+// TestCostTable: per-detector medians, p90, max and totals of scan_ms, and
+// the sandbox's setup median only for detectors whose records carry it.
+func TestCostTable(t *testing.T) {
+	var recs []Record
+	for i, ms := range []int64{100, 200, 300, 400, 10000} {
+		r := exp3Rec(Exp3, "i"+string(rune('a'+i)), "squash", LabelMalicious, "hierarchical", true, nil, nil)
+		r.ScanMillis = ms
+		recs = append(recs, r)
+		b := exp3Rec(Exp3, "i"+string(rune('a'+i)), "squash", LabelMalicious, "behaviour", true, nil, nil)
+		b.ScanMillis = 10000 + ms
+		b.Info = map[string]string{"setup_seconds": []string{"0.1", "0.2", "0.3", "0.4", "9"}[i]}
+		recs = append(recs, b)
+	}
+	recs = append(recs, exp3Rec("exp2", "other", "squash", LabelMalicious, "hierarchical", true, nil, nil))
+	got := csvTable(t, costTable(recs, Exp3))
+	want := "detector,images,median_s,p90_s,max_s,total_s,sandbox_setup_median_s\n" +
+		"behaviour,5,10.30,20.00,20.00,61,0.30\n" +
+		"hierarchical,5,0.30,10.00,10.00,11,\n"
+	if got != want {
+		t.Errorf("cost table:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func csvTable(t *testing.T, nt NamedTable) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := nt.Table.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
