@@ -18,7 +18,7 @@ import (
 const (
 	// Name and Version of the detector.
 	Name    = "behaviour"
-	Version = "0.1.0"
+	Version = "0.1.1"
 	// Threshold is the score at which an image is Malicious: a stratum
 	// login alone reaches it; the other behaviours only together.
 	Threshold = 10.0
@@ -321,6 +321,12 @@ func Findings(obs *sandbox.Observations) []detectors.Finding {
 	}
 	if obs.RootfsLimit != "" {
 		add(RuleNotScanned, "", "root filesystem cut short: "+obs.RootfsLimit)
+	}
+	// An image that is not what its manifest names makes a clean run
+	// invalid, not clean: what ran may not be what a runtime would run.
+	for _, is := range obs.RootfsIntegrity {
+		add(RuleNotScanned, "", "integrity: "+is)
+		out[len(out)-1].Integrity = true
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,7 +86,7 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	for i := len(res.Layers) - 1; i >= 0; i-- {
 		d := res.Layers[i].DiffID
 		key := layerStoreVersion + "-" + d.Hex
-		m, err := s.acquire(ctx, key, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
+		m, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
 
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("extract layer %d (%s): %w", i, d, err)
@@ -105,8 +107,9 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 }
 
 // acquire marks key in use and returns its metadata, extracting the layer
-// if it is not on disk (one extraction per key at a time).
-func (s *LayerStore) acquire(ctx context.Context, key string, layer func() (v1.Layer, error), lim rootfsLimits) (layerMeta, error) {
+// (whose content must hash to diffID) if it is not on disk (one extraction
+// per key at a time).
+func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (layerMeta, error) {
 	dir := filepath.Join(s.dir, key)
 	for {
 		s.mu.Lock()
@@ -132,7 +135,7 @@ func (s *LayerStore) acquire(ctx context.Context, key string, layer func() (v1.L
 		l, err := layer()
 		var m layerMeta
 		if err == nil {
-			m, err = s.extract(ctx, dir, l, lim)
+			m, err = s.extract(ctx, dir, l, diffID, lim)
 		}
 		s.mu.Lock()
 		delete(s.busy, key)
@@ -157,9 +160,20 @@ func readMeta(dir string) (layerMeta, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
+// ErrLayerMismatch: a layer's uncompressed content does not hash to the
+// diffID its image's config names. The layer is not stored (the diffID is
+// the store's key: trusting it would hand the content to every later image
+// naming that diffID) and the run fails.
+var ErrLayerMismatch = errors.New("layer content does not match its diffID")
+
 // extract writes l into dir/root through a temporary directory renamed into
 // place when complete, so a crash never leaves a half layer that looks done.
-func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, lim rootfsLimits) (layerMeta, error) {
+// The whole uncompressed stream is hashed and must be diffID: only then is
+// the directory stored under that key.
+func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, diffID v1.Hash, lim rootfsLimits) (layerMeta, error) {
+	if diffID.Algorithm != "sha256" {
+		return layerMeta{}, fmt.Errorf("%w: diffID %q is not a sha256 digest, so the layer cannot be verified: rebuild or re-export the image", ErrLayerMismatch, diffID)
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return layerMeta{}, err
 	}
@@ -174,9 +188,18 @@ func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, lim ro
 		return layerMeta{}, err
 	}
 	defer rc.Close()
-	m, err := extractLayer(ctx, tar.NewReader(rc), filepath.Join(tmp, "root"), lim)
+	h := sha256.New()
+	content := io.TeeReader(rc, h)
+	m, err := extractLayer(ctx, tar.NewReader(content), filepath.Join(tmp, "root"), lim)
 	if err != nil {
 		return m, err
+	}
+	// The tar reader stops at the end-of-archive marker: hash the rest.
+	if _, err := io.Copy(io.Discard, content); err != nil {
+		return m, fmt.Errorf("read layer: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != diffID.Hex {
+		return m, fmt.Errorf("%w: content hashes to sha256:%s, the config names %s: the image is not what it claims (a runtime refuses it); export or pull it again", ErrLayerMismatch, got, diffID)
 	}
 	b, _ := json.Marshal(m)
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o600); err != nil {

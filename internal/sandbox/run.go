@@ -220,6 +220,11 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	obs.Container = r.id
 	obs.Command, obs.Healthcheck = args, healthcheckCommand(cf)
 	obs.RootfsSkipped, obs.RootfsLimit = rf.Skipped, rf.Limit
+	for _, is := range rf.Walk.Issues {
+		if is.Integrity() {
+			obs.RootfsIntegrity = append(obs.RootfsIntegrity, fmt.Sprintf("layer %d: %s: %s", is.Layer, is.Kind, is.Detail))
+		}
+	}
 	spec := runtimeSpec(merged, resolv, r.cgroup, cf, args, r.o.limits)
 	b, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

@@ -1,0 +1,79 @@
+package sandbox
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// layerOf returns an uncompressed layer holding one file and its diffID.
+func layerOf(t *testing.T, name, body string) (v1.Layer, v1.Hash) {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(body))}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte(body))
+	tw.Close()
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}
+}
+
+// TestLayerStoreVerifiesDiffID: the store's key is the config's diffID, so a
+// layer is stored under it only if its content hashes to it; otherwise the
+// run fails and nothing is left that a later image naming that diffID (a
+// shared base layer) would be handed.
+func TestLayerStoreVerifiesDiffID(t *testing.T) {
+	benign, benignID := layerOf(t, "usr/bin/app", "benign")
+	hostile, _ := layerOf(t, "usr/bin/app", "hostile")
+	tests := []struct {
+		name    string
+		layer   v1.Layer
+		diffID  v1.Hash
+		wantErr error
+	}{
+		{"content matches its diffID", benign, benignID, nil},
+		{"content claims another layer's diffID", hostile, benignID, ErrLayerMismatch},
+		{"diffID not sha256", benign, v1.Hash{Algorithm: "md5", Hex: benignID.Hex[:32]}, ErrLayerMismatch},
+	}
+	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewLayerStore(t.TempDir(), 1<<30)
+			key := layerStoreVersion + "-" + tt.diffID.Hex
+			_, err := s.acquire(context.Background(), key, tt.diffID, func() (v1.Layer, error) { return tt.layer, nil }, lim)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("acquire: %v, want %v", err, tt.wantErr)
+			}
+			_, statErr := os.Stat(filepath.Join(s.dir, key))
+			if stored := statErr == nil; stored != (tt.wantErr == nil) {
+				t.Errorf("layer stored: %v, want %v", stored, tt.wantErr == nil)
+			}
+			if tt.wantErr != nil {
+				if left, _ := filepath.Glob(filepath.Join(s.dir, "tmp-*")); len(left) > 0 {
+					t.Errorf("temporary extraction left behind: %v", left)
+				}
+				return
+			}
+			b, err := os.ReadFile(filepath.Join(s.dir, key, "root", "usr/bin/app"))
+			if err != nil || string(b) != "benign" {
+				t.Errorf("stored file %q, %v; want the layer's content", b, err)
+			}
+		})
+	}
+}
