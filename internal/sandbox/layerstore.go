@@ -71,7 +71,9 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	}
 	rf = &Rootfs{Walk: res}
 	var held []string
-	release = func() {
+	// giveBack is not the named result: a failed return sets that to nil
+	// before the deferred call runs.
+	giveBack := func() {
 		s.mu.Lock()
 		for _, k := range held {
 			s.inUse[k]--
@@ -80,7 +82,7 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	}
 	defer func() {
 		if err != nil {
-			release()
+			giveBack()
 		}
 	}()
 	for i := len(res.Layers) - 1; i >= 0; i-- {
@@ -103,7 +105,7 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	if rf.Limit == "" && (rf.Bytes > lim.maxBytes || rf.Files > lim.maxFiles) {
 		rf.Limit = fmt.Sprintf("the layers hold %d files, %d bytes: over the bound of %d files, %d bytes", rf.Files, rf.Bytes, lim.maxFiles, lim.maxBytes)
 	}
-	return rf, lowers, release, nil
+	return rf, lowers, giveBack, nil
 }
 
 // acquire marks key in use and returns its metadata, extracting the layer

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -73,6 +75,54 @@ func TestLayerStoreVerifiesDiffID(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(s.dir, key, "root", "usr/bin/app"))
 			if err != nil || string(b) != "benign" {
 				t.Errorf("stored file %q, %v; want the layer's content", b, err)
+			}
+		})
+	}
+}
+
+// lyingLayer claims a diffID its content does not hash to.
+type lyingLayer struct {
+	v1.Layer
+	diffID v1.Hash
+}
+
+func (l lyingLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }
+
+// TestLowerDirsFails: lowerDirs fails (without panicking, every layer it
+// took given back) when a layer lies about its diffID.
+func TestLowerDirsFails(t *testing.T) {
+	base, baseID := layerOf(t, "usr/bin/real", "payload")
+	hostile, _ := layerOf(t, "usr/bin/app", "hostile")
+	tests := []struct {
+		name    string
+		layers  []v1.Layer
+		wantErr error
+	}{
+		{"layer claims the base's diffID", []v1.Layer{base, lyingLayer{hostile, baseID}}, ErrLayerMismatch},
+		{"plain layers", []v1.Layer{base}, nil},
+	}
+	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img, err := mutate.AppendLayers(empty.Image, tt.layers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewLayerStore(t.TempDir(), 1<<30)
+			_, lowers, release, err := s.lowerDirs(context.Background(), img, lim)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("lowerDirs: %v, want %v", err, tt.wantErr)
+			}
+			if err == nil {
+				if len(lowers) != len(tt.layers) {
+					t.Errorf("%d lower dirs for %d layers", len(lowers), len(tt.layers))
+				}
+				release()
+			}
+			for k, n := range s.inUse {
+				if n != 0 {
+					t.Errorf("layer %s still in use (%d) after lowerDirs returned", k, n)
+				}
 			}
 		})
 	}
