@@ -29,7 +29,7 @@ const DefaultLayerStoreBytes int64 = 4 << 30
 
 // layerStoreVersion changes whenever extraction changes what a layer
 // directory holds, so old directories are never reused.
-const layerStoreVersion = "1"
+const layerStoreVersion = "2"
 
 // LayerStore keeps each image layer extracted once, keyed by diffID, as an
 // overlayfs lower directory (OCI whiteouts become overlay whiteouts and
@@ -58,7 +58,15 @@ type layerMeta struct {
 	Bytes   int64    `json:"bytes"`
 	Skipped []string `json:"skipped,omitempty"`
 	Limit   string   `json:"limit,omitempty"`
+	// LowerLinks are hard links whose target is not in the layer itself
+	// (a file of a lower layer): an overlay of separately extracted layers
+	// cannot show them, so an image with any is materialised whole.
+	LowerLinks []string `json:"lower_links,omitempty"`
 }
+
+// errLowerLinks: a layer hard-links a file of a lower layer; the caller
+// materialises the image's root instead of mounting the stored layers.
+var errLowerLinks = errors.New("a layer hard-links a file of a lower layer")
 
 // lowerDirs returns the extracted directories of img's layers, topmost
 // first (overlay's lowerdir order), extracting the missing ones, with the
@@ -99,6 +107,9 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		rf.Skipped = append(rf.Skipped, m.Skipped...)
 		if m.Limit != "" && rf.Limit == "" {
 			rf.Limit = m.Limit
+		}
+		if len(m.LowerLinks) > 0 {
+			return nil, nil, nil, fmt.Errorf("layer %d (%s) /%s: %w", i, d, m.LowerLinks[0], errLowerLinks)
 		}
 		lowers = append(lowers, filepath.Join(s.dir, key, "root"))
 	}
@@ -333,6 +344,10 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		root.Remove(l.name)
 		var err error
 		if l.hard {
+			if _, serr := root.Lstat(l.target); errors.Is(serr, os.ErrNotExist) {
+				m.LowerLinks = append(m.LowerLinks, l.name)
+				continue
+			}
 			err = root.Link(l.target, l.name)
 		} else {
 			err = root.Symlink(l.target, l.name)

@@ -89,16 +89,27 @@ type lyingLayer struct {
 func (l lyingLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }
 
 // TestLowerDirsFails: lowerDirs fails (without panicking, every layer it
-// took given back) when a layer lies about its diffID.
+// took given back) when a layer lies about its diffID, and asks for a
+// materialised root when a layer hard-links a lower layer's file.
 func TestLowerDirsFails(t *testing.T) {
 	base, baseID := layerOf(t, "usr/bin/real", "payload")
 	hostile, _ := layerOf(t, "usr/bin/app", "hostile")
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "usr/local/bin/start", Typeflag: tar.TypeLink, Linkname: "usr/bin/real"})
+	tw.Close()
+	b := buf.Bytes()
+	link, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		layers  []v1.Layer
 		wantErr error
 	}{
 		{"layer claims the base's diffID", []v1.Layer{base, lyingLayer{hostile, baseID}}, ErrLayerMismatch},
+		{"hard link to a lower layer's file", []v1.Layer{base, link}, errLowerLinks},
 		{"plain layers", []v1.Layer{base}, nil},
 	}
 	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}

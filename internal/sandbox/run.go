@@ -177,11 +177,15 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	if r.o.layers != nil {
 		var release func()
 		rf, lowers, release, err = r.o.layers.lowerDirs(ctx, img, r.o.rootfs)
-		if err != nil {
+		if err != nil && !errors.Is(err, errLowerLinks) {
 			return nil, err
 		}
 		r.release = release
-	} else {
+	}
+	// A hard link to a lower layer's file exists only in the merged view
+	// (a runtime applies each layer onto the ones below it): write that
+	// view whole rather than run without the file.
+	if r.o.layers == nil || errors.Is(err, errLowerLinks) {
 		rf, err = materialise(ctx, img, filepath.Join(r.work, "rootfs"), r.o.rootfs)
 		if err != nil {
 			return nil, err
