@@ -78,15 +78,13 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		return nil, nil, nil, fmt.Errorf("walk image: %w", err)
 	}
 	rf = &Rootfs{Walk: res}
-	var held []string
+	var held []func()
 	// giveBack is not the named result: a failed return sets that to nil
 	// before the deferred call runs.
 	giveBack := func() {
-		s.mu.Lock()
-		for _, k := range held {
-			s.inUse[k]--
+		for _, f := range held {
+			f()
 		}
-		s.mu.Unlock()
 	}
 	defer func() {
 		if err != nil {
@@ -96,12 +94,12 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	for i := len(res.Layers) - 1; i >= 0; i-- {
 		d := res.Layers[i].DiffID
 		key := layerStoreVersion + "-" + d.Hex
-		m, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
+		m, give, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
 
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("extract layer %d (%s): %w", i, d, err)
 		}
-		held = append(held, key)
+		held = append(held, give)
 		rf.Files += m.Files
 		rf.Bytes += m.Bytes
 		rf.Skipped = append(rf.Skipped, m.Skipped...)
@@ -120,10 +118,12 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 }
 
 // acquire marks key in use and returns its metadata, extracting the layer
-// (whose content must hash to diffID) if it is not on disk (one extraction
-// per key at a time).
-func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (layerMeta, error) {
-	dir := filepath.Join(s.dir, key)
+// (whose content must hash to diffID) if it is not on disk; release gives it
+// back. Other processes may share the store (a scan beside an experiment):
+// a layer in use holds a shared flock on its lock file, its extraction an
+// exclusive one, and eviction removes only layers it can lock exclusively.
+// Within the process, one goroutine at a time locks a given key.
+func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (m layerMeta, release func(), err error) {
 	for {
 		s.mu.Lock()
 		if ch, ok := s.busy[key]; ok {
@@ -132,24 +132,13 @@ func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, la
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return layerMeta{}, ctx.Err()
+				return layerMeta{}, nil, ctx.Err()
 			}
-		}
-		if m, err := readMeta(dir); err == nil {
-			s.inUse[key]++
-			s.mu.Unlock()
-			now := time.Now()
-			os.Chtimes(dir, now, now)
-			return m, nil
 		}
 		ch := make(chan struct{})
 		s.busy[key] = ch
 		s.mu.Unlock()
-		l, err := layer()
-		var m layerMeta
-		if err == nil {
-			m, err = s.extract(ctx, dir, l, diffID, lim)
-		}
+		m, lf, extracted, err := s.lockLayer(ctx, key, diffID, layer, lim)
 		s.mu.Lock()
 		delete(s.busy, key)
 		close(ch)
@@ -157,11 +146,98 @@ func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, la
 			s.inUse[key]++
 		}
 		s.mu.Unlock()
-		if err == nil {
+		if err != nil {
+			return m, nil, err
+		}
+		if extracted {
 			s.evict()
 		}
-		return m, err
+		return m, func() {
+			s.mu.Lock()
+			s.inUse[key]--
+			s.mu.Unlock()
+			lf.Close() // drops the shared lock
+		}, nil
 	}
+}
+
+// lockLayer returns key's metadata with its lock file held shared,
+// extracting the layer under an exclusive lock first if it is not on disk.
+func (s *LayerStore) lockLayer(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (m layerMeta, lf *os.File, extracted bool, err error) {
+	dir := filepath.Join(s.dir, key)
+	if err := os.MkdirAll(filepath.Join(s.dir, "locks"), 0o700); err != nil {
+		return m, nil, false, fmt.Errorf("create layer store: %w", err)
+	}
+	// Lock files are never removed: a process could hold the old inode.
+	lf, err = os.OpenFile(s.lockPath(key), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return m, nil, false, fmt.Errorf("open layer lock: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			lf.Close()
+		}
+	}()
+	for {
+		// Converting an exclusive lock to a shared one is not atomic: an
+		// evictor may remove the layer in between, so meta is read again.
+		if err := flock(ctx, lf, unix.LOCK_SH); err != nil {
+			return m, nil, false, err
+		}
+		if m, err := readMeta(dir); err == nil {
+			now := time.Now()
+			os.Chtimes(dir, now, now)
+			return m, lf, extracted, nil
+		}
+		if err := flock(ctx, lf, unix.LOCK_EX); err != nil {
+			return m, nil, false, err
+		}
+		if _, err := readMeta(dir); err == nil {
+			continue // another process extracted it meanwhile
+		}
+		l, err := layer()
+		if err == nil {
+			_, err = s.extract(ctx, dir, key, l, diffID, lim)
+		}
+		if err != nil {
+			return m, nil, false, err
+		}
+		extracted = true
+	}
+}
+
+func (s *LayerStore) lockPath(key string) string { return filepath.Join(s.dir, "locks", key) }
+
+// flock takes how (LOCK_SH or LOCK_EX) on f, waiting until ctx is done.
+func flock(ctx context.Context, f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("lock layer: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// tryLockExclusive returns key's lock file locked exclusively, or nil if
+// anyone (this process included) holds it.
+func (s *LayerStore) tryLockExclusive(key string) *os.File {
+	f, err := os.OpenFile(s.lockPath(key), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil
+	}
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		f.Close()
+		return nil
+	}
+	return f
 }
 
 func readMeta(dir string) (layerMeta, error) {
@@ -183,7 +259,7 @@ var ErrLayerMismatch = errors.New("layer content does not match its diffID")
 // place when complete, so a crash never leaves a half layer that looks done.
 // The whole uncompressed stream is hashed and must be diffID: only then is
 // the directory stored under that key.
-func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, diffID v1.Hash, lim rootfsLimits) (layerMeta, error) {
+func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, diffID v1.Hash, lim rootfsLimits) (layerMeta, error) {
 	if diffID.Algorithm != "sha256" {
 		return layerMeta{}, fmt.Errorf("%w: diffID %q is not a sha256 digest, so the layer cannot be verified: rebuild or re-export the image", ErrLayerMismatch, diffID)
 	}
@@ -191,7 +267,9 @@ func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, diffID
 		return layerMeta{}, err
 	}
 	os.RemoveAll(dir)
-	tmp, err := os.MkdirTemp(s.dir, "tmp-")
+	// Named by key, so eviction can tell an abandoned one (its key not
+	// locked: the extracting process died) from one under way.
+	tmp, err := os.MkdirTemp(s.dir, "tmp-"+key+"-")
 	if err != nil {
 		return layerMeta{}, err
 	}
@@ -369,8 +447,9 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 	return m, nil
 }
 
-// evict removes least recently used layers not in use until the store is
-// within its bound.
+// evict removes least recently used layers not in use (by any process)
+// until the store is within its bound, and temporary directories of
+// extractions that died.
 func (s *LayerStore) evict() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -386,7 +465,18 @@ func (s *LayerStore) evict() {
 	var items []item
 	var total int64
 	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), "tmp-") || e.Name() == "walks" {
+		if k, ok := strings.CutPrefix(e.Name(), "tmp-"); ok {
+			// Left by a process that died while extracting: its
+			// key is no longer locked.
+			if i := strings.LastIndex(k, "-"); i > 0 && s.busy[k[:i]] == nil {
+				if f := s.tryLockExclusive(k[:i]); f != nil {
+					os.RemoveAll(filepath.Join(s.dir, e.Name()))
+					f.Close()
+				}
+			}
+			continue
+		}
+		if !e.IsDir() || e.Name() == "walks" || e.Name() == "locks" {
 			continue
 		}
 		m, err := readMeta(filepath.Join(s.dir, e.Name()))
@@ -405,9 +495,14 @@ func (s *LayerStore) evict() {
 		if s.inUse[it.key] > 0 || s.busy[it.key] != nil {
 			continue
 		}
+		f := s.tryLockExclusive(it.key) // fails while another process uses it
+		if f == nil {
+			continue
+		}
 		if os.RemoveAll(filepath.Join(s.dir, it.key)) == nil {
 			total -= it.bytes
 		}
+		f.Close()
 	}
 }
 

@@ -58,9 +58,12 @@ func TestLayerStoreVerifiesDiffID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewLayerStore(t.TempDir(), 1<<30)
 			key := layerStoreVersion + "-" + tt.diffID.Hex
-			_, err := s.acquire(context.Background(), key, tt.diffID, func() (v1.Layer, error) { return tt.layer, nil }, lim)
+			_, release, err := s.acquire(context.Background(), key, tt.diffID, func() (v1.Layer, error) { return tt.layer, nil }, lim)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("acquire: %v, want %v", err, tt.wantErr)
+			}
+			if err == nil {
+				defer release()
 			}
 			_, statErr := os.Stat(filepath.Join(s.dir, key))
 			if stored := statErr == nil; stored != (tt.wantErr == nil) {
@@ -137,4 +140,58 @@ func TestLowerDirsFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLayerStoreSharedByProcesses: two stores on one directory stand for two
+// processes (flock locks of separate opens conflict as across processes).
+// One store's eviction must not remove a layer the other has in use, and
+// removes what an extraction that died left behind, but not one under way.
+func TestLayerStoreSharedByProcesses(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
+	a, b := NewLayerStore(dir, 1), NewLayerStore(dir, 1) // 1 byte: evict all it may
+	get := func(s *LayerStore, name, body string) (string, func()) {
+		t.Helper()
+		l, d := layerOf(t, name, body)
+		key := layerStoreVersion + "-" + d.Hex
+		_, release, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return l, nil }, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key, release
+	}
+	held, releaseHeld := get(a, "usr/bin/a", "held by a")
+	free, releaseFree := get(a, "usr/bin/b", "released by a")
+	releaseFree()
+	under, releaseUnder := get(a, "usr/bin/c", "being extracted")
+	// An extraction of key "under" under way (its lock taken), one of a
+	// key nobody locks that died.
+	for _, k := range []string{under, layerStoreVersion + "-dead"} {
+		if err := os.Mkdir(filepath.Join(dir, "tmp-"+k+"-123"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, releaseB := get(b, "usr/bin/d", "new in b") // b extracts: evicts
+	defer releaseB()
+	tests := []struct {
+		name string
+		path string
+		want bool
+	}{
+		{"layer in use by the other store", held, true},
+		{"layer nobody uses", free, false},
+		{"temporary dir of an extraction under way", "tmp-" + under + "-123", true},
+		{"temporary dir of a dead extraction", "tmp-" + layerStoreVersion + "-dead-123", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := os.Stat(filepath.Join(dir, tt.path))
+			if got := err == nil; got != tt.want {
+				t.Errorf("%s kept: %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+	releaseHeld()
+	releaseUnder()
 }
