@@ -29,7 +29,7 @@ const DefaultLayerStoreBytes int64 = 4 << 30
 
 // layerStoreVersion changes whenever extraction changes what a layer
 // directory holds, so old directories are never reused.
-const layerStoreVersion = "2"
+const layerStoreVersion = "3"
 
 // LayerStore keeps each image layer extracted once, keyed by diffID, as an
 // overlayfs lower directory (OCI whiteouts become overlay whiteouts and
@@ -62,6 +62,17 @@ type layerMeta struct {
 	// (a file of a lower layer): an overlay of separately extracted layers
 	// cannot show them, so an image with any is materialised whole.
 	LowerLinks []string `json:"lower_links,omitempty"`
+	// MaxBytes and MaxFiles are the budget the layer was extracted under:
+	// a layer cut short (Limit) serves a later run only if that run's
+	// budget is no larger, else it is extracted again if it can be.
+	MaxBytes int64 `json:"max_bytes"`
+	MaxFiles int   `json:"max_files"`
+}
+
+// serves reports whether the stored layer is what an extraction under lim
+// would write.
+func (m layerMeta) serves(lim rootfsLimits) bool {
+	return m.Limit == "" || (m.MaxBytes >= lim.maxBytes && m.MaxFiles >= lim.maxFiles)
 }
 
 // errLowerLinks: a layer hard-links a file of a lower layer; the caller
@@ -91,10 +102,14 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 			giveBack()
 		}
 	}()
-	for i := len(res.Layers) - 1; i >= 0; i-- {
+	// Bottom up, each layer extracted within what the layers below it left
+	// of the image's budget, so a hostile image's many large layers never
+	// write more than one root's bound to the host's disk.
+	for i := range res.Layers {
 		d := res.Layers[i].DiffID
 		key := layerStoreVersion + "-" + d.Hex
-		m, give, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
+		left := rootfsLimits{maxBytes: max(0, lim.maxBytes-rf.Bytes), maxFiles: max(0, lim.maxFiles-rf.Files)}
+		m, give, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, left)
 
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("extract layer %d (%s): %w", i, d, err)
@@ -109,7 +124,7 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		if len(m.LowerLinks) > 0 {
 			return nil, nil, nil, fmt.Errorf("layer %d (%s) /%s: %w", i, d, m.LowerLinks[0], errLowerLinks)
 		}
-		lowers = append(lowers, filepath.Join(s.dir, key, "root"))
+		lowers = append([]string{filepath.Join(s.dir, key, "root")}, lowers...)
 	}
 	if rf.Limit == "" && (rf.Bytes > lim.maxBytes || rf.Files > lim.maxFiles) {
 		rf.Limit = fmt.Sprintf("the layers hold %d files, %d bytes: over the bound of %d files, %d bytes", rf.Files, rf.Bytes, lim.maxFiles, lim.maxBytes)
@@ -185,14 +200,18 @@ func (s *LayerStore) lockLayer(ctx context.Context, key string, diffID v1.Hash, 
 			return m, nil, false, err
 		}
 		if m, err := readMeta(dir); err == nil {
-			now := time.Now()
-			os.Chtimes(dir, now, now)
-			return m, lf, extracted, nil
-		}
-		if err := flock(ctx, lf, unix.LOCK_EX); err != nil {
+			// A layer cut under a smaller budget is extracted again only
+			// if nobody uses it now (no waiting: two runs could each hold
+			// what the other waits for); otherwise its cut is reported.
+			if extracted || m.serves(lim) || unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+				now := time.Now()
+				os.Chtimes(dir, now, now)
+				return m, lf, extracted, nil
+			}
+		} else if err := flock(ctx, lf, unix.LOCK_EX); err != nil {
 			return m, nil, false, err
 		}
-		if _, err := readMeta(dir); err == nil {
+		if m, err := readMeta(dir); err == nil && m.serves(lim) {
 			continue // another process extracted it meanwhile
 		}
 		l, err := layer()
@@ -282,6 +301,7 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 	h := sha256.New()
 	content := io.TeeReader(rc, h)
 	m, err := extractLayer(ctx, tar.NewReader(content), filepath.Join(tmp, "root"), lim)
+	m.MaxBytes, m.MaxFiles = lim.maxBytes, lim.maxFiles
 	if err != nil {
 		return m, err
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -194,4 +195,54 @@ func TestLayerStoreSharedByProcesses(t *testing.T) {
 	}
 	releaseHeld()
 	releaseUnder()
+}
+
+// TestLowerDirsBudget: the image's byte budget is shared by its layers, so a
+// hostile image of many large layers writes at most one budget to disk; a
+// layer cut under a small budget is extracted again, whole, for a run with
+// a larger one.
+func TestLowerDirsBudget(t *testing.T) {
+	var ls []v1.Layer
+	for _, n := range []string{"a", "b", "c"} {
+		l, _ := layerOf(t, "data/"+n, strings.Repeat(n, 100))
+		ls = append(ls, l)
+	}
+	img, err := mutate.AppendLayers(empty.Image, ls...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewLayerStore(t.TempDir(), 1<<30)
+	tests := []struct {
+		name      string
+		maxBytes  int64
+		wantBytes int64 // written by the run's layers
+		wantLimit bool
+	}{
+		{"three layers of 100 bytes, budget 150", 150, 100, true},
+		{"same layers, budget 1000: the cut layer written again", 1000, 300, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rf, lowers, release, err := s.lowerDirs(context.Background(), img, rootfsLimits{maxBytes: tt.maxBytes, maxFiles: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			var written int64
+			for _, d := range lowers {
+				filepath.Walk(d, func(_ string, fi os.FileInfo, err error) error {
+					if err == nil && fi.Mode().IsRegular() {
+						written += fi.Size()
+					}
+					return nil
+				})
+			}
+			if written != tt.wantBytes || rf.Bytes != tt.wantBytes || (rf.Limit != "") != tt.wantLimit {
+				t.Errorf("written %d, counted %d, limit %q; want %d bytes, limit %v", written, rf.Bytes, rf.Limit, tt.wantBytes, tt.wantLimit)
+			}
+			if b, err := os.ReadFile(filepath.Join(lowers[len(lowers)-1], "data/a")); err != nil || len(b) != 100 {
+				t.Errorf("bottom layer (last lower dir) lacks data/a: %d bytes, %v", len(b), err)
+			}
+		})
+	}
 }
