@@ -29,7 +29,7 @@ const DefaultLayerStoreBytes int64 = 4 << 30
 
 // layerStoreVersion changes whenever extraction changes what a layer
 // directory holds, so old directories are never reused.
-const layerStoreVersion = "3"
+const layerStoreVersion = "4"
 
 // LayerStore keeps each image layer extracted once, keyed by diffID, as an
 // overlayfs lower directory (OCI whiteouts become overlay whiteouts and
@@ -54,6 +54,8 @@ func NewLayerStore(dir string, maxBytes int64) *LayerStore {
 
 // layerMeta is what extraction saw in a layer.
 type layerMeta struct {
+	// Entries counts every entry created, Files the regular files.
+	Entries int      `json:"entries"`
 	Files   int      `json:"files"`
 	Bytes   int64    `json:"bytes"`
 	Skipped []string `json:"skipped,omitempty"`
@@ -65,14 +67,15 @@ type layerMeta struct {
 	// MaxBytes and MaxFiles are the budget the layer was extracted under:
 	// a layer cut short (Limit) serves a later run only if that run's
 	// budget is no larger, else it is extracted again if it can be.
-	MaxBytes int64 `json:"max_bytes"`
-	MaxFiles int   `json:"max_files"`
+	MaxBytes   int64 `json:"max_bytes"`
+	MaxFiles   int   `json:"max_files"`
+	MaxEntries int   `json:"max_entries"`
 }
 
 // serves reports whether the stored layer is what an extraction under lim
 // would write.
 func (m layerMeta) serves(lim rootfsLimits) bool {
-	return m.Limit == "" || (m.MaxBytes >= lim.maxBytes && m.MaxFiles >= lim.maxFiles)
+	return m.Limit == "" || (m.MaxBytes >= lim.maxBytes && m.MaxFiles >= lim.maxFiles && m.MaxEntries >= lim.entryBound())
 }
 
 // errLowerLinks: a layer hard-links a file of a lower layer; the caller
@@ -105,10 +108,14 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	// Bottom up, each layer extracted within what the layers below it left
 	// of the image's budget, so a hostile image's many large layers never
 	// write more than one root's bound to the host's disk.
+	entries := 0
 	for i := range res.Layers {
 		d := res.Layers[i].DiffID
 		key := layerStoreVersion + "-" + d.Hex
-		left := rootfsLimits{maxBytes: max(0, lim.maxBytes-rf.Bytes), maxFiles: max(0, lim.maxFiles-rf.Files)}
+		left := rootfsLimits{maxBytes: max(0, lim.maxBytes-rf.Bytes), maxFiles: max(0, lim.maxFiles-rf.Files), maxEntries: lim.entryBound() - entries}
+		if left.maxEntries <= 0 {
+			left.maxEntries = -1 // none left (0 would mean the default)
+		}
 		m, give, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, left)
 
 		if err != nil {
@@ -117,6 +124,7 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		held = append(held, give)
 		rf.Files += m.Files
 		rf.Bytes += m.Bytes
+		entries += m.Entries
 		rf.Skipped = append(rf.Skipped, m.Skipped...)
 		if m.Limit != "" && rf.Limit == "" {
 			rf.Limit = m.Limit
@@ -301,7 +309,7 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 	h := sha256.New()
 	content := io.TeeReader(rc, h)
 	m, err := extractLayer(ctx, tar.NewReader(content), filepath.Join(tmp, "root"), lim)
-	m.MaxBytes, m.MaxFiles = lim.maxBytes, lim.maxFiles
+	m.MaxBytes, m.MaxFiles, m.MaxEntries = lim.maxBytes, lim.maxFiles, lim.entryBound()
 	if err != nil {
 		return m, err
 	}
@@ -360,8 +368,21 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		if !ok || p == "" {
 			continue
 		}
+		// Every entry costs an inode: directories, links and whiteouts
+		// are bounded too, not only regular files.
+		if m.Entries >= lim.entryBound() {
+			if m.Limit == "" {
+				m.Limit = fmt.Sprintf("entry limit %d reached at /%s", lim.entryBound(), p)
+			}
+			continue
+		}
+		m.Entries++
 		parent, base := path.Dir(p), path.Base(p)
 		if parent != "." {
+			if _, err := root.Lstat(parent); err != nil {
+				// At most one new directory per path element.
+				m.Entries += strings.Count(parent, "/") + 1
+			}
 			if err := root.MkdirAll(parent, 0o755); err != nil {
 				skip(p, "parent: "+err.Error())
 				continue

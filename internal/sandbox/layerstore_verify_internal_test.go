@@ -246,3 +246,64 @@ func TestLowerDirsBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractLayerEntryBound: directories, links and the parents a path
+// implies cost entries too, so a layer of millions of empty directories or
+// links cannot fill the host's inodes.
+func TestExtractLayerEntryBound(t *testing.T) {
+	hdrs := func(n int, mk func(i int) tar.Header) []tar.Header {
+		var hs []tar.Header
+		for i := range n {
+			hs = append(hs, mk(i))
+		}
+		return hs
+	}
+	tests := []struct {
+		name        string
+		entries     []tar.Header
+		maxEntries  int
+		wantCreated []string // relative paths that must exist
+		wantAbsent  []string
+	}{
+		{"symbolic links", hdrs(10, func(i int) tar.Header {
+			return tar.Header{Name: fmt.Sprintf("l%d", i), Typeflag: tar.TypeSymlink, Linkname: "x"}
+		}), 4, []string{"l0", "l3"}, []string{"l4", "l9"}},
+		{"directories", hdrs(10, func(i int) tar.Header {
+			return tar.Header{Name: fmt.Sprintf("d%d/", i), Typeflag: tar.TypeDir, Mode: 0o755}
+		}), 4, []string{"d0", "d3"}, []string{"d4", "d9"}},
+		{"implied parents", []tar.Header{
+			{Name: "a/b/c/d/e/f", Typeflag: tar.TypeReg, Mode: 0o644},
+			{Name: "g/h/i/j/k/l", Typeflag: tar.TypeReg, Mode: 0o644},
+		}, 4, []string{"a/b/c/d/e/f"}, []string{"g"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			for _, h := range tt.entries {
+				if err := tw.WriteHeader(&h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tw.Close()
+			dir := filepath.Join(t.TempDir(), "root")
+			m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 1 << 20, maxFiles: 100, maxEntries: tt.maxEntries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(m.Limit, "entry limit") {
+				t.Errorf("limit %q, want the entry limit", m.Limit)
+			}
+			for _, p := range tt.wantCreated {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
+					t.Errorf("/%s not created: %v", p, err)
+				}
+			}
+			for _, p := range tt.wantAbsent {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+					t.Errorf("/%s created past the entry bound", p)
+				}
+			}
+		})
+	}
+}

@@ -109,7 +109,7 @@ func Check() error {
 // returns, whatever the outcome.
 func Run(ctx context.Context, img v1.Image, opts ...Option) (obs *Observations, err error) {
 	begun := time.Now()
-	o := options{timeout: DefaultTimeout, limits: DefaultLimits, rootfs: rootfsLimits{DefaultMaxRootfsBytes, DefaultMaxRootfsFiles}, hcDelay: 2 * time.Second}
+	o := options{timeout: DefaultTimeout, limits: DefaultLimits, rootfs: rootfsLimits{maxBytes: DefaultMaxRootfsBytes, maxFiles: DefaultMaxRootfsFiles}, hcDelay: 2 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
