@@ -2,6 +2,7 @@ package behaviour
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -18,7 +19,7 @@ import (
 const (
 	// Name and Version of the detector.
 	Name    = "behaviour"
-	Version = "0.1.0"
+	Version = "0.1.1"
 	// Threshold is the score at which an image is Malicious: a stratum
 	// login alone reaches it; the other behaviours only together.
 	Threshold = 10.0
@@ -67,6 +68,8 @@ type Detector struct {
 	mu    sync.Mutex
 	runs  map[v1.Hash]*sharedRun
 	order []v1.Hash
+	// sandboxRun is sandbox.Run; tests replace it.
+	sandboxRun func(context.Context, v1.Image, ...sandbox.Option) (*sandbox.Observations, error)
 }
 
 type sharedRun struct {
@@ -76,7 +79,9 @@ type sharedRun struct {
 }
 
 // New returns a behaviour detector; opts go to sandbox.Run.
-func New(opts ...sandbox.Option) *Detector { return &Detector{opts: opts} }
+func New(opts ...sandbox.Option) *Detector {
+	return &Detector{opts: opts, sandboxRun: sandbox.Run}
+}
 
 // maxShared bounds the runs NewShared remembers.
 const maxShared = 64
@@ -85,18 +90,32 @@ const maxShared = 64
 // once (each is limited to one CPU) and runs each image (by manifest
 // digest) once for all its callers, remembering the last runs.
 func NewShared(n int, opts ...sandbox.Option) *Detector {
-	return &Detector{opts: opts, slots: make(chan struct{}, max(1, n)), runs: map[v1.Hash]*sharedRun{}}
+	return &Detector{opts: opts, slots: make(chan struct{}, max(1, n)), runs: map[v1.Hash]*sharedRun{}, sandboxRun: sandbox.Run}
 }
 
 // run runs img in the sandbox, or waits for the run another caller made.
 func (d *Detector) run(ctx context.Context, img v1.Image) (*sandbox.Observations, error) {
 	if d.slots == nil {
-		return sandbox.Run(ctx, img, d.opts...)
+		return d.sandboxRun(ctx, img, d.opts...)
 	}
 	h, err := img.Digest()
 	if err != nil {
 		return nil, err
 	}
+	for {
+		obs, err := d.runOnce(ctx, h, img)
+		// A run the leading caller's context ended is not this caller's
+		// failure: it was forgotten, so run (or wait) again.
+		if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			continue
+		}
+		return obs, err
+	}
+}
+
+// runOnce makes the run of img (manifest digest h) or waits for the one
+// under way; a failed run is not remembered.
+func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (*sandbox.Observations, error) {
 	d.mu.Lock()
 	sr, ok := d.runs[h]
 	if !ok {
@@ -124,7 +143,7 @@ func (d *Detector) run(ctx context.Context, img v1.Image) (*sandbox.Observations
 		sr.err = ctx.Err()
 		return nil, sr.err
 	}
-	sr.obs, sr.err = sandbox.Run(ctx, img, d.opts...)
+	sr.obs, sr.err = d.sandboxRun(ctx, img, d.opts...)
 	<-d.slots
 	if sr.err != nil { // not remembered: a later caller tries again
 		d.mu.Lock()
@@ -321,6 +340,12 @@ func Findings(obs *sandbox.Observations) []detectors.Finding {
 	}
 	if obs.RootfsLimit != "" {
 		add(RuleNotScanned, "", "root filesystem cut short: "+obs.RootfsLimit)
+	}
+	// An image that is not what its manifest names makes a clean run
+	// invalid, not clean: what ran may not be what a runtime would run.
+	for _, is := range obs.RootfsIntegrity {
+		add(RuleNotScanned, "", "integrity: "+is)
+		out[len(out)-1].Integrity = true
 	}
 	return out
 }

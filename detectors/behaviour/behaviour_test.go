@@ -57,6 +57,10 @@ func TestJudge(t *testing.T) {
 			Wall:      300 * time.Millisecond, CPUSeconds: 0.3,
 		}, detectors.Clean},
 		{"rootfs-cut", sandbox.Observations{RootfsLimit: "byte limit 2147483648 reached at /big", Wall: time.Second}, detectors.Incomplete},
+		{"integrity", sandbox.Observations{Origins: probeOrigin,
+			Processes:       []sandbox.Process{{PID: 1, Exe: "/usr/bin/probe", Argv: []string{"probe", "benign"}}},
+			RootfsIntegrity: []string{"layer 1: digest-mismatch: uncompressed content hashes to sha256:00, the config's diffID says sha256:11"},
+			Wall:            time.Second}, detectors.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +29,7 @@ const DefaultLayerStoreBytes int64 = 4 << 30
 
 // layerStoreVersion changes whenever extraction changes what a layer
 // directory holds, so old directories are never reused.
-const layerStoreVersion = "1"
+const layerStoreVersion = "4"
 
 // LayerStore keeps each image layer extracted once, keyed by diffID, as an
 // overlayfs lower directory (OCI whiteouts become overlay whiteouts and
@@ -52,11 +54,33 @@ func NewLayerStore(dir string, maxBytes int64) *LayerStore {
 
 // layerMeta is what extraction saw in a layer.
 type layerMeta struct {
+	// Entries counts every entry created, Files the regular files.
+	Entries int      `json:"entries"`
 	Files   int      `json:"files"`
 	Bytes   int64    `json:"bytes"`
 	Skipped []string `json:"skipped,omitempty"`
 	Limit   string   `json:"limit,omitempty"`
+	// LowerLinks are hard links whose target is not in the layer itself
+	// (a file of a lower layer): an overlay of separately extracted layers
+	// cannot show them, so an image with any is materialised whole.
+	LowerLinks []string `json:"lower_links,omitempty"`
+	// MaxBytes and MaxFiles are the budget the layer was extracted under:
+	// a layer cut short (Limit) serves a later run only if that run's
+	// budget is no larger, else it is extracted again if it can be.
+	MaxBytes   int64 `json:"max_bytes"`
+	MaxFiles   int   `json:"max_files"`
+	MaxEntries int   `json:"max_entries"`
 }
+
+// serves reports whether the stored layer is what an extraction under lim
+// would write.
+func (m layerMeta) serves(lim rootfsLimits) bool {
+	return m.Limit == "" || (m.MaxBytes >= lim.maxBytes && m.MaxFiles >= lim.maxFiles && m.MaxEntries >= lim.entryBound())
+}
+
+// errLowerLinks: a layer hard-links a file of a lower layer; the caller
+// materialises the image's root instead of mounting the stored layers.
+var errLowerLinks = errors.New("a layer hard-links a file of a lower layer")
 
 // lowerDirs returns the extracted directories of img's layers, topmost
 // first (overlay's lowerdir order), extracting the missing ones, with the
@@ -68,46 +92,61 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		return nil, nil, nil, fmt.Errorf("walk image: %w", err)
 	}
 	rf = &Rootfs{Walk: res}
-	var held []string
-	release = func() {
-		s.mu.Lock()
-		for _, k := range held {
-			s.inUse[k]--
+	var held []func()
+	// giveBack is not the named result: a failed return sets that to nil
+	// before the deferred call runs.
+	giveBack := func() {
+		for _, f := range held {
+			f()
 		}
-		s.mu.Unlock()
 	}
 	defer func() {
 		if err != nil {
-			release()
+			giveBack()
 		}
 	}()
-	for i := len(res.Layers) - 1; i >= 0; i-- {
+	// Bottom up, each layer extracted within what the layers below it left
+	// of the image's budget, so a hostile image's many large layers never
+	// write more than one root's bound to the host's disk.
+	entries := 0
+	for i := range res.Layers {
 		d := res.Layers[i].DiffID
 		key := layerStoreVersion + "-" + d.Hex
-		m, err := s.acquire(ctx, key, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, lim)
+		left := rootfsLimits{maxBytes: max(0, lim.maxBytes-rf.Bytes), maxFiles: max(0, lim.maxFiles-rf.Files), maxEntries: lim.entryBound() - entries}
+		if left.maxEntries <= 0 {
+			left.maxEntries = -1 // none left (0 would mean the default)
+		}
+		m, give, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return img.LayerByDiffID(d) }, left)
 
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("extract layer %d (%s): %w", i, d, err)
 		}
-		held = append(held, key)
+		held = append(held, give)
 		rf.Files += m.Files
 		rf.Bytes += m.Bytes
+		entries += m.Entries
 		rf.Skipped = append(rf.Skipped, m.Skipped...)
 		if m.Limit != "" && rf.Limit == "" {
 			rf.Limit = m.Limit
 		}
-		lowers = append(lowers, filepath.Join(s.dir, key, "root"))
+		if len(m.LowerLinks) > 0 {
+			return nil, nil, nil, fmt.Errorf("layer %d (%s) /%s: %w", i, d, m.LowerLinks[0], errLowerLinks)
+		}
+		lowers = append([]string{filepath.Join(s.dir, key, "root")}, lowers...)
 	}
 	if rf.Limit == "" && (rf.Bytes > lim.maxBytes || rf.Files > lim.maxFiles) {
 		rf.Limit = fmt.Sprintf("the layers hold %d files, %d bytes: over the bound of %d files, %d bytes", rf.Files, rf.Bytes, lim.maxFiles, lim.maxBytes)
 	}
-	return rf, lowers, release, nil
+	return rf, lowers, giveBack, nil
 }
 
 // acquire marks key in use and returns its metadata, extracting the layer
-// if it is not on disk (one extraction per key at a time).
-func (s *LayerStore) acquire(ctx context.Context, key string, layer func() (v1.Layer, error), lim rootfsLimits) (layerMeta, error) {
-	dir := filepath.Join(s.dir, key)
+// (whose content must hash to diffID) if it is not on disk; release gives it
+// back. Other processes may share the store (a scan beside an experiment):
+// a layer in use holds a shared flock on its lock file, its extraction an
+// exclusive one, and eviction removes only layers it can lock exclusively.
+// Within the process, one goroutine at a time locks a given key.
+func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (m layerMeta, release func(), err error) {
 	for {
 		s.mu.Lock()
 		if ch, ok := s.busy[key]; ok {
@@ -116,24 +155,13 @@ func (s *LayerStore) acquire(ctx context.Context, key string, layer func() (v1.L
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return layerMeta{}, ctx.Err()
+				return layerMeta{}, nil, ctx.Err()
 			}
-		}
-		if m, err := readMeta(dir); err == nil {
-			s.inUse[key]++
-			s.mu.Unlock()
-			now := time.Now()
-			os.Chtimes(dir, now, now)
-			return m, nil
 		}
 		ch := make(chan struct{})
 		s.busy[key] = ch
 		s.mu.Unlock()
-		l, err := layer()
-		var m layerMeta
-		if err == nil {
-			m, err = s.extract(ctx, dir, l, lim)
-		}
+		m, lf, extracted, err := s.lockLayer(ctx, key, diffID, layer, lim)
 		s.mu.Lock()
 		delete(s.busy, key)
 		close(ch)
@@ -141,11 +169,102 @@ func (s *LayerStore) acquire(ctx context.Context, key string, layer func() (v1.L
 			s.inUse[key]++
 		}
 		s.mu.Unlock()
-		if err == nil {
+		if err != nil {
+			return m, nil, err
+		}
+		if extracted {
 			s.evict()
 		}
-		return m, err
+		return m, func() {
+			s.mu.Lock()
+			s.inUse[key]--
+			s.mu.Unlock()
+			lf.Close() // drops the shared lock
+		}, nil
 	}
+}
+
+// lockLayer returns key's metadata with its lock file held shared,
+// extracting the layer under an exclusive lock first if it is not on disk.
+func (s *LayerStore) lockLayer(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (m layerMeta, lf *os.File, extracted bool, err error) {
+	dir := filepath.Join(s.dir, key)
+	if err := os.MkdirAll(filepath.Join(s.dir, "locks"), 0o700); err != nil {
+		return m, nil, false, fmt.Errorf("create layer store: %w", err)
+	}
+	// Lock files are never removed: a process could hold the old inode.
+	lf, err = os.OpenFile(s.lockPath(key), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return m, nil, false, fmt.Errorf("open layer lock: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			lf.Close()
+		}
+	}()
+	for {
+		// Converting an exclusive lock to a shared one is not atomic: an
+		// evictor may remove the layer in between, so meta is read again.
+		if err := flock(ctx, lf, unix.LOCK_SH); err != nil {
+			return m, nil, false, err
+		}
+		if m, err := readMeta(dir); err == nil {
+			// A layer cut under a smaller budget is extracted again only
+			// if nobody uses it now (no waiting: two runs could each hold
+			// what the other waits for); otherwise its cut is reported.
+			if extracted || m.serves(lim) || unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+				now := time.Now()
+				os.Chtimes(dir, now, now)
+				return m, lf, extracted, nil
+			}
+		} else if err := flock(ctx, lf, unix.LOCK_EX); err != nil {
+			return m, nil, false, err
+		}
+		if m, err := readMeta(dir); err == nil && m.serves(lim) {
+			continue // another process extracted it meanwhile
+		}
+		l, err := layer()
+		if err == nil {
+			_, err = s.extract(ctx, dir, key, l, diffID, lim)
+		}
+		if err != nil {
+			return m, nil, false, err
+		}
+		extracted = true
+	}
+}
+
+func (s *LayerStore) lockPath(key string) string { return filepath.Join(s.dir, "locks", key) }
+
+// flock takes how (LOCK_SH or LOCK_EX) on f, waiting until ctx is done.
+func flock(ctx context.Context, f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("lock layer: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// tryLockExclusive returns key's lock file locked exclusively, or nil if
+// anyone (this process included) holds it.
+func (s *LayerStore) tryLockExclusive(key string) *os.File {
+	f, err := os.OpenFile(s.lockPath(key), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil
+	}
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		f.Close()
+		return nil
+	}
+	return f
 }
 
 func readMeta(dir string) (layerMeta, error) {
@@ -157,14 +276,27 @@ func readMeta(dir string) (layerMeta, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
+// ErrLayerMismatch: a layer's uncompressed content does not hash to the
+// diffID its image's config names. The layer is not stored (the diffID is
+// the store's key: trusting it would hand the content to every later image
+// naming that diffID) and the run fails.
+var ErrLayerMismatch = errors.New("layer content does not match its diffID")
+
 // extract writes l into dir/root through a temporary directory renamed into
 // place when complete, so a crash never leaves a half layer that looks done.
-func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, lim rootfsLimits) (layerMeta, error) {
+// The whole uncompressed stream is hashed and must be diffID: only then is
+// the directory stored under that key.
+func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, diffID v1.Hash, lim rootfsLimits) (layerMeta, error) {
+	if diffID.Algorithm != "sha256" {
+		return layerMeta{}, fmt.Errorf("%w: diffID %q is not a sha256 digest, so the layer cannot be verified: rebuild or re-export the image", ErrLayerMismatch, diffID)
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return layerMeta{}, err
 	}
 	os.RemoveAll(dir)
-	tmp, err := os.MkdirTemp(s.dir, "tmp-")
+	// Named by key, so eviction can tell an abandoned one (its key not
+	// locked: the extracting process died) from one under way.
+	tmp, err := os.MkdirTemp(s.dir, "tmp-"+key+"-")
 	if err != nil {
 		return layerMeta{}, err
 	}
@@ -174,9 +306,19 @@ func (s *LayerStore) extract(ctx context.Context, dir string, l v1.Layer, lim ro
 		return layerMeta{}, err
 	}
 	defer rc.Close()
-	m, err := extractLayer(ctx, tar.NewReader(rc), filepath.Join(tmp, "root"), lim)
+	h := sha256.New()
+	content := io.TeeReader(rc, h)
+	m, err := extractLayer(ctx, tar.NewReader(content), filepath.Join(tmp, "root"), lim)
+	m.MaxBytes, m.MaxFiles, m.MaxEntries = lim.maxBytes, lim.maxFiles, lim.entryBound()
 	if err != nil {
 		return m, err
+	}
+	// The tar reader stops at the end-of-archive marker: hash the rest.
+	if _, err := io.Copy(io.Discard, content); err != nil {
+		return m, fmt.Errorf("read layer: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != diffID.Hex {
+		return m, fmt.Errorf("%w: content hashes to sha256:%s, the config names %s: the image is not what it claims (a runtime refuses it); export or pull it again", ErrLayerMismatch, got, diffID)
 	}
 	b, _ := json.Marshal(m)
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o600); err != nil {
@@ -226,8 +368,21 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		if !ok || p == "" {
 			continue
 		}
+		// Every entry costs an inode: directories, links and whiteouts
+		// are bounded too, not only regular files.
+		if m.Entries >= lim.entryBound() {
+			if m.Limit == "" {
+				m.Limit = fmt.Sprintf("entry limit %d reached at /%s", lim.entryBound(), p)
+			}
+			continue
+		}
+		m.Entries++
 		parent, base := path.Dir(p), path.Base(p)
 		if parent != "." {
+			if _, err := root.Lstat(parent); err != nil {
+				// At most one new directory per path element.
+				m.Entries += strings.Count(parent, "/") + 1
+			}
 			if err := root.MkdirAll(parent, 0o755); err != nil {
 				skip(p, "parent: "+err.Error())
 				continue
@@ -308,6 +463,10 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		root.Remove(l.name)
 		var err error
 		if l.hard {
+			if _, serr := root.Lstat(l.target); errors.Is(serr, os.ErrNotExist) {
+				m.LowerLinks = append(m.LowerLinks, l.name)
+				continue
+			}
 			err = root.Link(l.target, l.name)
 		} else {
 			err = root.Symlink(l.target, l.name)
@@ -329,8 +488,9 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 	return m, nil
 }
 
-// evict removes least recently used layers not in use until the store is
-// within its bound.
+// evict removes least recently used layers not in use (by any process)
+// until the store is within its bound, and temporary directories of
+// extractions that died.
 func (s *LayerStore) evict() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -346,7 +506,18 @@ func (s *LayerStore) evict() {
 	var items []item
 	var total int64
 	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), "tmp-") || e.Name() == "walks" {
+		if k, ok := strings.CutPrefix(e.Name(), "tmp-"); ok {
+			// Left by a process that died while extracting: its
+			// key is no longer locked.
+			if i := strings.LastIndex(k, "-"); i > 0 && s.busy[k[:i]] == nil {
+				if f := s.tryLockExclusive(k[:i]); f != nil {
+					os.RemoveAll(filepath.Join(s.dir, e.Name()))
+					f.Close()
+				}
+			}
+			continue
+		}
+		if !e.IsDir() || e.Name() == "walks" || e.Name() == "locks" {
 			continue
 		}
 		m, err := readMeta(filepath.Join(s.dir, e.Name()))
@@ -365,9 +536,14 @@ func (s *LayerStore) evict() {
 		if s.inUse[it.key] > 0 || s.busy[it.key] != nil {
 			continue
 		}
+		f := s.tryLockExclusive(it.key) // fails while another process uses it
+		if f == nil {
+			continue
+		}
 		if os.RemoveAll(filepath.Join(s.dir, it.key)) == nil {
 			total -= it.bytes
 		}
+		f.Close()
 	}
 }
 

@@ -49,7 +49,11 @@ type Observations struct {
 	// Rootfs says what of the image was not materialised.
 	RootfsSkipped []string `json:"rootfs_skipped,omitempty"`
 	RootfsLimit   string   `json:"rootfs_limit,omitempty"`
-	Dropped       int      `json:"dropped,omitempty"`
+	// RootfsIntegrity lists the walker's integrity issues (a layer that
+	// does not hash to its digest or diffID, an entry escaping the root):
+	// what ran is not verifiably the image its manifest names.
+	RootfsIntegrity []string `json:"rootfs_integrity,omitempty"`
+	Dropped         int      `json:"dropped,omitempty"`
 }
 
 // DNSQuery is one question the resolver answered.

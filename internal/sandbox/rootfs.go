@@ -42,6 +42,17 @@ type Rootfs struct {
 type rootfsLimits struct {
 	maxBytes int64
 	maxFiles int
+	// maxEntries bounds every entry a layer store extraction creates
+	// (directories, links and whiteouts too): 0 means twice maxFiles, a
+	// negative value none at all.
+	maxEntries int
+}
+
+func (l rootfsLimits) entryBound() int {
+	if l.maxEntries == 0 {
+		return 2 * l.maxFiles
+	}
+	return max(0, l.maxEntries)
 }
 
 // materialise writes img's final view into dir (which must not exist yet).

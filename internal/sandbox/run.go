@@ -109,7 +109,7 @@ func Check() error {
 // returns, whatever the outcome.
 func Run(ctx context.Context, img v1.Image, opts ...Option) (obs *Observations, err error) {
 	begun := time.Now()
-	o := options{timeout: DefaultTimeout, limits: DefaultLimits, rootfs: rootfsLimits{DefaultMaxRootfsBytes, DefaultMaxRootfsFiles}, hcDelay: 2 * time.Second}
+	o := options{timeout: DefaultTimeout, limits: DefaultLimits, rootfs: rootfsLimits{maxBytes: DefaultMaxRootfsBytes, maxFiles: DefaultMaxRootfsFiles}, hcDelay: 2 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -177,11 +177,15 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	if r.o.layers != nil {
 		var release func()
 		rf, lowers, release, err = r.o.layers.lowerDirs(ctx, img, r.o.rootfs)
-		if err != nil {
+		if err != nil && !errors.Is(err, errLowerLinks) {
 			return nil, err
 		}
 		r.release = release
-	} else {
+	}
+	// A hard link to a lower layer's file exists only in the merged view
+	// (a runtime applies each layer onto the ones below it): write that
+	// view whole rather than run without the file.
+	if r.o.layers == nil || errors.Is(err, errLowerLinks) {
 		rf, err = materialise(ctx, img, filepath.Join(r.work, "rootfs"), r.o.rootfs)
 		if err != nil {
 			return nil, err
@@ -220,6 +224,11 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	obs.Container = r.id
 	obs.Command, obs.Healthcheck = args, healthcheckCommand(cf)
 	obs.RootfsSkipped, obs.RootfsLimit = rf.Skipped, rf.Limit
+	for _, is := range rf.Walk.Issues {
+		if is.Integrity() {
+			obs.RootfsIntegrity = append(obs.RootfsIntegrity, fmt.Sprintf("layer %d: %s: %s", is.Layer, is.Kind, is.Detail))
+		}
+	}
 	spec := runtimeSpec(merged, resolv, r.cgroup, cf, args, r.o.limits)
 	b, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

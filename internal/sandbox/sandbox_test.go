@@ -264,3 +264,25 @@ func hasPrefix(ss []string, p string) bool {
 	}
 	return false
 }
+
+// TestStartCommandHardLinkedFromLowerLayer: a start command that is a hard
+// link, made by a later layer, to a lower layer's file runs (a runtime
+// applies each layer onto the ones below it; separately extracted layers
+// alone would not hold the file, and the run would see nothing).
+func TestStartCommandHardLinkedFromLowerLayer(t *testing.T) {
+	needRunc(t)
+	img := detectortest.Image(t, v1.Config{Entrypoint: []string{"/usr/local/bin/start", "stratum"}},
+		detectortest.Run("mkdir -p /tmp /etc", detectortest.File{Name: "tmp", Type: '5', Mode: 0o1777}, detectortest.Dir("etc"),
+			detectortest.Text("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")),
+		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
+		detectortest.Run("ln /usr/bin/probe /usr/local/bin/start", detectortest.Hardlink("usr/local/bin/start", "usr/bin/probe")),
+	)
+	obs := runSealed(t, img, sandbox.WithLayerStore(sandbox.NewLayerStore(t.TempDir(), 1<<30)))
+	var login bool
+	for _, m := range obs.Stratum {
+		login = login || m.Method == "login"
+	}
+	if !login || obs.ExitCode != 0 {
+		t.Errorf("stratum login %v, exit %d, stderr %q: the hard-linked start command did not run", login, obs.ExitCode, obs.Stderr)
+	}
+}

@@ -1,0 +1,75 @@
+package behaviour
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+
+	"github.com/strata-sec/strata/internal/sandbox"
+)
+
+// TestSharedRun: callers of one image share a run; a run that failed is
+// not handed to a later caller as a result, and a run ended by the leading
+// caller's context is run again for a waiter whose context is live.
+func TestSharedRun(t *testing.T) {
+	tests := []struct {
+		name      string
+		leaderCtx time.Duration // 0: never cancelled
+		fail      error         // what the first run returns
+		wantRuns  int32
+		wantErr   bool // for the second caller
+	}{
+		{"one run for two callers", 0, nil, 1, false},
+		{"leader's context ends: the waiter runs again", 50 * time.Millisecond, nil, 2, false},
+		{"a failed run fails its callers, and is not remembered", 0, errors.New("runc create: boom"), 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var runs atomic.Int32
+			started := make(chan struct{}, 4)
+			d := NewShared(2)
+			d.sandboxRun = func(ctx context.Context, _ v1.Image, _ ...sandbox.Option) (*sandbox.Observations, error) {
+				n := runs.Add(1)
+				started <- struct{}{}
+				if n == 1 {
+					select {
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					case <-time.After(200 * time.Millisecond):
+					}
+					if tt.fail != nil {
+						return nil, tt.fail
+					}
+				}
+				return &sandbox.Observations{Container: "strata-test"}, nil
+			}
+			leaderCtx := context.Background()
+			if tt.leaderCtx > 0 {
+				var cancel context.CancelFunc
+				leaderCtx, cancel = context.WithTimeout(leaderCtx, tt.leaderCtx)
+				defer cancel()
+			}
+			done := make(chan error, 1)
+			go func() { _, err := d.run(leaderCtx, empty.Image); done <- err }()
+			<-started
+			obs, err := d.run(context.Background(), empty.Image)
+			<-done
+			if (err != nil) != tt.wantErr || (err == nil && obs == nil) {
+				t.Errorf("second caller: %v, %v; want error %v", obs, err, tt.wantErr)
+			}
+			if got := runs.Load(); got != tt.wantRuns {
+				t.Errorf("%d runs, want %d", got, tt.wantRuns)
+			}
+			if tt.fail != nil {
+				if _, err := d.run(context.Background(), empty.Image); err != nil || runs.Load() != 2 {
+					t.Errorf("after a failed run: %v, %d runs; want a new, successful run", err, runs.Load())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,309 @@
+package sandbox
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// layerOf returns an uncompressed layer holding one file and its diffID.
+func layerOf(t *testing.T, name, body string) (v1.Layer, v1.Hash) {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(body))}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte(body))
+	tw.Close()
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}
+}
+
+// TestLayerStoreVerifiesDiffID: the store's key is the config's diffID, so a
+// layer is stored under it only if its content hashes to it; otherwise the
+// run fails and nothing is left that a later image naming that diffID (a
+// shared base layer) would be handed.
+func TestLayerStoreVerifiesDiffID(t *testing.T) {
+	benign, benignID := layerOf(t, "usr/bin/app", "benign")
+	hostile, _ := layerOf(t, "usr/bin/app", "hostile")
+	tests := []struct {
+		name    string
+		layer   v1.Layer
+		diffID  v1.Hash
+		wantErr error
+	}{
+		{"content matches its diffID", benign, benignID, nil},
+		{"content claims another layer's diffID", hostile, benignID, ErrLayerMismatch},
+		{"diffID not sha256", benign, v1.Hash{Algorithm: "md5", Hex: benignID.Hex[:32]}, ErrLayerMismatch},
+	}
+	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewLayerStore(t.TempDir(), 1<<30)
+			key := layerStoreVersion + "-" + tt.diffID.Hex
+			_, release, err := s.acquire(context.Background(), key, tt.diffID, func() (v1.Layer, error) { return tt.layer, nil }, lim)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("acquire: %v, want %v", err, tt.wantErr)
+			}
+			if err == nil {
+				defer release()
+			}
+			_, statErr := os.Stat(filepath.Join(s.dir, key))
+			if stored := statErr == nil; stored != (tt.wantErr == nil) {
+				t.Errorf("layer stored: %v, want %v", stored, tt.wantErr == nil)
+			}
+			if tt.wantErr != nil {
+				if left, _ := filepath.Glob(filepath.Join(s.dir, "tmp-*")); len(left) > 0 {
+					t.Errorf("temporary extraction left behind: %v", left)
+				}
+				return
+			}
+			b, err := os.ReadFile(filepath.Join(s.dir, key, "root", "usr/bin/app"))
+			if err != nil || string(b) != "benign" {
+				t.Errorf("stored file %q, %v; want the layer's content", b, err)
+			}
+		})
+	}
+}
+
+// lyingLayer claims a diffID its content does not hash to.
+type lyingLayer struct {
+	v1.Layer
+	diffID v1.Hash
+}
+
+func (l lyingLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }
+
+// TestLowerDirsFails: lowerDirs fails (without panicking, every layer it
+// took given back) when a layer lies about its diffID, and asks for a
+// materialised root when a layer hard-links a lower layer's file.
+func TestLowerDirsFails(t *testing.T) {
+	base, baseID := layerOf(t, "usr/bin/real", "payload")
+	hostile, _ := layerOf(t, "usr/bin/app", "hostile")
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "usr/local/bin/start", Typeflag: tar.TypeLink, Linkname: "usr/bin/real"})
+	tw.Close()
+	b := buf.Bytes()
+	link, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		layers  []v1.Layer
+		wantErr error
+	}{
+		{"layer claims the base's diffID", []v1.Layer{base, lyingLayer{hostile, baseID}}, ErrLayerMismatch},
+		{"hard link to a lower layer's file", []v1.Layer{base, link}, errLowerLinks},
+		{"plain layers", []v1.Layer{base}, nil},
+	}
+	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img, err := mutate.AppendLayers(empty.Image, tt.layers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewLayerStore(t.TempDir(), 1<<30)
+			_, lowers, release, err := s.lowerDirs(context.Background(), img, lim)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("lowerDirs: %v, want %v", err, tt.wantErr)
+			}
+			if err == nil {
+				if len(lowers) != len(tt.layers) {
+					t.Errorf("%d lower dirs for %d layers", len(lowers), len(tt.layers))
+				}
+				release()
+			}
+			for k, n := range s.inUse {
+				if n != 0 {
+					t.Errorf("layer %s still in use (%d) after lowerDirs returned", k, n)
+				}
+			}
+		})
+	}
+}
+
+// TestLayerStoreSharedByProcesses: two stores on one directory stand for two
+// processes (flock locks of separate opens conflict as across processes).
+// One store's eviction must not remove a layer the other has in use, and
+// removes what an extraction that died left behind, but not one under way.
+func TestLayerStoreSharedByProcesses(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
+	a, b := NewLayerStore(dir, 1), NewLayerStore(dir, 1) // 1 byte: evict all it may
+	get := func(s *LayerStore, name, body string) (string, func()) {
+		t.Helper()
+		l, d := layerOf(t, name, body)
+		key := layerStoreVersion + "-" + d.Hex
+		_, release, err := s.acquire(ctx, key, d, func() (v1.Layer, error) { return l, nil }, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key, release
+	}
+	held, releaseHeld := get(a, "usr/bin/a", "held by a")
+	free, releaseFree := get(a, "usr/bin/b", "released by a")
+	releaseFree()
+	under, releaseUnder := get(a, "usr/bin/c", "being extracted")
+	// An extraction of key "under" under way (its lock taken), one of a
+	// key nobody locks that died.
+	for _, k := range []string{under, layerStoreVersion + "-dead"} {
+		if err := os.Mkdir(filepath.Join(dir, "tmp-"+k+"-123"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, releaseB := get(b, "usr/bin/d", "new in b") // b extracts: evicts
+	defer releaseB()
+	tests := []struct {
+		name string
+		path string
+		want bool
+	}{
+		{"layer in use by the other store", held, true},
+		{"layer nobody uses", free, false},
+		{"temporary dir of an extraction under way", "tmp-" + under + "-123", true},
+		{"temporary dir of a dead extraction", "tmp-" + layerStoreVersion + "-dead-123", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := os.Stat(filepath.Join(dir, tt.path))
+			if got := err == nil; got != tt.want {
+				t.Errorf("%s kept: %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+	releaseHeld()
+	releaseUnder()
+}
+
+// TestLowerDirsBudget: the image's byte budget is shared by its layers, so a
+// hostile image of many large layers writes at most one budget to disk; a
+// layer cut under a small budget is extracted again, whole, for a run with
+// a larger one.
+func TestLowerDirsBudget(t *testing.T) {
+	var ls []v1.Layer
+	for _, n := range []string{"a", "b", "c"} {
+		l, _ := layerOf(t, "data/"+n, strings.Repeat(n, 100))
+		ls = append(ls, l)
+	}
+	img, err := mutate.AppendLayers(empty.Image, ls...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewLayerStore(t.TempDir(), 1<<30)
+	tests := []struct {
+		name      string
+		maxBytes  int64
+		wantBytes int64 // written by the run's layers
+		wantLimit bool
+	}{
+		{"three layers of 100 bytes, budget 150", 150, 100, true},
+		{"same layers, budget 1000: the cut layer written again", 1000, 300, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rf, lowers, release, err := s.lowerDirs(context.Background(), img, rootfsLimits{maxBytes: tt.maxBytes, maxFiles: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			var written int64
+			for _, d := range lowers {
+				filepath.Walk(d, func(_ string, fi os.FileInfo, err error) error {
+					if err == nil && fi.Mode().IsRegular() {
+						written += fi.Size()
+					}
+					return nil
+				})
+			}
+			if written != tt.wantBytes || rf.Bytes != tt.wantBytes || (rf.Limit != "") != tt.wantLimit {
+				t.Errorf("written %d, counted %d, limit %q; want %d bytes, limit %v", written, rf.Bytes, rf.Limit, tt.wantBytes, tt.wantLimit)
+			}
+			if b, err := os.ReadFile(filepath.Join(lowers[len(lowers)-1], "data/a")); err != nil || len(b) != 100 {
+				t.Errorf("bottom layer (last lower dir) lacks data/a: %d bytes, %v", len(b), err)
+			}
+		})
+	}
+}
+
+// TestExtractLayerEntryBound: directories, links and the parents a path
+// implies cost entries too, so a layer of millions of empty directories or
+// links cannot fill the host's inodes.
+func TestExtractLayerEntryBound(t *testing.T) {
+	hdrs := func(n int, mk func(i int) tar.Header) []tar.Header {
+		var hs []tar.Header
+		for i := range n {
+			hs = append(hs, mk(i))
+		}
+		return hs
+	}
+	tests := []struct {
+		name        string
+		entries     []tar.Header
+		maxEntries  int
+		wantCreated []string // relative paths that must exist
+		wantAbsent  []string
+	}{
+		{"symbolic links", hdrs(10, func(i int) tar.Header {
+			return tar.Header{Name: fmt.Sprintf("l%d", i), Typeflag: tar.TypeSymlink, Linkname: "x"}
+		}), 4, []string{"l0", "l3"}, []string{"l4", "l9"}},
+		{"directories", hdrs(10, func(i int) tar.Header {
+			return tar.Header{Name: fmt.Sprintf("d%d/", i), Typeflag: tar.TypeDir, Mode: 0o755}
+		}), 4, []string{"d0", "d3"}, []string{"d4", "d9"}},
+		{"implied parents", []tar.Header{
+			{Name: "a/b/c/d/e/f", Typeflag: tar.TypeReg, Mode: 0o644},
+			{Name: "g/h/i/j/k/l", Typeflag: tar.TypeReg, Mode: 0o644},
+		}, 4, []string{"a/b/c/d/e/f"}, []string{"g"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			for _, h := range tt.entries {
+				if err := tw.WriteHeader(&h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tw.Close()
+			dir := filepath.Join(t.TempDir(), "root")
+			m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 1 << 20, maxFiles: 100, maxEntries: tt.maxEntries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(m.Limit, "entry limit") {
+				t.Errorf("limit %q, want the entry limit", m.Limit)
+			}
+			for _, p := range tt.wantCreated {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
+					t.Errorf("/%s not created: %v", p, err)
+				}
+			}
+			for _, p := range tt.wantAbsent {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+					t.Errorf("/%s created past the entry bound", p)
+				}
+			}
+		})
+	}
+}
