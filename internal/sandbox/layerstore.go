@@ -109,8 +109,22 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	// of the image's budget, so a hostile image's many large layers never
 	// write more than one root's bound to the host's disk.
 	entries := 0
+	// A layer repeated in one image (legacy builds repeat the empty layer)
+	// is mounted once, at its topmost place: overlay refuses one directory
+	// twice (ELOOP), and the copy above has the lower one's files and
+	// whiteouts, so the root is the same.
+	topmost := map[v1.Hash]int{}
+	for i := range res.Layers {
+		topmost[res.Layers[i].DiffID] = i
+	}
 	for i := range res.Layers {
 		d := res.Layers[i].DiffID
+		if d.Hex == "" {
+			return nil, nil, nil, fmt.Errorf("layer %d has no diffID in the image config: the image is malformed, rebuild or re-export it", i)
+		}
+		if topmost[d] != i {
+			continue
+		}
 		key := layerStoreVersion + "-" + d.Hex
 		left := rootfsLimits{maxBytes: max(0, lim.maxBytes-rf.Bytes), maxFiles: max(0, lim.maxFiles-rf.Files), maxEntries: lim.entryBound() - entries}
 		if left.maxEntries <= 0 {
@@ -389,13 +403,19 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 			}
 		}
 		if strings.HasPrefix(base, ".wh.") {
-			target := path.Join(parent, strings.TrimPrefix(base, ".wh."))
+			name := strings.TrimPrefix(base, ".wh.")
+			if name == "" || name == "." || name == ".." {
+				// ".wh.." would white out the parent, ".wh..." the
+				// directory above it: no runtime applies such a name.
+				skip(p, "whiteout names no entry")
+				continue
+			}
+			target := path.Join(parent, name)
 			if base == ".wh..wh..opq" {
 				err = unix.Setxattr(filepath.Join(dir, filepath.FromSlash(parent)), "trusted.overlay.opaque", []byte("y"), 0)
-			} else {
-				// The parent was made through root, so the host path is
-				// inside dir.
-				os.RemoveAll(filepath.Join(dir, filepath.FromSlash(target)))
+			} else if err = root.RemoveAll(target); err == nil {
+				// The parent was made through root and name is one plain
+				// element, so the host path is inside dir.
 				err = unix.Mknod(filepath.Join(dir, filepath.FromSlash(target)), unix.S_IFCHR, 0)
 			}
 			if err != nil {

@@ -35,6 +35,12 @@ func TestExtractLayer(t *testing.T) {
 	add(tar.Header{Name: "bin/out", Typeflag: tar.TypeLink, Linkname: "../../../../etc/passwd"}, "")
 	add(tar.Header{Name: "bin/su2", Typeflag: tar.TypeLink, Linkname: "usr/bin/su"}, "")
 	add(tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644}, strings.Repeat("x", 100))
+	// Whiteouts naming the parent (".wh..") or the directory above
+	// (".wh...") or nothing: skipped, never applied outside their place.
+	add(tar.Header{Name: "etc/sub/.wh...", Typeflag: tar.TypeReg}, "")
+	add(tar.Header{Name: "etc/sub/.wh..", Typeflag: tar.TypeReg}, "")
+	add(tar.Header{Name: "etc/sub/.wh.", Typeflag: tar.TypeReg}, "")
+	add(tar.Header{Name: ".wh...", Typeflag: tar.TypeReg}, "")
 	tw.Close()
 
 	dir := filepath.Join(t.TempDir(), "root")
@@ -54,6 +60,8 @@ func TestExtractLayer(t *testing.T) {
 		{"etc/link", os.ModeSymlink | 0o777},
 		{"bin/su2", 0o755},
 		{"big", 0},
+		{"etc", os.ModeDir | 0o755},
+		{"etc/sub", os.ModeDir | 0o755},
 	}
 	for _, tt := range tests {
 		fi, err := os.Lstat(filepath.Join(dir, tt.path))

@@ -307,3 +307,30 @@ func TestExtractLayerEntryBound(t *testing.T) {
 		})
 	}
 }
+
+// TestLowerDirsRepeatedLayer: a layer repeated in one image is mounted once,
+// at its topmost place (overlay refuses a lower directory twice: ELOOP), and
+// a layer without a diffID is refused.
+func TestLowerDirsRepeatedLayer(t *testing.T) {
+	a, _ := layerOf(t, "data/a", "a")
+	b, _ := layerOf(t, "data/b", "b")
+	img, err := mutate.AppendLayers(empty.Image, a, b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewLayerStore(t.TempDir(), 1<<30)
+	rf, lowers, release, err := s.lowerDirs(context.Background(), img, rootfsLimits{maxBytes: 1000, maxFiles: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if len(lowers) != 2 || rf.Files != 2 {
+		t.Fatalf("lowers %v, %d files; want 2 distinct layers, 2 files", lowers, rf.Files)
+	}
+	if _, err := os.Stat(filepath.Join(lowers[0], "data/a")); err != nil {
+		t.Errorf("topmost lower dir is not the repeated layer: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(lowers[1], "data/b")); err != nil {
+		t.Errorf("second lower dir is not layer b: %v", err)
+	}
+}

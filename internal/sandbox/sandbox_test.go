@@ -286,3 +286,25 @@ func TestStartCommandHardLinkedFromLowerLayer(t *testing.T) {
 		t.Errorf("stratum login %v, exit %d, stderr %q: the hard-linked start command did not run", login, obs.ExitCode, obs.Stderr)
 	}
 }
+
+// TestRepeatedLayerRuns: an image that repeats a layer (as legacy builds
+// repeat the empty one) runs under the layer store instead of failing the
+// overlay mount.
+func TestRepeatedLayerRuns(t *testing.T) {
+	needRunc(t)
+	etc := detectortest.Run("mkdir -p /tmp /etc", detectortest.File{Name: "tmp", Type: '5', Mode: 0o1777}, detectortest.Dir("etc"),
+		detectortest.Text("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"))
+	img := detectortest.Image(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", "stratum"}},
+		etc,
+		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
+		etc,
+	)
+	obs := runSealed(t, img, sandbox.WithLayerStore(sandbox.NewLayerStore(t.TempDir(), 1<<30)))
+	var login bool
+	for _, m := range obs.Stratum {
+		login = login || m.Method == "login"
+	}
+	if !login || obs.ExitCode != 0 {
+		t.Errorf("stratum login %v, exit %d, stderr %q: the image with a repeated layer did not run", login, obs.ExitCode, obs.Stderr)
+	}
+}
