@@ -165,6 +165,13 @@ type run struct {
 	begun, stopped time.Time
 }
 
+// maxLowerDirBytes bounds the lowerdir option: mount(2) takes at most a
+// page of options, and upperdir and workdir (in the work dir) need the rest.
+const maxLowerDirBytes = 3000
+
+// errManyLayers: the stored layers' paths do not fit in one overlay mount.
+var errManyLayers = errors.New("too many layers for one overlay mount")
+
 func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 	scratch := filepath.Join(r.work, "scratch")
 	if err := r.mount("tmpfs", scratch, "tmpfs", fmt.Sprintf("size=%d,mode=0700", r.o.limits.DiskBytes), unix.MS_NOSUID|unix.MS_NODEV); err != nil {
@@ -181,11 +188,18 @@ func (r *run) do(ctx context.Context, img v1.Image) (*Observations, error) {
 			return nil, err
 		}
 		r.release = release
+		// The overlay's options must fit in a page: an image of very many
+		// layers (or a long cache path) gets its root written whole.
+		if err == nil && len(strings.Join(lowers, ":")) > maxLowerDirBytes {
+			release()
+			r.release = nil
+			err = errManyLayers
+		}
 	}
 	// A hard link to a lower layer's file exists only in the merged view
 	// (a runtime applies each layer onto the ones below it): write that
 	// view whole rather than run without the file.
-	if r.o.layers == nil || errors.Is(err, errLowerLinks) {
+	if r.o.layers == nil || errors.Is(err, errLowerLinks) || errors.Is(err, errManyLayers) {
 		rf, err = materialise(ctx, img, filepath.Join(r.work, "rootfs"), r.o.rootfs)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -306,5 +307,28 @@ func TestRepeatedLayerRuns(t *testing.T) {
 	}
 	if !login || obs.ExitCode != 0 {
 		t.Errorf("stratum login %v, exit %d, stderr %q: the image with a repeated layer did not run", login, obs.ExitCode, obs.Stderr)
+	}
+}
+
+// TestManyLayersRun: an image whose stored layers do not fit in one overlay
+// mount's options runs from its root written whole instead of failing.
+func TestManyLayersRun(t *testing.T) {
+	needRunc(t)
+	ls := []detectortest.Step{
+		detectortest.Run("mkdir -p /tmp /etc", detectortest.File{Name: "tmp", Type: '5', Mode: 0o1777}, detectortest.Dir("etc"),
+			detectortest.Text("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")),
+		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
+	}
+	for i := range 40 {
+		ls = append(ls, detectortest.Run(fmt.Sprintf("echo %d > /etc/n%d", i, i), detectortest.Text(fmt.Sprintf("etc/n%d", i), fmt.Sprint(i))))
+	}
+	img := detectortest.Image(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", "stratum"}}, ls...)
+	obs := runSealed(t, img, sandbox.WithLayerStore(sandbox.NewLayerStore(t.TempDir(), 1<<30)))
+	var login bool
+	for _, m := range obs.Stratum {
+		login = login || m.Method == "login"
+	}
+	if !login || obs.ExitCode != 0 {
+		t.Errorf("stratum login %v, exit %d, stderr %q: the 42-layer image did not run", login, obs.ExitCode, obs.Stderr)
 	}
 }
