@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/experiments/bench"
 )
 
@@ -25,6 +26,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	engines := fs.Bool("engines", true, "also time clamscan and yara (multiengine, signatures learned from the image's last layer)")
 	platform := fs.String("platform", "", "bench only this platform of a multi-platform image: os/arch[/variant]")
 	builds := fs.Bool("builds", false, "also time experiment 2's 408 BuildKit builds, cold (empty private cache) and warm (a few minutes)")
+	dyn := fs.Bool("dynamic", false, "also time the behaviour stage: one sandbox run of the start command with an empty layer store and one with the layers stored (root, runc)")
+	dynTimeout := fs.Duration("dynamic-timeout", experiments.DynamicTimeout, "the sandbox's time limit for --dynamic (the experiments' default)")
 	reg := fs.Bool("registry", false, "also push each image to a loopback registry and time a fetch of its blobs (go-containerregistry) against a cold strata scan of it, at the same concurrency")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -37,6 +40,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *count < 1 {
 		return fmt.Errorf("--count must be at least 1")
 	}
-	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, Stdout: stdout, Stderr: stderr})
+	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, Dynamic: *dyn, DynamicTimeout: *dynTimeout, Stdout: stdout, Stderr: stderr})
 	return err
 }

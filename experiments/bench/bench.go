@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/sandbox"
 	"github.com/strata-sec/strata/internal/table"
 )
 
@@ -32,6 +34,8 @@ multiengine: clamscan + yara over every layer's files (signatures learned from t
 or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
 registry-fetch: manifest, config and every layer blob fetched from a loopback registry with go-containerregistry,
 N layers at once; registry-scan: strata scan of that reference without cache, same N (--registry).
+dynamic-cold, dynamic-warm: one sandbox run of the start command (strata scan --dynamic) with an empty layer store,
+then with the layers stored; setup, run and teardown in bench.json and the verdict line (--dynamic).
 MB: uncompressed layer bytes the walker read. vs floor: floor time / time (= throughput ratio);
 for warm: warm time as a percentage of cold time.
 `
@@ -91,6 +95,10 @@ type Config struct {
 	// Registry also pushes each image to a loopback registry and times a
 	// fetch of its blobs against a cold registry scan (registry.go).
 	Registry bool
+	// Dynamic also times the behaviour stage's sandbox run (dynamic.go)
+	// with time limit DynamicTimeout (0: sandbox.DefaultTimeout).
+	Dynamic        bool
+	DynamicTimeout time.Duration
 	// Stdout gets the tables and verdicts, Stderr progress lines.
 	Stdout, Stderr io.Writer
 }
@@ -134,6 +142,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 					bi.Measurements = append(bi.Measurements, m)
 				}
 			}
+			if cfg.Dynamic {
+				timeout := cfg.DynamicTimeout
+				if timeout <= 0 {
+					timeout = sandbox.DefaultTimeout
+				}
+				ms, err := benchDynamic(ctx, t.Image, cfg.Count, timeout)
+				if err != nil {
+					return rep, fmt.Errorf("%s: %w", t.Name, err)
+				}
+				bi.Measurements = append(bi.Measurements, ms...)
+			}
 			rep.Images = append(rep.Images, bi)
 		}
 	}
@@ -154,7 +173,7 @@ func write(rep Report, out string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, legend)
-	vs := append(verdicts(rep), registryVerdicts(rep)...)
+	vs := append(append(verdicts(rep), registryVerdicts(rep)...), dynamicVerdicts(rep)...)
 	var btab *table.Table
 	if rep.Builds != nil {
 		btab = buildsTable(rep.Builds)

@@ -159,3 +159,33 @@ func TestBuildVerdicts(t *testing.T) {
 		})
 	}
 }
+
+// TestDynamicVerdicts: the warm sandbox run passes within its time limit
+// plus dynamicSlack and fails beyond it; images without the entry give no
+// line.
+func TestDynamicVerdicts(t *testing.T) {
+	run := func(total, setup time.Duration) Image {
+		return Image{Target: "store:exp3/x", Measurements: []Measurement{{
+			Name: measureDynamicWarm, MedianNS: total.Nanoseconds(),
+			Extra: []map[string]int64{{"setup_ns": setup.Nanoseconds(), "run_ns": (total - setup).Nanoseconds(), "teardown_ns": 0, "timeout_ns": (10 * time.Second).Nanoseconds()}},
+		}}}
+	}
+	tests := []struct {
+		name string
+		img  Image
+		want string // prefix of the one line; "" for none
+	}{
+		{"within limit plus slack", run(12*time.Second, 200*time.Millisecond), "PASS"},
+		{"over", run(16*time.Second, 6*time.Second), "FAIL"},
+		{"no dynamic entry", Image{Target: "store:x", Measurements: []Measurement{{Name: measureCold, MedianNS: 1}}}, ""},
+	}
+	for _, tt := range tests {
+		got := dynamicVerdicts(Report{Images: []Image{tt.img}})
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: got %q, want no line", tt.name, got)
+		case tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tt.want)):
+			t.Errorf("%s: got %q, want one line starting %s", tt.name, got, tt.want)
+		}
+	}
+}

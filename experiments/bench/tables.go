@@ -37,6 +37,8 @@ func imagesTable(rep Report) *table.Table {
 			case ok:
 			case m.Name == measureFloor:
 				ratio = "1.00"
+			case (m.Name == measureDynamicCold || m.Name == measureDynamicWarm) && coldNS > 0:
+				ratio = fmt.Sprintf("%.1fx cold", float64(m.MedianNS)/float64(coldNS))
 			case m.Name == measureWarm && coldNS > 0:
 				ratio = fmt.Sprintf("%.1f%% of cold", 100*float64(m.MedianNS)/float64(coldNS))
 			case m.MedianNS > 0:
