@@ -272,6 +272,7 @@ func preparePeers(ctx context.Context, cfg PeersConfig, tmp string, stderr io.Wr
 		note: "engine walk and unpacking only: the machine has no ClamAV database"}
 	if p, err := exec.LookPath("clamscan"); err != nil {
 		clam.skip = "clamscan not installed: make setup (Debian's clamav)"
+		ps = append(ps, clam)
 	} else {
 		clam.version = firstLine(ctx, p, "--version")
 		if !hasClamDB(clamDB) {
