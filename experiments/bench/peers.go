@@ -347,8 +347,9 @@ func yaraPeers(ctx context.Context, sets []RuleSet, tmp string, stderr io.Writer
 	return ps
 }
 
-// yaracError matches yarac's "FILE(LINE): error ..." lines.
-var yaracError = regexp.MustCompile(`(?m)^(.+)\(\d+\): error`)
+// yaracError matches the file of yarac's error lines, "FILE(LINE): error:
+// ..." and "error: rule "NAME" in FILE(LINE): ...".
+var yaracError = regexp.MustCompile(`(?m)^(?:error: rule "[^"]*" in )?(.+?)\(\d+\): `)
 
 // compileRules compiles every rule file under path into out, each file in
 // a namespace of its own (rule sets reuse rule names across files). A file
