@@ -167,6 +167,10 @@ func RunPeers(ctx context.Context, cfg PeersConfig) (PeersReport, error) {
 			fmt.Fprintf(stderr, "bench peers: %s\n", t.Name)
 			pi, err := benchPeersImage(ctx, cfg, ref, t, peers, tmp, stderr)
 			if err != nil {
+				// Keep what the images before this one measured.
+				if werr := writePeers(rep, cfg.Out, stdout); werr != nil {
+					fmt.Fprintf(stderr, "bench peers: write the images measured so far: %v\n", werr)
+				}
 				return rep, fmt.Errorf("%s: %w", t.Name, err)
 			}
 			rep.Images = append(rep.Images, pi)
