@@ -182,7 +182,7 @@ $(PEERS_DIR)/trivy:
 	@sum=$$(cd $(PEERS_DIR) && $(GO) mod download -json github.com/aquasecurity/trivy@$(TRIVY_VERSION) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
 	if [ "$$sum" != "$(TRIVY_SUM)" ]; then echo "bench-peers: trivy $(TRIVY_VERSION) has module hash '$$sum', pinned $(TRIVY_SUM): not building it (check the Go module proxy and GOFLAGS)" >&2; exit 1; fi
 	@echo "bench-peers: building trivy $(TRIVY_VERSION) into $(PEERS_DIR) (several minutes on 2 cores; it needs GOEXPERIMENT=jsonv2)"
-	cd $(PEERS_DIR) && GOEXPERIMENT=jsonv2 GOBIN=$(PEERS_DIR) $(GO) install github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
+	cd $(PEERS_DIR) && GOEXPERIMENT=jsonv2 GOBIN=$(PEERS_DIR) $(GO) install -ldflags "-X github.com/aquasecurity/trivy/pkg/version/app.ver=$(TRIVY_VERSION)" github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
 
 # The registry gate's load figures: GATE_N distinct image manifests from
 # experiment 2's images in the store (then exp3/ and benign/ if needed)
