@@ -71,13 +71,13 @@ func peersNotes(rep PeersReport) []string {
 				if r.Skipped != "" && n == r.Skipped {
 					line = r.Tool + " skipped: " + n
 				}
+				if strings.HasPrefix(n, "exit ") {
+					line = label(pi.Target) + ": " + line
+				}
 				if n == "" || seen[line] {
 					continue
 				}
 				seen[line] = true
-				if strings.HasPrefix(n, "exit ") {
-					line = label(pi.Target) + ": " + line
-				}
 				out = append(out, line)
 			}
 		}
