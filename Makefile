@@ -32,7 +32,7 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $(
 # Flags passed to every `strata experiment` (slices, --jobs, -v, ...).
 STRATA_FLAGS ?=
 
-.PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench bench-gate
+.PHONY: setup apt-packages experiment1 experiment2 experiment3 experiment-wild benign census census-slice reproduce test test-unit figures bench bench-gate bench-peers
 
 setup: apt-packages $(BIN)/buildkitd $(BIN)/buildctl $(BIN)/syft $(BIN)/strata $(BIN)/strata-sbom
 
@@ -158,6 +158,31 @@ BENCH_REFS  ?= $(HOME)/.cache/strata/store:exp1/case-111 $(HOME)/.cache/strata/s
 BENCH_COUNT ?= 3
 bench: $(BIN)/strata
 	$(BIN)/strata bench --builds --count $(BENCH_COUNT) --out results/perf $(BENCH_REFS)
+
+# The peers side by side (`strata bench --peers`, never part of setup):
+# strata scan cold and warm as child processes next to clamscan, yara with
+# each public rule set in PEER_YARA_RULES (NAME=DIR ...), malcontent and
+# trivy over the same extracted files, wall time and peak RSS; writes
+# results/perf/{peers.md,peers.json,machine.md}. Builds trivy at the pinned
+# version into bin/peers after checking its module hash; malcontent is not
+# served by the Go module proxy, so a hand-built one goes to bin/peers/mal
+# (README, Performance). A peer that is missing is listed as skipped.
+PEERS_DIR       ?= $(BIN)/peers
+TRIVY_VERSION   := v0.74.0
+TRIVY_SUM       := h1:B2/h1Aehsq/zykg0jxpWUlOX7e3UXpbxjZZs/0vNlC4=
+PEER_STORE      ?= $(HOME)/.cache/strata/store
+PEER_REFS       ?= $(PEER_STORE):exp1/case-111 $(PEER_STORE):exp2/case-111/add-dummy-layer/seed-101 $(PEER_STORE):benign/census-nginx $(PEER_STORE):benign/dev-busy
+PEER_YARA_RULES ?=
+PEER_COUNT      ?= 3
+bench-peers: $(BIN)/strata $(PEERS_DIR)/trivy
+	$(BIN)/strata bench --peers --count $(PEER_COUNT) --peers-dir $(PEERS_DIR) $(foreach r,$(PEER_YARA_RULES),--yara-rules $(r)) --out results/perf $(PEER_REFS)
+
+$(PEERS_DIR)/trivy:
+	@mkdir -p $(PEERS_DIR)
+	@sum=$$(cd $(PEERS_DIR) && $(GO) mod download -json github.com/aquasecurity/trivy@$(TRIVY_VERSION) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
+	if [ "$$sum" != "$(TRIVY_SUM)" ]; then echo "bench-peers: trivy $(TRIVY_VERSION) has module hash '$$sum', pinned $(TRIVY_SUM): not building it (check the Go module proxy and GOFLAGS)" >&2; exit 1; fi
+	@echo "bench-peers: building trivy $(TRIVY_VERSION) into $(PEERS_DIR) (several minutes on 2 cores; it needs GOEXPERIMENT=jsonv2)"
+	cd $(PEERS_DIR) && GOEXPERIMENT=jsonv2 GOBIN=$(PEERS_DIR) $(GO) install -ldflags "-X github.com/aquasecurity/trivy/pkg/version/app.ver=$(TRIVY_VERSION)" github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
 
 # The registry gate's load figures: GATE_N distinct image manifests from
 # experiment 2's images in the store (then exp3/ and benign/ if needed)

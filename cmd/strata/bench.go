@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/strata-sec/strata/experiments"
 	"github.com/strata-sec/strata/experiments/bench"
@@ -11,7 +13,7 @@ import (
 
 func init() {
 	register("bench", command{
-		summary: "time the walker floor, the hierarchical detector (cold and warm cache) and clamscan/yara on the same images; --builds: experiment 2's builds, cold and warm; `bench gate`: the registry gate's scans/minute with 1 and 2 workers",
+		summary: "time the walker floor, the hierarchical detector (cold and warm cache) and clamscan/yara on the same images; --builds: experiment 2's builds, cold and warm; --peers: strata next to clamscan, yara, malcontent and trivy (wall time, peak RSS); `bench gate`: the registry gate's scans/minute with 1 and 2 workers",
 		run:     runBench,
 	})
 }
@@ -29,6 +31,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dyn := fs.Bool("dynamic", false, "also time the behaviour stage: one sandbox run of the start command with an empty layer store and one with the layers stored (root, runc)")
 	dynTimeout := fs.Duration("dynamic-timeout", experiments.DynamicTimeout, "the sandbox's time limit for --dynamic (the experiments' default)")
 	reg := fs.Bool("registry", false, "also push each image to a loopback registry and time a fetch of its blobs (go-containerregistry) against a cold strata scan of it, at the same concurrency")
+	peers := fs.Bool("peers", false, "instead: strata scan (cold, warm) side by side with clamscan, yara with public rule sets, malcontent and trivy on the same images, wall time and peak RSS; writes peers.md and peers.json (make bench-peers)")
+	peersDir := fs.String("peers-dir", "bin/peers", "with --peers: where make bench-peers puts the peers (trivy; a malcontent built by hand as mal); PATH is searched next")
+	clamDB := fs.String("clamav-db", bench.DefaultClamDB, "with --peers: the ClamAV database directory clamscan uses")
+	var rules []bench.RuleSet
+	fs.Func("yara-rules", "with --peers: a public YARA rule set as NAME=DIR (or NAME=FILE), repeatable; one yara row each", func(v string) error {
+		name, dir, ok := strings.Cut(v, "=")
+		if !ok || name == "" || dir == "" {
+			return fmt.Errorf("want NAME=DIR, e.g. malcontent=bin/peers/rules/malcontent-v1.7.1")
+		}
+		rules = append(rules, bench.RuleSet{Name: name, Path: dir})
+		return nil
+	})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -39,6 +53,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *count < 1 {
 		return fmt.Errorf("--count must be at least 1")
+	}
+	if *peers && *builds {
+		return fmt.Errorf("--peers and --builds are separate runs: drop one")
+	}
+	if *peers {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the strata binary to time: %w", err)
+		}
+		_, err = bench.RunPeers(ctx, bench.PeersConfig{Refs: pos, Count: *count, Out: *out, Platform: *platform, Strata: self,
+			PeersDir: *peersDir, YaraRules: rules, ClamDB: *clamDB, Stdout: stdout, Stderr: stderr})
+		return err
 	}
 	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, Dynamic: *dyn, DynamicTimeout: *dynTimeout, Stdout: stdout, Stderr: stderr})
 	return err

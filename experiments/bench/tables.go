@@ -76,14 +76,15 @@ func fmtDur(ns int64) string {
 	}
 }
 
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
 // verdicts gives one line per image and target from the issue.
 func verdicts(rep Report) []string {
-	pass := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "FAIL"
-	}
 	var out []string
 	for _, bi := range rep.Images {
 		floorNS, _ := bi.median(measureFloor)
@@ -95,8 +96,8 @@ func verdicts(rep Report) []string {
 		cold := float64(floorNS) / float64(coldNS)
 		warm := float64(warmNS) / float64(coldNS)
 		out = append(out,
-			fmt.Sprintf("%s %s: cold scan throughput %.0f%% of floor (target >= %.0f%%)", pass(cold >= coldTarget), label(bi.Target), 100*cold, 100*coldTarget),
-			fmt.Sprintf("%s %s: warm scan %.1f%% of cold time (target <= %.0f%%)", pass(warm <= warmTarget), label(bi.Target), 100*warm, 100*warmTarget))
+			fmt.Sprintf("%s %s: cold scan throughput %.0f%% of floor (target >= %.0f%%)", passFail(cold >= coldTarget), label(bi.Target), 100*cold, 100*coldTarget),
+			fmt.Sprintf("%s %s: warm scan %.1f%% of cold time (target <= %.0f%%)", passFail(warm <= warmTarget), label(bi.Target), 100*warm, 100*warmTarget))
 	}
 	return out
 }
