@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,7 +137,12 @@ func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (*sandb
 			return nil, ctx.Err()
 		}
 	}
-	defer close(sr.done)
+	defer func() {
+		if sr.err != nil { // not remembered: a later caller tries again
+			d.forget(h, sr)
+		}
+		close(sr.done)
+	}()
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -145,14 +151,21 @@ func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (*sandb
 	}
 	sr.obs, sr.err = d.sandboxRun(ctx, img, d.opts...)
 	<-d.slots
-	if sr.err != nil { // not remembered: a later caller tries again
-		d.mu.Lock()
-		if d.runs[h] == sr {
-			delete(d.runs, h)
-		}
-		d.mu.Unlock()
-	}
 	return sr.obs, sr.err
+}
+
+// forget drops the failed run sr of h, from the runs and from their order
+// (so trimming the order never drops a newer run of h).
+func (d *Detector) forget(h v1.Hash, sr *sharedRun) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.runs[h] != sr {
+		return
+	}
+	delete(d.runs, h)
+	if i := slices.Index(d.order, h); i >= 0 {
+		d.order = slices.Delete(d.order, i, i+1)
+	}
 }
 
 var _ detectors.Detector = (*Detector)(nil)

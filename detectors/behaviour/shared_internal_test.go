@@ -73,3 +73,37 @@ func TestSharedRun(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedRunCancelledWaitingForSlot: a caller whose context ends while
+// it waits for a sandbox slot leaves no run behind, so a later caller with
+// a live context runs the image instead of getting (and retrying forever)
+// the cancelled caller's error; the order of remembered runs holds each
+// image once.
+func TestSharedRunCancelledWaitingForSlot(t *testing.T) {
+	d := NewShared(1)
+	var runs atomic.Int32
+	d.sandboxRun = func(context.Context, v1.Image, ...sandbox.Option) (*sandbox.Observations, error) {
+		runs.Add(1)
+		return &sandbox.Observations{Container: "strata-test"}, nil
+	}
+	d.slots <- struct{}{} // the only slot is taken
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := d.run(ctx, empty.Image); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a slot past the deadline: %v, want DeadlineExceeded", err)
+	}
+	<-d.slots // the slot is free again
+	done := make(chan error, 1)
+	go func() { _, err := d.run(context.Background(), empty.Image); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil || runs.Load() != 1 {
+			t.Errorf("later caller: %v after %d runs; want one successful run", err, runs.Load())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("later caller never returned: the cancelled run was kept")
+	}
+	if len(d.order) != 1 || len(d.runs) != 1 {
+		t.Errorf("order %v, runs %d; want the image once", d.order, len(d.runs))
+	}
+}

@@ -198,6 +198,12 @@ func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, la
 	}
 }
 
+// touch marks dir as just used (eviction removes the least recently used).
+func touch(dir string) {
+	now := time.Now()
+	os.Chtimes(dir, now, now)
+}
+
 // lockLayer returns key's metadata with its lock file held shared,
 // extracting the layer under an exclusive lock first if it is not on disk.
 func (s *LayerStore) lockLayer(ctx context.Context, key string, diffID v1.Hash, layer func() (v1.Layer, error), lim rootfsLimits) (m layerMeta, lf *os.File, extracted bool, err error) {
@@ -225,10 +231,21 @@ func (s *LayerStore) lockLayer(ctx context.Context, key string, diffID v1.Hash, 
 			// A layer cut under a smaller budget is extracted again only
 			// if nobody uses it now (no waiting: two runs could each hold
 			// what the other waits for); otherwise its cut is reported.
-			if extracted || m.serves(lim) || unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-				now := time.Now()
-				os.Chtimes(dir, now, now)
+			if extracted || m.serves(lim) {
+				touch(dir)
 				return m, lf, extracted, nil
+			}
+			if unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+				// On Linux a failed upgrade can drop the shared lock:
+				// take it again before using the layer as it is.
+				if err := flock(ctx, lf, unix.LOCK_SH); err != nil {
+					return m, nil, false, err
+				}
+				if m, err := readMeta(dir); err == nil {
+					touch(dir)
+					return m, lf, false, nil
+				}
+				continue // evicted meanwhile: extract it
 			}
 		} else if err := flock(ctx, lf, unix.LOCK_EX); err != nil {
 			return m, nil, false, err

@@ -334,3 +334,35 @@ func TestLowerDirsRepeatedLayer(t *testing.T) {
 		t.Errorf("second lower dir is not layer b: %v", err)
 	}
 }
+
+// TestLayerStoreCutLayerStaysLocked: a store that finds a layer cut under
+// a smaller budget while another process uses it (so it cannot re-extract
+// it) still holds its shared lock when it returns the layer, so no evictor
+// can remove it under the mounted overlay once the other process lets go.
+func TestLayerStoreCutLayerStaysLocked(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a, b := NewLayerStore(dir, 1<<30), NewLayerStore(dir, 1<<30)
+	l, d := layerOf(t, "data/big", strings.Repeat("x", 100))
+	key := layerStoreVersion + "-" + d.Hex
+	layer := func() (v1.Layer, error) { return l, nil }
+	ma, releaseA, err := a.acquire(ctx, key, d, layer, rootfsLimits{maxBytes: 10, maxFiles: 10})
+	if err != nil || ma.Limit == "" {
+		t.Fatalf("a: %v, limit %q; want the layer cut", err, ma.Limit)
+	}
+	mb, releaseB, err := b.acquire(ctx, key, d, layer, rootfsLimits{maxBytes: 1000, maxFiles: 10})
+	if err != nil || mb.Limit == "" {
+		t.Fatalf("b: %v, limit %q; want the cut layer as it is (a uses it)", err, mb.Limit)
+	}
+	releaseA()
+	if f := a.tryLockExclusive(key); f != nil {
+		f.Close()
+		t.Fatal("an evictor could lock the layer b still uses: b lost its shared lock")
+	}
+	releaseB()
+	if f := a.tryLockExclusive(key); f == nil {
+		t.Error("nobody uses the layer, yet it cannot be locked")
+	} else {
+		f.Close()
+	}
+}

@@ -465,7 +465,11 @@ func (r *run) cleanup() error {
 			errs = append(errs, fmt.Errorf("unmount %s: %w", r.mounts[i], err))
 		}
 	}
-	if r.release != nil {
+	// The stored layers are given back only if the container and every
+	// mount are gone: a lazily detached overlay that a leftover process
+	// still pins keeps them locked (until this process exits) rather than
+	// lose its lower directories to eviction.
+	if r.release != nil && len(errs) == 0 {
 		r.release()
 	}
 	if err := os.RemoveAll(r.work); err != nil {
