@@ -174,15 +174,17 @@ PEER_STORE      ?= $(HOME)/.cache/strata/store
 PEER_REFS       ?= $(PEER_STORE):exp1/case-111 $(PEER_STORE):exp2/case-111/add-dummy-layer/seed-101 $(PEER_STORE):benign/census-nginx $(PEER_STORE):benign/dev-busy
 PEER_YARA_RULES ?=
 PEER_COUNT      ?= 3
-bench-peers: $(BIN)/strata $(PEERS_DIR)/trivy
+bench-peers: $(BIN)/strata $(PEERS_DIR)/.trivy-$(TRIVY_VERSION)
 	$(BIN)/strata bench --peers --count $(PEER_COUNT) --peers-dir $(PEERS_DIR) $(foreach r,$(PEER_YARA_RULES),--yara-rules $(r)) --out results/perf $(PEER_REFS)
 
-$(PEERS_DIR)/trivy:
+# The stamp names the pinned version, so a new pin rebuilds trivy.
+$(PEERS_DIR)/.trivy-$(TRIVY_VERSION):
 	@mkdir -p $(PEERS_DIR)
 	@sum=$$(cd $(PEERS_DIR) && $(GO) mod download -json github.com/aquasecurity/trivy@$(TRIVY_VERSION) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
 	if [ "$$sum" != "$(TRIVY_SUM)" ]; then echo "bench-peers: trivy $(TRIVY_VERSION) has module hash '$$sum', pinned $(TRIVY_SUM): not building it (check the Go module proxy and GOFLAGS)" >&2; exit 1; fi
 	@echo "bench-peers: building trivy $(TRIVY_VERSION) into $(PEERS_DIR) (several minutes on 2 cores; it needs GOEXPERIMENT=jsonv2)"
 	cd $(PEERS_DIR) && GOEXPERIMENT=jsonv2 GOBIN=$(PEERS_DIR) $(GO) install -ldflags "-X github.com/aquasecurity/trivy/pkg/version/app.ver=$(TRIVY_VERSION)" github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
+	@touch $@
 
 # The registry gate's load figures: GATE_N distinct image manifests from
 # experiment 2's images in the store (then exp3/ and benign/ if needed)

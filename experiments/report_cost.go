@@ -55,13 +55,17 @@ func costTable(records []Record, exp string) NamedTable {
 		t.Append(d, strconv.Itoa(len(xs)), seconds(xs[len(xs)/2]), seconds(xs[(len(xs)*9)/10]),
 			seconds(xs[len(xs)-1]), fmt.Sprintf("%.0f", float64(sum)/1000), su)
 	}
+	note := "Each detector's wall time for one image (scan_ms of its records; the run scans --jobs images at once on this machine, " +
+		"so times include contention). Cached work counts as it happened in the run: layers the per-layer cache already held cost " +
+		"almost nothing."
+	if len(setup) > 0 {
+		note += " The sandbox detectors' time is the time limit or less, when the start command exits, plus setup; " +
+			"behaviour and hierarchical+dynamic share one sandbox run per image (the second to ask waits for the first's), so its time shows in both rows but was spent once."
+	}
 	return NamedTable{
 		Name:  "cost_per_image",
 		Title: "Scan cost per image",
-		Note: "Each detector's wall time for one image (scan_ms of its records; the run scans --jobs images at once on this machine, " +
-			"so times include contention). Cached work counts as it happened in the run: layers the per-layer cache already held cost " +
-			"almost nothing. The sandbox detectors' time is the time limit or less, when the start command exits, plus setup; " +
-			"behaviour and hierarchical+dynamic share one sandbox run per image (the second to ask waits for the first's), so its time shows in both rows but was spent once.",
+		Note:  note,
 		Table: t,
 	}
 }

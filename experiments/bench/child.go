@@ -15,8 +15,8 @@ import (
 type childRun struct {
 	WallNS int64
 	// MaxRSS is the child's peak resident set in bytes, from the rusage
-	// wait4 returns (ru_maxrss, KiB on Linux): the child alone, not the
-	// bench process and not the child's own children.
+	// wait4 returns (ru_maxrss, KiB on Linux): the largest of the child and
+	// the descendants it waited for, never the bench process.
 	MaxRSS int64
 	Exit   int
 	// Stderr is the tail of the child's standard error, for error notes.
