@@ -20,7 +20,7 @@ import (
 const (
 	// Name and Version of the detector.
 	Name    = "behaviour"
-	Version = "0.1.1"
+	Version = "0.1.2"
 	// Threshold is the score at which an image is Malicious: a stratum
 	// login alone reaches it; the other behaviours only together.
 	Threshold = 10.0
@@ -196,7 +196,36 @@ func (d *Detector) Findings(ctx context.Context, img v1.Image) ([]detectors.Find
 	for k, val := range v.Info {
 		info[k] = val
 	}
-	return capWeights(v.Findings), info, nil
+	return signalWeights(capWeights(v.Findings)), info, nil
+}
+
+// hostBehaviours are the miner-like things benign software also does
+// alone (a busy CPU, a cron entry, a sysctl write, a pkill): the verdict
+// counts them only together, and so does the dynamic signal, which adds
+// its weights to the static evidence of the hierarchical detector.
+var hostBehaviours = map[string]bool{RuleHugepages: true, RulePersistence: true, RuleCPUBurn: true, RuleKillCompetitor: true}
+
+// signalWeights keeps a host behaviour's weight only when at least two
+// kinds were seen; one alone stays as evidence with weight 0 (a wallet
+// daemon syncing keeps a CPU busy, and its image carries mining strings:
+// the two must not add up to a miner).
+func signalWeights(fs []detectors.Finding) []detectors.Finding {
+	kinds := map[string]bool{}
+	for _, f := range fs {
+		if hostBehaviours[f.Rule] && f.Weight > 0 {
+			kinds[f.Rule] = true
+		}
+	}
+	if len(kinds) >= 2 {
+		return fs
+	}
+	out := slices.Clone(fs)
+	for i := range out {
+		if hostBehaviours[out[i].Rule] {
+			out[i].Weight = 0
+		}
+	}
+	return out
 }
 
 // capWeights lowers the weights of fs so each rule's sum stays at its cap.

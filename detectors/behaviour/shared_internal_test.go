@@ -3,6 +3,7 @@ package behaviour
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
+	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/internal/sandbox"
 )
 
@@ -105,5 +107,36 @@ func TestSharedRunCancelledWaitingForSlot(t *testing.T) {
 	}
 	if len(d.order) != 1 || len(d.runs) != 1 {
 		t.Errorf("order %v, runs %d; want the image once", d.order, len(d.runs))
+	}
+}
+
+// TestSignalWeights: in the dynamic signal a host behaviour alone weighs
+// nothing (it is evidence only); two kinds keep their weights; a stratum
+// login and network findings are unaffected.
+func TestSignalWeights(t *testing.T) {
+	f := func(rule string, w float64) detectors.Finding { return detectors.Finding{Rule: rule, Weight: w} }
+	tests := []struct {
+		name string
+		in   []detectors.Finding
+		want []float64
+	}{
+		{"cpu burn alone", []detectors.Finding{f(RuleCPUBurn, 3), f(RuleProcess, 0)}, []float64{0, 0}},
+		{"cpu burn and a connect", []detectors.Finding{f(RuleCPUBurn, 3), f(RuleConnect, 1)}, []float64{0, 1}},
+		{"cpu burn and hugepages", []detectors.Finding{f(RuleCPUBurn, 3), f(RuleHugepages, 3)}, []float64{3, 3}},
+		{"persistence twice is one kind", []detectors.Finding{f(RulePersistence, 3), f(RulePersistence, 0)}, []float64{0, 0}},
+		{"a login alone", []detectors.Finding{f(RuleStratumLogin, 10), f(RuleCPUBurn, 3)}, []float64{10, 0}},
+	}
+	for _, tt := range tests {
+		got := signalWeights(tt.in)
+		var ws []float64
+		for _, g := range got {
+			ws = append(ws, g.Weight)
+		}
+		if !slices.Equal(ws, tt.want) {
+			t.Errorf("%s: weights %v, want %v", tt.name, ws, tt.want)
+		}
+		if tt.in[0].Weight == 0 && len(tt.in) > 0 {
+			t.Errorf("%s: the input was modified", tt.name)
+		}
 	}
 }
