@@ -278,14 +278,7 @@ func TestStartCommandHardLinkedFromLowerLayer(t *testing.T) {
 		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
 		detectortest.Run("ln /usr/bin/probe /usr/local/bin/start", detectortest.Hardlink("usr/local/bin/start", "usr/bin/probe")),
 	)
-	obs := runSealed(t, img, sandbox.WithLayerStore(sandbox.NewLayerStore(t.TempDir(), 1<<30)))
-	var login bool
-	for _, m := range obs.Stratum {
-		login = login || m.Method == "login"
-	}
-	if !login || obs.ExitCode != 0 {
-		t.Errorf("stratum login %v, exit %d, stderr %q: the hard-linked start command did not run", login, obs.ExitCode, obs.Stderr)
-	}
+	runsWithLayerStore(t, img, "the hard-linked start command did not run")
 }
 
 // TestRepeatedLayerRuns: an image that repeats a layer (as legacy builds
@@ -300,14 +293,7 @@ func TestRepeatedLayerRuns(t *testing.T) {
 		detectortest.Run("cp probe /usr/bin/probe", detectortest.Exec("usr/bin/probe", string(probe(t)))),
 		etc,
 	)
-	obs := runSealed(t, img, sandbox.WithLayerStore(sandbox.NewLayerStore(t.TempDir(), 1<<30)))
-	var login bool
-	for _, m := range obs.Stratum {
-		login = login || m.Method == "login"
-	}
-	if !login || obs.ExitCode != 0 {
-		t.Errorf("stratum login %v, exit %d, stderr %q: the image with a repeated layer did not run", login, obs.ExitCode, obs.Stderr)
-	}
+	runsWithLayerStore(t, img, "the image with a repeated layer did not run")
 }
 
 // TestManyLayersRun: an image whose stored layers do not fit in one overlay
@@ -323,12 +309,20 @@ func TestManyLayersRun(t *testing.T) {
 		ls = append(ls, detectortest.Run(fmt.Sprintf("echo %d > /etc/n%d", i, i), detectortest.Text(fmt.Sprintf("etc/n%d", i), fmt.Sprint(i))))
 	}
 	img := detectortest.Image(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", "stratum"}}, ls...)
+	runsWithLayerStore(t, img, "the 42-layer image did not run")
+}
+
+// runsWithLayerStore runs img under a fresh layer store and fails unless its
+// start command logged in to the fake pool and exited 0; what names the
+// image in the message.
+func runsWithLayerStore(t *testing.T, img v1.Image, what string) {
+	t.Helper()
 	obs := runSealed(t, img, sandbox.WithLayerStore(sandbox.NewLayerStore(t.TempDir(), 1<<30)))
 	var login bool
 	for _, m := range obs.Stratum {
 		login = login || m.Method == "login"
 	}
 	if !login || obs.ExitCode != 0 {
-		t.Errorf("stratum login %v, exit %d, stderr %q: the 42-layer image did not run", login, obs.ExitCode, obs.Stderr)
+		t.Errorf("stratum login %v, exit %d, stderr %q: %s", login, obs.ExitCode, obs.Stderr, what)
 	}
 }
