@@ -2,6 +2,7 @@ package xmrigish_test
 
 import (
 	"fmt"
+	"github.com/strata-sec/strata/internal/testenv"
 	"net"
 	"net/netip"
 	"os"
@@ -10,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"golang.org/x/net/dns/dnsmessage"
 )
 
 // The test copy of the stand-in reads its resolv.conf from testResolvConf and
@@ -53,37 +52,11 @@ func testCopy(t *testing.T) string {
 
 // serveDNS answers every A question with dnsState.answer.
 func serveDNS() {
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := dnsConn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		dnsQueries.Add(1)
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
-		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
+	testenv.ServeDNS(dnsConn, func() [4]byte {
 		dnsState.mu.Lock()
-		a := dnsState.answer
-		dnsState.mu.Unlock()
-		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true})
-		b.EnableCompression()
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		if q.Type == dnsmessage.TypeA {
-			b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: a})
-		}
-		if resp, err := b.Finish(); err == nil {
-			dnsConn.WriteTo(resp, from)
-		}
-	}
+		defer dnsState.mu.Unlock()
+		return dnsState.answer
+	}, func() { dnsQueries.Add(1) })
 }
 
 type resolverUse struct{ queries *atomic.Int32 }

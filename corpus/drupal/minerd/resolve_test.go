@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/strata-sec/strata/internal/testenv"
 	"net"
 	"net/netip"
 	"os"
@@ -12,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/net/dns/dnsmessage"
 )
 
 // useResolvConf points the stand-in at a resolv.conf with content for the
@@ -43,35 +42,7 @@ func fakeResolver(t *testing.T, answer string) *atomic.Int32 {
 	t.Cleanup(func() { dnsPort = old })
 	a := netip.MustParseAddr(answer).As4()
 	var n atomic.Int32
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			k, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:k])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true})
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			if q.Type == dnsmessage.TypeA {
-				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: a})
-			}
-			if resp, err := b.Finish(); err == nil {
-				pc.WriteTo(resp, from)
-			}
-		}
-	}()
+	go testenv.ServeDNS(pc, func() [4]byte { return a }, func() { n.Add(1) })
 	return &n
 }
 
