@@ -48,6 +48,6 @@ func (s *DetectorSet) OptIn() []detectors.Detector {
 	n := len(s.hierOpts)
 	return []detectors.Detector{
 		sandboxDetector{optInDetector{bd}},
-		sandboxDetector{optInDetector{hierarchical.New(append(s.hierOpts[:n:n], hierarchical.WithDynamic(bd.Findings))...)}},
+		sandboxDetector{optInDetector{hierarchical.New(append(s.hierOpts[:n:n], hierarchical.WithDynamic(bd.Findings, behaviour.Version))...)}},
 	}
 }

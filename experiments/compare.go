@@ -341,7 +341,11 @@ func Promote(runDir, resultsDir string) (string, error) {
 		return "", fmt.Errorf("%s is not a run: %w", runDir, err)
 	}
 	if !man.Slice.IsZero() {
-		return "", fmt.Errorf("%s is a slice (%s): only a whole-experiment run can become the reference; run `strata experiment %s` without slice flags", runDir, man.Slice, man.Experiment)
+		hint := fmt.Sprintf("run `strata experiment %s` without slice flags", man.Experiment)
+		if (Slice{Detectors: man.Slice.Detectors}).equal(man.Slice) {
+			hint = "or merge its detectors into the reference with `strata promote --merge`"
+		}
+		return "", fmt.Errorf("%s is a slice (%s): only a whole-experiment run can become the reference; %s", runDir, man.Slice, hint)
 	}
 	if man.Finished.IsZero() {
 		return "", fmt.Errorf("%s did not finish: resume it with `strata experiment %s --results` or run it again", runDir, man.Experiment)

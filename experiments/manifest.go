@@ -39,6 +39,9 @@ type Manifest struct {
 	DynamicTimeout string         `json:"dynamic_timeout,omitempty"`
 	Inputs         Inputs         `json:"inputs"`
 	Detectors      []DetectorInfo `json:"detectors"`
+	// Merged lists the detector slices merged into a result set after its
+	// run (strata promote --merge), oldest first.
+	Merged []Merge `json:"merged,omitempty"`
 }
 
 // Machine is where a run ran.

@@ -188,32 +188,49 @@ func (e *PartialLineError) Unwrap() error { return e.Err }
 // that does not decode is an error, except a partial last line: then the
 // records before it are returned with a *PartialLineError.
 func ReadRecords(path string) ([]Record, error) {
-	f, err := os.Open(path)
+	var recs []Record
+	var partial error
+	err := eachLine(path, func(lineNo int, line []byte, last bool) error {
+		var r Record
+		if err := json.Unmarshal(bytes.TrimSpace(line), &r); err != nil {
+			if last {
+				partial = &PartialLineError{Path: path, Line: lineNo, Bytes: len(line), Err: err}
+				return nil
+			}
+			return fmt.Errorf("decode record %s:%d: %w", path, lineNo, err)
+		}
+		recs = append(recs, r)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read records: %w", err)
 	}
-	defer f.Close()
-	// bufio.Reader rather than Scanner: a record with many findings can
-	// exceed Scanner's line limit.
-	br := bufio.NewReader(f)
-	var recs []Record
+	return recs, partial
+}
+
+// eachLine calls f with every non-blank line of path (as read, newline
+// included), its 1-based number, and whether it is the file's last.
+// bufio.Reader rather than Scanner: a record with many findings can exceed
+// Scanner's line limit.
+func eachLine(path string, f func(lineNo int, line []byte, last bool) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	br := bufio.NewReader(fh)
 	for lineNo := 1; ; lineNo++ {
 		line, rerr := br.ReadBytes('\n')
 		if rerr != nil && rerr != io.EOF {
-			return nil, fmt.Errorf("read records %s:%d: %w", path, lineNo, rerr)
+			return fmt.Errorf("%s:%d: %w", path, lineNo, rerr)
 		}
-		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
-			var r Record
-			if err := json.Unmarshal(trimmed, &r); err != nil {
-				if rerr == io.EOF {
-					return recs, &PartialLineError{Path: path, Line: lineNo, Bytes: len(line), Err: err}
-				}
-				return nil, fmt.Errorf("decode record %s:%d: %w", path, lineNo, err)
+		if len(bytes.TrimSpace(line)) > 0 {
+			if err := f(lineNo, line, rerr == io.EOF); err != nil {
+				return err
 			}
-			recs = append(recs, r)
 		}
 		if rerr == io.EOF {
-			return recs, nil
+			return nil
 		}
 	}
 }

@@ -17,7 +17,7 @@ func init() {
 		run:     runCompare,
 	})
 	register("promote", command{
-		summary: "make a whole-experiment run the committed reference in results/ (records, signatures, manifest, report)",
+		summary: "make a whole-experiment run the committed reference in results/ (records, signatures, manifest, report); --merge adds a --detectors slice to it",
 		run:     runPromote,
 	})
 }
@@ -83,6 +83,7 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("promote", "RUN", stderr)
 	runsDir := fs.String("runs", "runs", "where runs are (RUN may be an experiment name: its newest run there)")
 	results := fs.String("results", "results", "the committed reference the run replaces")
+	merge := fs.Bool("merge", false, "RUN is a --detectors slice: replace only those detectors' records in the reference (same images, same digests) and keep every other record")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -95,7 +96,11 @@ func runPromote(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	dst, err := experiments.Promote(dir, *results)
+	promote := experiments.Promote
+	if *merge {
+		promote = experiments.PromoteDetectors
+	}
+	dst, err := promote(dir, *results)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-sec/strata/detectors"
 	"github.com/strata-sec/strata/experiments"
@@ -122,5 +124,147 @@ func TestPromoteRefusesSlice(t *testing.T) {
 	err := run(context.Background(), []string{"promote", dir, "--results", t.TempDir()}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "is a slice") {
 		t.Fatalf("promote = %v, want the slice refused", err)
+	}
+}
+
+// copyResultSet copies the committed results/<exp> into a temporary
+// results directory and returns that directory.
+func copyResultSet(t *testing.T, exp string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "results", exp)
+	dst := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dst, exp), os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestPromoteMerge: a --detectors slice replaces only its detectors'
+// records (every other line byte for byte), updates run.json's versions
+// and lists itself under "merged"; a slice of other images, one holding an
+// unnamed detector's records, one restricted by more than --detectors, and
+// an unfinished one are refused and leave the reference as it was.
+func TestPromoteMerge(t *testing.T) {
+	refRaw, err := os.ReadFile(filepath.Join("..", "..", "results", "exp1", experiments.RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refLines := strings.Split(strings.TrimSpace(string(refRaw)), "\n")
+	var others []string // the reference's lines of detectors the slice leaves alone
+	for _, l := range refLines {
+		if !strings.Contains(l, `"detector":"hierarchical"`) && !strings.Contains(l, `"detector":"hierarchical-`) {
+			others = append(others, l)
+		}
+	}
+	// slice writes a run of the hierarchical slice (which keeps its variant
+	// hierarchical-sample-blind): the committed exp1 records of the
+	// detectors in recordsOf, hierarchical at version 9.9.9.
+	slice := func(change func(*experiments.Record), man func(*experiments.Manifest), recordsOf ...string) string {
+		dir := writeRun(t, change)
+		recs, err := experiments.ReadRecords(filepath.Join(dir, experiments.RecordsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		for _, r := range recs {
+			if !slices.Contains(recordsOf, r.Detector) {
+				continue
+			}
+			if r.Detector == "hierarchical" {
+				r.DetectorVersion = "9.9.9"
+			}
+			line, _ := json.Marshal(r)
+			b.Write(append(line, '\n'))
+		}
+		if err := os.WriteFile(filepath.Join(dir, experiments.RecordsFile), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m := experiments.Manifest{
+			Experiment: "exp1", Run: filepath.Base(dir), Strata: "abc123",
+			Slice:     experiments.Slice{Detectors: []string{"hierarchical"}},
+			Started:   time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC),
+			Finished:  time.Date(2026, 12, 4, 0, 1, 0, 0, time.UTC),
+			Detectors: []experiments.DetectorInfo{{Name: "hierarchical", Version: "9.9.9"}},
+		}
+		man(&m)
+		mb, _ := json.Marshal(m)
+		if err := os.WriteFile(filepath.Join(dir, experiments.ManifestFile), mb, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	same := func(*experiments.Record) {}
+	asIs := func(*experiments.Manifest) {}
+
+	t.Run("merged", func(t *testing.T) {
+		results := copyResultSet(t, "exp1")
+		if err := os.Remove(filepath.Join(results, "exp1", "report.md")); err != nil {
+			t.Fatal(err)
+		}
+		dir := slice(same, asIs, "hierarchical", "hierarchical-sample-blind")
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), []string{"promote", "--merge", dir, "--results", results}, &out, &errb); err != nil {
+			t.Fatalf("promote --merge: %v\n%s", err, errb.String())
+		}
+		got, err := os.ReadFile(filepath.Join(results, "exp1", experiments.RecordsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+		if len(lines) != len(refLines) {
+			t.Fatalf("%d records after the merge, want %d as before", len(lines), len(refLines))
+		}
+		if strings.Join(lines[:len(others)], "\n") != strings.Join(others, "\n") {
+			t.Errorf("the other detectors' records changed")
+		}
+		for _, l := range lines[len(others):] {
+			if !strings.Contains(l, `"detector":"hierarchical","detector_version":"9.9.9"`) && !strings.Contains(l, `"detector":"hierarchical-sample-blind"`) {
+				t.Fatalf("merged line is not the slice's: %.200s", l)
+			}
+		}
+		man, err := experiments.ReadManifest(filepath.Join(results, "exp1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(man.Detectors, func(d experiments.DetectorInfo) bool { return d.Name == "hierarchical" })
+		if i < 0 || man.Detectors[i].Version != "9.9.9" || len(man.Merged) != 1 || man.Merged[0].Strata != "abc123" {
+			t.Errorf("run.json detectors %+v merged %+v", man.Detectors, man.Merged)
+		}
+		if _, err := os.Stat(filepath.Join(results, "exp1", "report.md")); err != nil {
+			t.Errorf("the merge wrote no report: %v", err)
+		}
+	})
+
+	refusals := []struct {
+		name      string
+		change    func(*experiments.Record)
+		man       func(*experiments.Manifest)
+		recordsOf []string
+		want      string
+	}{
+		{"other build", func(r *experiments.Record) {
+			if r.Image == "exp1/case-101" {
+				r.ManifestDigest = "sha256:0000"
+			}
+		}, asIs, []string{"hierarchical"}, "built differently"},
+		{"unnamed detector", same, asIs, []string{"hierarchical", "digest-image"}, "does not name"},
+		{"more than detectors", same, func(m *experiments.Manifest) { m.Slice.Cases = []string{"111"} }, []string{"hierarchical"}, "not a detector slice"},
+		{"unfinished", same, func(m *experiments.Manifest) { m.Finished = time.Time{} }, []string{"hierarchical"}, "did not finish"},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			results := copyResultSet(t, "exp1")
+			before, _ := os.ReadFile(filepath.Join(results, "exp1", experiments.RecordsFile))
+			dir := slice(tt.change, tt.man, tt.recordsOf...)
+			var out, errb bytes.Buffer
+			err := run(context.Background(), []string{"promote", "--merge", dir, "--results", results}, &out, &errb)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("promote --merge = %v, want an error with %q", err, tt.want)
+			}
+			after, _ := os.ReadFile(filepath.Join(results, "exp1", experiments.RecordsFile))
+			if !bytes.Equal(before, after) {
+				t.Errorf("a refused merge changed the reference's records")
+			}
+		})
 	}
 }

@@ -201,7 +201,7 @@ func dynamicOption(timeout time.Duration) (hierarchical.Option, error) {
 		return nil, err
 	}
 	bd := behaviour.New(sandbox.WithTimeout(timeout))
-	return hierarchical.WithDynamic(bd.Findings), nil
+	return hierarchical.WithDynamic(bd.Findings, behaviour.Version), nil
 }
 
 // scanDetector builds the hierarchical detector the scan flags ask for.

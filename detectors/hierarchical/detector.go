@@ -50,6 +50,8 @@ type options struct {
 	sampleBlind bool
 	// dynamic is the dynamic signal (dynamic.go), nil when off.
 	dynamic DynamicFunc
+	// dynamicVersion is the dynamic signal's version (WithDynamic).
+	dynamicVersion string
 }
 
 // Option configures a Detector.
@@ -104,7 +106,14 @@ func (d *Detector) Name() string {
 	return n
 }
 
-func (d *Detector) Version() string { return Version }
+// Version is Version, with WithDynamic followed by "+d" and the dynamic
+// signal's version ("0.6.0+d0.1.2").
+func (d *Detector) Version() string {
+	if d.opts.dynamic != nil {
+		return Version + "+d" + d.opts.dynamicVersion
+	}
+	return Version
+}
 
 // Cache returns the detector's layer cache (nil if disabled), e.g. for its
 // Stats.

@@ -29,8 +29,13 @@ type DynamicFunc func(ctx context.Context, img v1.Image) ([]detectors.Finding, m
 // before scoring (they count as core evidence with their own weights), and
 // its facts go to Verdict.Info with a "dynamic_" prefix. A failing f fails
 // the scan: a combined verdict without its dynamic half would read as one
-// with a quiet run.
-func WithDynamic(f DynamicFunc) Option { return func(o *options) { o.dynamic = f } }
+// with a quiet run. version is f's own version (behaviour.Version): the
+// detector's Version becomes Version+"+d"+version, so records of two
+// combined detectors whose dynamic halves decide differently never share a
+// version.
+func WithDynamic(f DynamicFunc, version string) Option {
+	return func(o *options) { o.dynamic, o.dynamicVersion = f, version }
+}
 
 // addDynamic runs the dynamic signal and queues its findings.
 func (s *scan) addDynamic(ctx context.Context, img v1.Image) (map[string]string, error) {

@@ -46,10 +46,14 @@ func TestDynamicSignal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var opts []hierarchical.Option
 			if tt.dyn != nil {
-				opts = append(opts, hierarchical.WithDynamic(tt.dyn))
+				opts = append(opts, hierarchical.WithDynamic(tt.dyn, "9.9.9"))
 			}
 			d := hierarchical.New(opts...)
-			if d.Name() != tt.wantName || d.Version() != hierarchical.Version {
+			wantVersion := hierarchical.Version
+			if tt.dyn != nil {
+				wantVersion += "+d9.9.9"
+			}
+			if d.Name() != tt.wantName || d.Version() != wantVersion {
 				t.Errorf("name %s version %s", d.Name(), d.Version())
 			}
 			v, err := d.Scan(context.Background(), img)
