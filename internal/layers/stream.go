@@ -367,3 +367,36 @@ func (c *contentReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// Stream is a layer's uncompressed bytes as the walker reads them (the fast
+// decompressors, read ahead in a goroutine, every byte hashed), for other
+// readers of whole layers: the sandbox's layer store extracts through it.
+type Stream struct{ s *layerStream }
+
+// OpenStream opens l's uncompressed stream; a blob is cut after maxBlob
+// compressed bytes (<= 0: no bound), which a Read reports as an error.
+func OpenStream(l v1.Layer, maxBlob int64) (*Stream, error) {
+	s, err := openLayer(l, maxBlob)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{s}, nil
+}
+
+func (s *Stream) Read(p []byte) (int, error) { return s.s.Read(p) }
+
+// Verify reads what is left of the stream (at most a megabyte of tar
+// padding) and checks every uncompressed byte against diffID and, when the
+// layer is a stored blob, its compressed bytes against digest and size. ok
+// is false, with why, unless both hold: a diffID or digest that could not
+// be checked (not sha256, too much trailing data) fails too.
+func (s *Stream) Verify(diffID, digest v1.Hash, size int64) (ok bool, why string) {
+	if diffID == (v1.Hash{}) {
+		return false, "no diffID to verify the content against"
+	}
+	diffOK, digestOK, _, why := s.s.verify(diffID, digest, size)
+	return diffOK && digestOK, why
+}
+
+// Close stops the read-ahead and closes the layer's streams.
+func (s *Stream) Close() error { return s.s.Close() }

@@ -3,8 +3,6 @@ package sandbox
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,12 +84,35 @@ var errLowerLinks = errors.New("a layer hard-links a file of a lower layer")
 // first (overlay's lowerdir order), extracting the missing ones, with the
 // walker's result; release must be called once the overlay is unmounted.
 func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimits) (rf *Rootfs, lowers []string, release func(), err error) {
-	res, err := layers.WalkAnalyzer(ctx, img, layercache.Wrap(s.walks, "sandbox-view/"+layerStoreVersion, noResults{}))
-
+	// The layers' diffIDs as a runtime takes them: from the config, one
+	// per manifest layer.
+	cf, err := img.ConfigFile()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("walk image: %w", err)
+		return nil, nil, nil, fmt.Errorf("read image config: %w", err)
 	}
-	rf = &Rootfs{Walk: res}
+	ls, err := img.Layers()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("list layers: %w", err)
+	}
+	diffIDs := cf.RootFS.DiffIDs
+	if len(diffIDs) != len(ls) {
+		return nil, nil, nil, fmt.Errorf("the config's rootfs.diff_ids names %d layers, the image has %d: the image is malformed, rebuild or re-export it", len(diffIDs), len(ls))
+	}
+	// The walk (which layer wrote each path, for attribution) reads every
+	// layer too: it runs beside the extraction rather than before it, so
+	// a cold image costs the longer of the two, not their sum.
+	type walked struct {
+		res *layers.Result
+		err error
+	}
+	wctx, stopWalk := context.WithCancel(ctx)
+	defer stopWalk()
+	walk := make(chan walked, 1)
+	go func() {
+		res, err := layers.WalkAnalyzer(wctx, img, layercache.Wrap(s.walks, "sandbox-view/"+layerStoreVersion, noResults{}))
+		walk <- walked{res, err}
+	}()
+	rf = &Rootfs{}
 	var held []func()
 	// giveBack is not the named result: a failed return sets that to nil
 	// before the deferred call runs.
@@ -114,11 +135,10 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 	// twice (ELOOP), and the copy above has the lower one's files and
 	// whiteouts, so the root is the same.
 	topmost := map[v1.Hash]int{}
-	for i := range res.Layers {
-		topmost[res.Layers[i].DiffID] = i
+	for i, d := range diffIDs {
+		topmost[d] = i
 	}
-	for i := range res.Layers {
-		d := res.Layers[i].DiffID
+	for i, d := range diffIDs {
 		if d.Hex == "" {
 			return nil, nil, nil, fmt.Errorf("layer %d has no diffID in the image config: the image is malformed, rebuild or re-export it", i)
 		}
@@ -148,6 +168,19 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		}
 		lowers = append([]string{filepath.Join(s.dir, key, "root")}, lowers...)
 	}
+	w := <-walk
+	if w.err != nil {
+		return nil, nil, nil, fmt.Errorf("walk image: %w", w.err)
+	}
+	if len(w.res.Layers) != len(diffIDs) {
+		return nil, nil, nil, fmt.Errorf("walk image: %d layers, the config names %d", len(w.res.Layers), len(diffIDs))
+	}
+	for i, li := range w.res.Layers {
+		if li.DiffID != diffIDs[i] {
+			return nil, nil, nil, fmt.Errorf("walk image: layer %d is %s, the config names %s", i, li.DiffID, diffIDs[i])
+		}
+	}
+	rf.Walk = w.res
 	if rf.Limit == "" && (rf.Bytes > lim.maxBytes || rf.Files > lim.maxFiles) {
 		rf.Limit = fmt.Sprintf("the layers hold %d files, %d bytes: over the bound of %d files, %d bytes", rf.Files, rf.Bytes, lim.maxFiles, lim.maxBytes)
 	}
@@ -332,24 +365,27 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 		return layerMeta{}, err
 	}
 	defer os.RemoveAll(tmp)
-	rc, err := l.Uncompressed()
+	// The walker's stream: faster decompressors, decompression read ahead
+	// while the files are written, and every byte hashed.
+	st, err := layers.OpenStream(l, 0)
 	if err != nil {
 		return layerMeta{}, err
 	}
-	defer rc.Close()
-	h := sha256.New()
-	content := io.TeeReader(rc, h)
-	m, err := extractLayer(ctx, tar.NewReader(content), filepath.Join(tmp, "root"), lim)
+	defer st.Close()
+	m, err := extractLayer(ctx, tar.NewReader(st), filepath.Join(tmp, "root"), lim)
 	m.MaxBytes, m.MaxFiles, m.MaxEntries = lim.maxBytes, lim.maxFiles, lim.entryBound()
 	if err != nil {
 		return m, err
 	}
-	// The tar reader stops at the end-of-archive marker: hash the rest.
-	if _, err := io.Copy(io.Discard, content); err != nil {
-		return m, fmt.Errorf("read layer: %w", err)
+	digest, derr := l.Digest()
+	size, serr := l.Size()
+	if derr != nil || serr != nil {
+		return m, fmt.Errorf("layer %s: no digest or size: %v", diffID, errors.Join(derr, serr))
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != diffID.Hex {
-		return m, fmt.Errorf("%w: content hashes to sha256:%s, the config names %s: the image is not what it claims (a runtime refuses it); export or pull it again", ErrLayerMismatch, got, diffID)
+	// The tar reader stops at the end-of-archive marker: Verify hashes the
+	// rest (a bounded padding) before comparing.
+	if ok, why := st.Verify(diffID, digest, size); !ok {
+		return m, fmt.Errorf("%w: %s: the image is not what it claims (a runtime refuses it); export or pull it again", ErrLayerMismatch, why)
 	}
 	b, _ := json.Marshal(m)
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o600); err != nil {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
@@ -53,6 +55,10 @@ func TestLayerStoreVerifiesDiffID(t *testing.T) {
 		{"content matches its diffID", benign, benignID, nil},
 		{"content claims another layer's diffID", hostile, benignID, ErrLayerMismatch},
 		{"diffID not sha256", benign, v1.Hash{Algorithm: "md5", Hex: benignID.Hex[:32]}, ErrLayerMismatch},
+		{"stored blob as written", layoutLayer(t, benign, false), benignID, nil},
+		// Same content, so the diffID holds: only the manifest's digest
+		// tells that these are not the bytes the image names.
+		{"stored blob recompressed", layoutLayer(t, benign, true), benignID, ErrLayerMismatch},
 	}
 	lim := rootfsLimits{maxBytes: 1 << 20, maxFiles: 10}
 	for _, tt := range tests {
@@ -82,6 +88,66 @@ func TestLayerStoreVerifiesDiffID(t *testing.T) {
 			}
 		})
 	}
+}
+
+// layoutLayer writes l into an OCI layout as a gzip blob and returns it as
+// read back (a blob-backed layer, as the scanner's layers are);
+// recompress replaces the blob on disk by the same tar gzipped at another
+// level.
+func layoutLayer(t *testing.T, l v1.Layer, recompress bool) v1.Layer {
+	t.Helper()
+	img, err := mutate.AppendLayers(empty.Image, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := ls[0].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recompress {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+		if _, err := io.Copy(zw, rc); err != nil {
+			t.Fatal(err)
+		}
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, "blobs", "sha256", digest.Hex), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := p.Image(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, err := back.LayerByDigest(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bl
 }
 
 // lyingLayer claims a diffID its content does not hash to.
