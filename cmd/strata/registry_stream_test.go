@@ -23,6 +23,7 @@ import (
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/internal/imageref"
+	"github.com/strata-sec/strata/internal/layers"
 	"github.com/strata-sec/strata/internal/scanreport"
 )
 
@@ -35,6 +36,8 @@ type streamRegistry struct {
 
 	mu       sync.Mutex
 	tampered map[string][]byte
+	// chunked sends tampered blobs without a Content-Length.
+	chunked  bool
 	pause    time.Duration
 	gets     map[string]int
 	inFlight int
@@ -73,6 +76,10 @@ func newStreamRegistry(t *testing.T) *streamRegistry {
 		defer end()
 		pw := &pacedWriter{ResponseWriter: w, pause: pause, last: end}
 		if tampered {
+			if s.chunked {
+				w.Write(bad)
+				return
+			}
 			w.Header().Set("Content-Length", strconv.Itoa(len(bad)))
 			pw.Write(bad)
 			return
@@ -161,6 +168,32 @@ func decodeReport(t *testing.T, out string) scanreport.Report {
 	return rep
 }
 
+// scanVoidsLayer scans ref (a registry image of n layers) with cache and
+// checks that it fails closed on layer bad: invalid (exit 4), the layer's
+// integrity issue kind named on stderr, and none of its findings kept but
+// integrity ones. It returns the layer's report.
+func scanVoidsLayer(t *testing.T, ref, cache string, n, bad int, kind layers.IssueKind) scanreport.Layer {
+	t.Helper()
+	out, errOut, code := scan(t, "--insecure", "--cache", cache, "--format", "json", ref)
+	if code != scanreport.ExitInvalid {
+		t.Fatalf("exit %d, want %d (invalid)\n%s\n%s", code, scanreport.ExitInvalid, errOut, out)
+	}
+	if want := fmt.Sprintf("layer %d: %s", bad, kind); !strings.Contains(errOut, want) {
+		t.Errorf("stderr does not name the layer (%q): %s", want, errOut)
+	}
+	rep := decodeReport(t, out)
+	if len(rep.Targets) != 1 || len(rep.Targets[0].Layers) != n {
+		t.Fatalf("report: %+v", rep)
+	}
+	l := rep.Targets[0].Layers[bad]
+	for _, f := range l.Findings {
+		if !f.Integrity {
+			t.Errorf("layer %d keeps a finding from bytes that are not the image's: %+v", bad, f)
+		}
+	}
+	return l
+}
+
 // TestRegistryScanTamperedBlob: a registry serves, for one layer, bytes of
 // the manifest's length that do not hash to its digest (they carry a miner
 // where the image has a script). The scan reads the layer once while it
@@ -191,23 +224,7 @@ func TestRegistryScanTamperedBlob(t *testing.T) {
 	s.tampered[target] = bad
 
 	cache := filepath.Join(t.TempDir(), "cache")
-	out, errOut, code := scan(t, "--insecure", "--cache", cache, "--format", "json", ref)
-	if code != scanreport.ExitInvalid {
-		t.Fatalf("exit %d, want %d (invalid)\n%s\n%s", code, scanreport.ExitInvalid, errOut, out)
-	}
-	if !strings.Contains(errOut, "layer 1: digest-mismatch") {
-		t.Errorf("stderr does not name the layer: %s", errOut)
-	}
-	rep := decodeReport(t, out)
-	if len(rep.Targets) != 1 || len(rep.Targets[0].Layers) != 3 {
-		t.Fatalf("report: %+v", rep)
-	}
-	l := rep.Targets[0].Layers[1]
-	for _, f := range l.Findings {
-		if !f.Integrity {
-			t.Errorf("layer 1 keeps a finding from bytes that are not the image's: %+v", f)
-		}
-	}
+	l := scanVoidsLayer(t, ref, cache, 3, 1, layers.IssueDigestMismatch)
 	if len(l.Issues) == 0 || !strings.Contains(l.Issues[0].Detail, "pull") {
 		t.Errorf("layer 1 issues say nothing about what to do: %+v", l.Issues)
 	}
@@ -227,7 +244,7 @@ func TestRegistryScanTamperedBlob(t *testing.T) {
 	// The registry serves the real blob again: the layer is fetched (it
 	// was never cached), the others are replayed from the cache.
 	delete(s.tampered, target)
-	_, errOut, code = scan(t, "--insecure", "--cache", cache, ref)
+	_, errOut, code := scan(t, "--insecure", "--cache", cache, ref)
 	if code != scanreport.ExitClean {
 		t.Fatalf("exit %d after the registry was repaired, want 0\n%s", code, errOut)
 	}
@@ -319,6 +336,50 @@ func TestRegistryScanBoundedFetch(t *testing.T) {
 			_, peak := s.counts()
 			if peak > tt.wantPeak || (tt.wantPeak > 1 && peak < 2) {
 				t.Errorf("%d blob GETs at once, want %s", peak, map[bool]string{true: "1", false: fmt.Sprintf("2..%d", tt.wantPeak)}[tt.wantPeak == 1])
+			}
+		})
+	}
+}
+
+// TestRegistryScanBlobLengthDiffers: a registry serves one layer's blob
+// with a length other than the manifest's: the real blob with bytes
+// appended, or cut short, with a Content-Length that says so (found before
+// reading) or without one (chunked: found at the end of the blob). Either
+// way the scan fails closed (invalid, exit 4) naming the layer, keeps no
+// finding of it, and caches nothing for it.
+func TestRegistryScanBlobLengthDiffers(t *testing.T) {
+	good := storedGzip(t, dt.Exec("usr/local/bin/start", "#!/bin/sh\nexec /usr/local/bin/app-server --port 8080\n"))
+	longer := append(append([]byte{}, good...), make([]byte, 512)...)
+	member := append(append([]byte{}, good...), storedGzip(t, dt.Exec("tmp/xmrig", "stratum+tcp://pool.supportxmr.com:3333"))...)
+	shorter := good[:len(good)-16]
+	tests := []struct {
+		name    string
+		served  []byte
+		chunked bool
+		kind    layers.IssueKind
+	}{
+		{"longer than the manifest says", longer, false, layers.IssueDigestMismatch},
+		{"a second gzip member appended", member, false, layers.IssueDigestMismatch},
+		{"shorter than the manifest says", shorter, false, layers.IssueDigestMismatch},
+		{"longer, chunked", longer, true, layers.IssueDigestMismatch},
+		{"a second gzip member appended, chunked", member, true, layers.IssueDigestMismatch},
+		// The gzip stream ends inside the tar: found before the blob's end.
+		{"shorter, chunked", shorter, true, layers.IssueLayerTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStreamRegistry(t)
+			s.chunked = tt.chunked
+			img := dt.RawImage(t, v1.ConfigFile{OS: "linux", Architecture: "amd64", Config: v1.Config{Cmd: []string{"/usr/local/bin/start"}}},
+				dt.Blob{Data: storedGzip(t, dt.Text("etc/os-release", "ID=debian\n"))},
+				dt.Blob{Data: good},
+			)
+			ref := s.push(t, "length", img)
+			s.tampered[dt.Hash(good).String()] = tt.served
+			cache := filepath.Join(t.TempDir(), "cache")
+			scanVoidsLayer(t, ref, cache, 2, 1, tt.kind)
+			if recs, _ := filepath.Glob(filepath.Join(cache, "*.rec")); len(recs) != 1 {
+				t.Errorf("%d cache records, want 1 (the verified layer 0)", len(recs))
 			}
 		})
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // RegistryLayersAtOnce is the least number of layers a registry scan
@@ -120,7 +122,7 @@ func (f *blobFetcher) open(d v1.Descriptor) (io.ReadCloser, error) {
 	}
 	if resp.ContentLength >= 0 && d.Size > 0 && resp.ContentLength != d.Size {
 		resp.Body.Close()
-		return nil, fmt.Errorf("fetch blob %s: the registry sends %d bytes, the manifest says %d: it does not serve this image's layer (pull again; if it persists, the registry or a proxy in front of it is corrupt or tampered with)", d.Digest, resp.ContentLength, d.Size)
+		return nil, fmt.Errorf("fetch blob %s: the registry sends %d bytes, the manifest says %d: %w: it does not serve this image's layer (pull again; if it persists, the registry or a proxy in front of it is corrupt or tampered with)", d.Digest, resp.ContentLength, d.Size, layers.ErrBlobMismatch)
 	}
 	return resp.Body, nil
 }

@@ -1,5 +1,7 @@
 package layers
 
+import "errors"
+
 // IssueKind names a problem the walker met; none of them aborts the walk.
 // Limit and Integrity classify them.
 //
@@ -98,3 +100,10 @@ func (i Issue) Integrity() bool {
 // NotScanned reports whether the issue means some content was not scanned
 // or not verifiably the content the image names: Limit or Integrity.
 func (i Issue) NotScanned() bool { return i.Limit() || i.Integrity() }
+
+// ErrBlobMismatch marks an error opening a layer's blob which shows that
+// its source does not serve the blob the manifest names (a registry whose
+// Content-Length is not the descriptor's size). The walker makes it an
+// IssueDigestMismatch on that layer, whose findings are void and which is
+// never cached, instead of failing the whole walk.
+var ErrBlobMismatch = errors.New("the blob is not the one the manifest names")

@@ -336,6 +336,13 @@ func (w *walker) replayLayer(ctx context.Context, li *LayerInfo, rp Replay) erro
 func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec Recorder) (complete bool, err error) {
 	i := li.Index
 	rs, err := openLayer(l, w.opts.maxLayerBytes)
+	if errors.Is(err, ErrBlobMismatch) {
+		// The source says up front that it does not serve this blob: the
+		// layer is void, as if read and found to mismatch.
+		li.Mismatch = true
+		w.issue(Issue{Kind: IssueDigestMismatch, Layer: i, Detail: err.Error() + "; the layer was not read, so it holds no findings"})
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("open layer %d (%s): %w", i, li.DiffID, err)
 	}
