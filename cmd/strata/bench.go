@@ -30,6 +30,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	builds := fs.Bool("builds", false, "also time experiment 2's 408 BuildKit builds, cold (empty private cache) and warm (a few minutes)")
 	dyn := fs.Bool("dynamic", false, "also time the behaviour stage: one sandbox run of the start command with an empty layer store and one with the layers stored (root, runc)")
 	dynTimeout := fs.Duration("dynamic-timeout", experiments.DynamicTimeout, "the sandbox's time limit for --dynamic (the experiments' default)")
+	flatten := fs.Bool("flatten", false, "also bench the first image's final filesystem as one layer (the single-big-layer shape), next to the one-core cold scan every image gets")
 	reg := fs.Bool("registry", false, "also push each image to a loopback registry and time a fetch of its blobs (go-containerregistry) against a cold strata scan of it, at the same concurrency")
 	peers := fs.Bool("peers", false, "instead: strata scan (cold, warm) side by side with clamscan, yara with public rule sets, malcontent and trivy on the same images, wall time and peak RSS; writes peers.md and peers.json (make bench-peers)")
 	peersDir := fs.String("peers-dir", "bin/peers", "with --peers: where make bench-peers puts the peers (trivy; a malcontent built by hand as mal); PATH is searched next")
@@ -66,6 +67,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			PeersDir: *peersDir, YaraRules: rules, ClamDB: *clamDB, Stdout: stdout, Stderr: stderr})
 		return err
 	}
-	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, Dynamic: *dyn, DynamicTimeout: *dynTimeout, Stdout: stdout, Stderr: stderr})
+	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, Flatten: *flatten, Dynamic: *dyn, DynamicTimeout: *dynTimeout, Stdout: stdout, Stderr: stderr})
 	return err
 }

@@ -22,6 +22,7 @@ const Schema = "strata.bench/v1"
 const (
 	measureFloor    = "floor"       // decompress + tar walk, visitor drains content
 	measureCold     = "cold"        // hierarchical, fresh cache
+	measureCold1CPU = "cold-1cpu"   // the same with GOMAXPROCS=1 (only on a multi-core machine)
 	measureWarm     = "warm"        // hierarchical, same detector again
 	measureMulti    = "multiengine" // clamscan + yara through multiengine, fresh cache
 	measureClamscan = "clamscan"    // clamscan's own wall time within multiengine
@@ -29,7 +30,8 @@ const (
 )
 
 const legend = `floor: decompress + tar walk of every layer, visitor drains content, no cache.
-cold: hierarchical scan, fresh in-memory layer cache. warm: the same detector again.
+cold: hierarchical scan, fresh in-memory layer cache, every core (GOMAXPROCS in machine.md); cold-1cpu: the same
+with GOMAXPROCS=1 (layers still read ahead, on one core). warm: the same detector again.
 multiengine: clamscan + yara over every layer's files (signatures learned from the last layer,
 or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
 registry-fetch: manifest, config and every layer blob fetched from a loopback registry with go-containerregistry,
@@ -48,6 +50,11 @@ const learnDepth = 4
 const (
 	coldTarget = 0.50 // cold scan throughput >= 50% of the floor's
 	warmTarget = 0.05 // warm scan time <= 5% of the cold scan's
+	// With layers analysed in parallel, on 2 cores or more: a multi-layer
+	// image's cold scan at least 1.5x the single-core floor's throughput,
+	// a single-layer image's at least 70% of it.
+	parallelMultiTarget  = 1.5
+	parallelSingleTarget = 0.70
 )
 
 // Measurement is one timed quantity of one image, every run kept.
@@ -95,6 +102,10 @@ type Config struct {
 	// Registry also pushes each image to a loopback registry and times a
 	// fetch of its blobs against a cold registry scan (registry.go).
 	Registry bool
+	// Flatten also benches, for the first image, its final filesystem as
+	// a single gzip layer (flatten.go): the single-big-layer shape that
+	// parallel layers cannot help.
+	Flatten bool
 	// Dynamic also times the behaviour stage's sandbox run (dynamic.go)
 	// with time limit DynamicTimeout (0: sandbox.DefaultTimeout).
 	Dynamic        bool
@@ -121,10 +132,18 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		stderr = io.Discard
 	}
 	rep := Report{Schema: Schema, Count: cfg.Count, Machine: machine(ctx), Images: []Image{}}
-	for _, ref := range cfg.Refs {
+	for i, ref := range cfg.Refs {
 		targets, err := imageref.Open(ctx, ref, imageref.Options{Platform: cfg.Platform})
 		if err != nil {
 			return rep, err
+		}
+		if i == 0 && cfg.Flatten && len(targets) > 0 {
+			flat, cleanup, err := flattened(targets[0])
+			if err != nil {
+				return rep, err
+			}
+			defer cleanup()
+			targets = append(targets, flat)
 		}
 		for _, t := range targets {
 			fmt.Fprintf(stderr, "bench: %s\n", t.Name)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func TestRun(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	_, err := Run(context.Background(), Config{Refs: []string{oci + ":clean", oci + ":miner"}, Count: 2, Out: filepath.Join(dir, "out"),
-		Engines: engines, Stdout: &out, Stderr: &errb})
+		Engines: engines, Flatten: true, Stdout: &out, Stderr: &errb})
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, errb.String())
 	}
@@ -61,6 +62,9 @@ func TestRun(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
+	}
+	if runtime.NumCPU() > 1 && !strings.Contains(text, measureCold1CPU) {
+		t.Errorf("output lacks %q on a %d-core machine:\n%s", measureCold1CPU, runtime.NumCPU(), text)
 	}
 	if engines && !strings.Contains(text, measureClamscan) {
 		t.Errorf("output lacks %q:\n%s", measureClamscan, text)
@@ -78,8 +82,13 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Schema != Schema || len(rep.Images) != 2 {
-		t.Fatalf("bench.json: schema %q, %d images", rep.Schema, len(rep.Images))
+	if rep.Schema != Schema || len(rep.Images) != 3 {
+		t.Fatalf("bench.json: schema %q, %d images, want the two and the first flattened", rep.Schema, len(rep.Images))
+	}
+	// The flattened copy follows the first image: one layer, same bytes
+	// of final content (the clean image has no whiteouts).
+	if f := rep.Images[1]; f.Target != rep.Images[0].Target+flattenedSuffix || f.Layers != 1 || rep.Images[0].Layers != 2 {
+		t.Errorf("flattened entry %q with %d layers after %q with %d", f.Target, f.Layers, rep.Images[0].Target, rep.Images[0].Layers)
 	}
 	for _, bi := range rep.Images {
 		if bi.Bytes <= 0 {
@@ -181,6 +190,50 @@ func TestDynamicVerdicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := dynamicVerdicts(Report{Images: []Image{tt.img}})
+		switch {
+		case tt.want == "" && len(got) != 0:
+			t.Errorf("%s: got %q, want no line", tt.name, got)
+		case tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tt.want)):
+			t.Errorf("%s: got %q, want one line starting %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestParallelVerdict: on two cores the cold scan is held to 1.5x the
+// single-core floor for a multi-layer image and 70% for a one-layer one;
+// no line on one core or without the one-core measurement.
+func TestParallelVerdict(t *testing.T) {
+	img := func(layers int, floor, cold time.Duration, oneCore bool) Image {
+		bi := Image{Target: "store:exp1/x", Layers: layers, Measurements: []Measurement{
+			{Name: measureFloor, MedianNS: floor.Nanoseconds()},
+			{Name: measureCold, MedianNS: cold.Nanoseconds()},
+			{Name: measureWarm, MedianNS: 1},
+		}}
+		if oneCore {
+			bi.Measurements = append(bi.Measurements, Measurement{Name: measureCold1CPU, MedianNS: (2 * floor).Nanoseconds()})
+		}
+		return bi
+	}
+	tests := []struct {
+		name  string
+		procs string
+		img   Image
+		want  string // prefix of the parallel line; "" for none
+	}{
+		{"multi-layer fast", "2", img(12, 3*time.Second, 1900*time.Millisecond, true), "PASS"},
+		{"multi-layer slow", "2", img(12, 3*time.Second, 2500*time.Millisecond, true), "FAIL"},
+		{"one layer within 70%", "2", img(1, 3*time.Second, 4*time.Second, true), "PASS"},
+		{"one layer under 70%", "2", img(1, 3*time.Second, 5*time.Second, true), "FAIL"},
+		{"one core", "1", img(12, 3*time.Second, 1900*time.Millisecond, true), ""},
+		{"no one-core measurement", "2", img(12, 3*time.Second, 1900*time.Millisecond, false), ""},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, v := range verdicts(Report{Machine: map[string]string{"gomaxprocs": tt.procs}, Images: []Image{tt.img}}) {
+			if strings.Contains(v, "single-core floor") {
+				got = append(got, v)
+			}
+		}
 		switch {
 		case tt.want == "" && len(got) != 0:
 			t.Errorf("%s: got %q, want no line", tt.name, got)

@@ -79,6 +79,23 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 		warm.Extra = append(warm.Extra, map[string]int64{"cache_hits": st2.Hits - st.Hits, "cache_misses": st2.Misses - st.Misses})
 	}
 	bi.Measurements = append(bi.Measurements, floor, cold, warm)
+	if runtime.NumCPU() > 1 {
+		// The same cold scan on one core: what the parallel layers gain.
+		c1 := Measurement{Name: measureCold1CPU}
+		prev := runtime.GOMAXPROCS(1)
+		for range count {
+			d := hierarchical.New(hierarchical.WithLayerCache(layercache.New()))
+			ns, err := timeIt(func() error { _, err := d.Scan(ctx, img); return err })
+			if err != nil {
+				runtime.GOMAXPROCS(prev)
+				return bi, fmt.Errorf("cold scan on one core: %w", err)
+			}
+			c1.RunsNS = append(c1.RunsNS, ns)
+			c1.Extra = append(c1.Extra, map[string]int64{"gomaxprocs": 1})
+		}
+		runtime.GOMAXPROCS(prev)
+		bi.Measurements = append(bi.Measurements, c1)
+	}
 
 	if engines {
 		ms, note, err := benchEngines(ctx, img, len(imgLayers), count)

@@ -98,8 +98,29 @@ func verdicts(rep Report) []string {
 		out = append(out,
 			fmt.Sprintf("%s %s: cold scan throughput %.0f%% of floor (target >= %.0f%%)", passFail(cold >= coldTarget), label(bi.Target), 100*cold, 100*coldTarget),
 			fmt.Sprintf("%s %s: warm scan %.1f%% of cold time (target <= %.0f%%)", passFail(warm <= warmTarget), label(bi.Target), 100*warm, 100*warmTarget))
+		if v, ok := parallelVerdict(rep, bi, floorNS, coldNS); ok {
+			out = append(out, v)
+		}
 	}
 	return out
+}
+
+// parallelVerdict is the parallel-layers target for an image benched on
+// two cores or more: its cold scan's throughput against the single-core
+// floor, next to the one-core cold scan's.
+func parallelVerdict(rep Report, bi Image, floorNS, coldNS int64) (string, bool) {
+	c1NS, ok := bi.median(measureCold1CPU)
+	procs, _ := strconv.Atoi(rep.Machine["gomaxprocs"])
+	if !ok || c1NS <= 0 || procs < 2 {
+		return "", false
+	}
+	target, shape := parallelMultiTarget, fmt.Sprintf("%d layers", bi.Layers)
+	if bi.Layers == 1 {
+		target, shape = parallelSingleTarget, "one layer"
+	}
+	got := float64(floorNS) / float64(coldNS)
+	return fmt.Sprintf("%s %s (%s): cold scan on %d cores %.2fx the single-core floor's throughput, on 1 core %.2fx (target >= %.2fx)",
+		passFail(got >= target), label(bi.Target), shape, procs, got, float64(floorNS)/float64(c1NS), target), true
 }
 
 func machine(ctx context.Context) map[string]string {
