@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,7 +23,7 @@ import (
 const DebianName = "debian:bookworm"
 
 // debianRecipe changes whenever the rootfs recipe changes.
-const debianRecipe = "debian-minbase/1"
+const debianRecipe = "debian-minbase/2"
 
 // DebianOptions configures the debootstrap run.
 type DebianOptions struct {
@@ -73,6 +74,9 @@ func Debian(ctx context.Context, st *store.Store, o DebianOptions) (v1.Descripto
 	}
 	cmd := exec.CommandContext(ctx, dbs, "--variant=minbase", o.Suite, rootfs, o.Mirror)
 	cmd.Stdout, cmd.Stderr = log, log
+	// Tools that honour it (shadow's, dpkg's) write Epoch instead of
+	// today; tarDir fixes what is dated anyway.
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.FormatInt(Epoch.Unix(), 10))
 	if err := cmd.Run(); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("debootstrap --variant=minbase %s: %w", o.Suite, err)
 	}

@@ -1,6 +1,15 @@
 package base
 
-import "testing"
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestMirrorFrom(t *testing.T) {
 	tests := []struct {
@@ -32,6 +41,50 @@ func TestSkipPath(t *testing.T) {
 	} {
 		if got := skipPath(path); got != want {
 			t.Errorf("skipPath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// TestTarDirUndated: two roots debootstrapped on different days (shadow's
+// last-change day differs) give the same tar, with Epoch's day; a line
+// without a last-change day keeps its empty field.
+func TestTarDirUndated(t *testing.T) {
+	tarOf := func(day string) []byte {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		shadow := "root:*:" + day + ":0:99999:7:::\nnobody:*::0:99999:7:::\n"
+		for _, f := range []string{"etc/shadow", "etc/shadow-"} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(shadow), 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var b bytes.Buffer
+		if err := tarDir(dir, &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	a, b := tarOf("20790"), tarOf("20791")
+	if !bytes.Equal(a, b) {
+		t.Fatal("roots built on two days give different tars")
+	}
+	want := fmt.Sprintf("root:*:%d:0:99999:7:::\nnobody:*::0:99999:7:::\n", Epoch.Unix()/86400)
+	tr := tar.NewReader(bytes.NewReader(a))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(h.Name, "etc/shadow") {
+			got, _ := io.ReadAll(tr)
+			if string(got) != want || h.Size != int64(len(want)) {
+				t.Errorf("%s: %q (size %d), want %q", h.Name, got, h.Size, want)
+			}
 		}
 	}
 }

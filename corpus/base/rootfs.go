@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -45,8 +46,34 @@ var emptied = map[string]bool{
 	"etc/hostname": true, "etc/resolv.conf": true, "etc/hosts": true,
 }
 
+// dated are files whose content records the day they were written, with
+// what makes them the same on every day: shadow's "last password change"
+// (days since 1970, set by debootstrap's pwconv) becomes Epoch's day. A
+// base built on another day with the same packages then has the same
+// digest, and so has every image built on it.
+var dated = map[string]func([]byte) []byte{
+	"etc/shadow":  shadowEpoch,
+	"etc/shadow-": shadowEpoch,
+}
+
+// shadowEpoch sets the third field (lastchg) of every shadow(5) line that
+// has one to Epoch's day number.
+func shadowEpoch(b []byte) []byte {
+	day := []byte(strconv.FormatInt(Epoch.Unix()/86400, 10))
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	for i, l := range lines {
+		f := bytes.Split(l, []byte(":"))
+		if len(f) >= 3 && len(f[2]) > 0 {
+			f[2] = day
+			lines[i] = bytes.Join(f, []byte(":"))
+		}
+	}
+	return bytes.Join(lines, nil)
+}
+
 // tarDir writes dir as a deterministic tar: sorted names, clamped mtimes,
-// numeric owners, no device nodes, sockets or pipes.
+// numeric owners, no device nodes, sockets or pipes, dated files made
+// undated.
 func tarDir(dir string, w io.Writer) error {
 	tw := tar.NewWriter(w)
 	var paths []string
@@ -106,9 +133,17 @@ func tarDir(dir string, w io.Writer) error {
 		}
 		var body io.Reader
 		if mode.IsRegular() {
-			if emptied[rel] {
+			switch fix, isDated := dated[rel]; {
+			case emptied[rel]:
 				hdr.Size = 0
-			} else {
+			case isDated:
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				b = fix(b)
+				hdr.Size, body = int64(len(b)), bytes.NewReader(b)
+			default:
 				f, err := os.Open(p)
 				if err != nil {
 					return err
