@@ -205,6 +205,10 @@ func (w *walker) issue(is Issue) { w.res.Issues = append(w.res.Issues, is) }
 // limits (so they would not have cut it), applied from a read ahead
 // (preread.go) under the same condition, streamed from the blob otherwise.
 func (w *walker) walkLayer(ctx context.Context, li *LayerInfo, l v1.Layer) error {
+	// A cancelled walk opens no further layer.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if w.stop != nil {
 		w.issue(Issue{Kind: w.stop.kind, Layer: li.Index, Detail: "layer not read: " + w.stop.detail})
 		return w.endLayer(li, nil, false)

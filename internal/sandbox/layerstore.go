@@ -106,11 +106,19 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		err error
 	}
 	wctx, stopWalk := context.WithCancel(ctx)
-	defer stopWalk()
 	walk := make(chan walked, 1)
+	walkDone := false
 	go func() {
 		res, err := layers.WalkAnalyzer(wctx, img, layercache.Wrap(s.walks, "sandbox-view/"+layerStoreVersion, noResults{}))
 		walk <- walked{res, err}
+	}()
+	// Returning early stops the walk and waits for it: nothing of this
+	// call reads the image or writes the walk cache after it returns.
+	defer func() {
+		stopWalk()
+		if !walkDone {
+			<-walk
+		}
 	}()
 	rf = &Rootfs{}
 	var held []func()
@@ -169,6 +177,7 @@ func (s *LayerStore) lowerDirs(ctx context.Context, img v1.Image, lim rootfsLimi
 		lowers = append([]string{filepath.Join(s.dir, key, "root")}, lowers...)
 	}
 	w := <-walk
+	walkDone = true
 	if w.err != nil {
 		return nil, nil, nil, fmt.Errorf("walk image: %w", w.err)
 	}
@@ -368,6 +377,9 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 	// The walker's stream: faster decompressors, decompression read ahead
 	// while the files are written, and every byte hashed.
 	st, err := layers.OpenStream(l, 0)
+	if errors.Is(err, layers.ErrBlobMismatch) {
+		return layerMeta{}, fmt.Errorf("%w: %v", ErrLayerMismatch, err)
+	}
 	if err != nil {
 		return layerMeta{}, err
 	}

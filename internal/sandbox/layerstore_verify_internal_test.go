@@ -12,13 +12,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	dt "github.com/strata-sec/strata/detectors/detectortest"
 )
 
 // layerOf returns an uncompressed layer holding one file and its diffID.
@@ -430,5 +434,55 @@ func TestLayerStoreCutLayerStaysLocked(t *testing.T) {
 		t.Error("nobody uses the layer, yet it cannot be locked")
 	} else {
 		f.Close()
+	}
+}
+
+// countingLayer counts the reads of its uncompressed stream, each slowed
+// down, so a walk still reading it can be seen.
+type countingLayer struct {
+	v1.Layer
+	reads *atomic.Int64
+}
+
+type countingReadCloser struct {
+	io.ReadCloser
+	reads *atomic.Int64
+}
+
+func (c countingReadCloser) Read(p []byte) (int, error) {
+	time.Sleep(10 * time.Millisecond)
+	c.reads.Add(1)
+	return c.ReadCloser.Read(p[:min(len(p), 4096)])
+}
+
+func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
+	rc, err := l.Layer.Uncompressed()
+	return countingReadCloser{rc, l.reads}, err
+}
+
+// TestLowerDirsStopsItsWalk: when lowerDirs gives up early (layer 1
+// hard-links a lower layer's file), the attribution walk running beside
+// it is stopped and waited for: after it returns nothing reads the image.
+func TestLowerDirsStopsItsWalk(t *testing.T) {
+	l0 := dt.Layer(t, dt.Text("a", "x"))
+	l1 := dt.Layer(t, dt.Hardlink("b", "a"))
+	var files []dt.File
+	for i := range 50 {
+		files = append(files, dt.Text(fmt.Sprintf("big/f%02d", i), strings.Repeat("z", 8192)))
+	}
+	var reads atomic.Int64
+	img, err := mutate.AppendLayers(empty.Image, l0, l1, countingLayer{dt.Layer(t, files...), &reads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewLayerStore(t.TempDir(), DefaultLayerStoreBytes)
+	_, _, _, err = s.lowerDirs(context.Background(), img, rootfsLimits{maxBytes: 1 << 30, maxFiles: 1000})
+	if !errors.Is(err, errLowerLinks) {
+		t.Fatalf("lowerDirs: %v, want errLowerLinks", err)
+	}
+	at := reads.Load()
+	time.Sleep(300 * time.Millisecond)
+	if later := reads.Load(); later != at {
+		t.Errorf("the slow layer was read %d more times after lowerDirs returned", later-at)
 	}
 }
