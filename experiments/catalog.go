@@ -28,7 +28,7 @@ func Catalog() []DetectorDoc {
 		{digest.LayerName, digest.Version, "layer digests learned from the first sighting", "Docker Scout (hash signature)", false},
 		{dockerfile.Name, dockerfile.Version, dockerfile.Description, "DAVS (Dockerfile analysis before build)", false},
 		{hierarchical.Name, hierarchical.Version, "layer-by-layer evidence (behaviour, pools, scripts, binaries, start graph) with cross-layer correlation", "the paper's proposed detector", false},
-		{hierarchical.Name + hierarchical.DynamicSuffix, hierarchical.Version, "the hierarchical verdict with the behaviour sandbox's observations as its dynamic signal; opt-in", "the paper's detector plus dynamic analysis", true},
+		{hierarchical.Name + hierarchical.DynamicSuffix, hierarchical.DynamicVersion(behaviour.Version), "the hierarchical verdict with the behaviour sandbox's observations as its dynamic signal; opt-in", "the paper's detector plus dynamic analysis", true},
 		{inventory.Name, inventory.Version, "syft SBOM (dpkg, apk, npm, Python, Go, Java) matched against a pinned list of malicious and miner packages", "Clair / Trivy / Anchore", false},
 		{inventory.ClamAVName, inventory.ClamAVVersion, "the inventory verdict OR ClamAV over the squashed image's files", "Anchore (with its ClamAV malware scan)", false},
 		{multiengine.Name, multiengine.Version, "per-file SHA-256, ClamAV and YARA signatures learned from the first sighting", "VirusTotal (multi-engine)", false},

@@ -7,7 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/strata-sec/strata/baselines/inventory"
+	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/detectors/behaviour"
+	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/experiments"
 )
 
@@ -44,5 +49,12 @@ func TestDetectorsListing(t *testing.T) {
 	}
 	if !slices.IsSorted(names) {
 		t.Errorf("catalog not sorted by name: %v", names)
+	}
+	// The combined detector's listed version is the one its records carry.
+	combined := hierarchical.New(hierarchical.WithDynamic(func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
+		return nil, nil, nil
+	}, behaviour.Version))
+	if i := slices.IndexFunc(cat, func(d experiments.DetectorDoc) bool { return d.Name == combined.Name() }); i < 0 || cat[i].Version != combined.Version() {
+		t.Errorf("catalog lists %s at %+v, the detector reports %s", combined.Name(), cat[max(i, 0)], combined.Version())
 	}
 }

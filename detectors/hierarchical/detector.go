@@ -110,10 +110,14 @@ func (d *Detector) Name() string {
 // signal's version ("0.6.0+d0.1.2").
 func (d *Detector) Version() string {
 	if d.opts.dynamic != nil {
-		return Version + "+d" + d.opts.dynamicVersion
+		return DynamicVersion(d.opts.dynamicVersion)
 	}
 	return Version
 }
+
+// DynamicVersion is the version of the detector with WithDynamic whose
+// dynamic signal has version dyn.
+func DynamicVersion(dyn string) string { return Version + "+d" + dyn }
 
 // Cache returns the detector's layer cache (nil if disabled), e.g. for its
 // Stats.

@@ -30,8 +30,8 @@ const (
 )
 
 const legend = `floor: decompress + tar walk of every layer, visitor drains content, no cache.
-cold: hierarchical scan, fresh in-memory layer cache, every core (GOMAXPROCS in machine.md); cold-1cpu: the same
-with GOMAXPROCS=1 (layers still read ahead, on one core). warm: the same detector again.
+cold: hierarchical scan as strata scan runs it (layers analysed in parallel on GOMAXPROCS cores, machine.md),
+fresh in-memory layer cache; cold-1cpu: the same with GOMAXPROCS=1. warm: the same detector again.
 multiengine: clamscan + yara over every layer's files (signatures learned from the last layer,
 or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
 registry-fetch: manifest, config and every layer blob fetched from a loopback registry with go-containerregistry,

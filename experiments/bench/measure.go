@@ -58,7 +58,7 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 		bi.Bytes = res.Bytes
 		floor.RunsNS = append(floor.RunsNS, ns)
 
-		d := hierarchical.New(hierarchical.WithLayerCache(layercache.New()))
+		d := scanLikeCLI(t)
 		ns, err = timeIt(func() error { _, err := d.Scan(ctx, img); return err })
 		if err != nil {
 			return bi, fmt.Errorf("cold scan: %w", err)
@@ -79,21 +79,11 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 		warm.Extra = append(warm.Extra, map[string]int64{"cache_hits": st2.Hits - st.Hits, "cache_misses": st2.Misses - st.Misses})
 	}
 	bi.Measurements = append(bi.Measurements, floor, cold, warm)
-	if runtime.NumCPU() > 1 {
-		// The same cold scan on one core: what the parallel layers gain.
-		c1 := Measurement{Name: measureCold1CPU}
-		prev := runtime.GOMAXPROCS(1)
-		for range count {
-			d := hierarchical.New(hierarchical.WithLayerCache(layercache.New()))
-			ns, err := timeIt(func() error { _, err := d.Scan(ctx, img); return err })
-			if err != nil {
-				runtime.GOMAXPROCS(prev)
-				return bi, fmt.Errorf("cold scan on one core: %w", err)
-			}
-			c1.RunsNS = append(c1.RunsNS, ns)
-			c1.Extra = append(c1.Extra, map[string]int64{"gomaxprocs": 1})
+	if runtime.GOMAXPROCS(0) > 1 {
+		c1, err := coldOneCore(ctx, t, count)
+		if err != nil {
+			return bi, err
 		}
-		runtime.GOMAXPROCS(prev)
 		bi.Measurements = append(bi.Measurements, c1)
 	}
 
@@ -112,6 +102,31 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 		bi.Measurements[i].MedianNS = median(bi.Measurements[i].RunsNS)
 	}
 	return bi, nil
+}
+
+// scanLikeCLI is the detector strata scan uses on t: a fresh layer cache
+// and layers analysed on as many cores as GOMAXPROCS allows now (a
+// registry's a few at once even on one core).
+func scanLikeCLI(t imageref.Target) *hierarchical.Detector {
+	return hierarchical.New(hierarchical.WithLayerCache(layercache.New()),
+		hierarchical.WithWalkOptions(layers.WithParallelLayers(imageref.LayersAtOnce([]imageref.Target{t}))))
+}
+
+// coldOneCore is the cold scan with GOMAXPROCS=1: what analysing layers in
+// parallel gains is the difference to the cold scan on every core.
+func coldOneCore(ctx context.Context, t imageref.Target, count int) (Measurement, error) {
+	c1 := Measurement{Name: measureCold1CPU}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for range count {
+		d := scanLikeCLI(t)
+		ns, err := timeIt(func() error { _, err := d.Scan(ctx, t.Image); return err })
+		if err != nil {
+			return c1, fmt.Errorf("cold scan on one core: %w", err)
+		}
+		c1.RunsNS = append(c1.RunsNS, ns)
+		c1.Extra = append(c1.Extra, map[string]int64{"gomaxprocs": 1})
+	}
+	return c1, nil
 }
 
 // benchEngines times multiengine's Scan with a fresh detector (empty
