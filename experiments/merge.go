@@ -40,7 +40,7 @@ func PromoteDetectors(runDir, resultsDir string) (string, error) {
 		return "", fmt.Errorf("%s is not a run: %w", runDir, err)
 	}
 	if man.Finished.IsZero() {
-		return "", fmt.Errorf("%s did not finish: resume it with `strata experiment %s %s --results` or run it again", runDir, man.Experiment, man.Slice)
+		return "", fmt.Errorf("%s did not finish: run `strata experiment %s %s` again", runDir, man.Experiment, man.Slice)
 	}
 	if len(man.Slice.Detectors) == 0 || !(Slice{Detectors: man.Slice.Detectors}).equal(man.Slice) {
 		return "", fmt.Errorf("%s is not a detector slice (%q): only a run restricted by --detectors alone can be merged; promote a whole run without --merge", runDir, man.Slice)
@@ -52,38 +52,41 @@ func PromoteDetectors(runDir, resultsDir string) (string, error) {
 	}
 	keep := func(detector string) bool { return !man.Slice.keepsDetector(detector) }
 
-	runLines, err := recordLines(filepath.Join(runDir, RecordsFile))
-	if err != nil {
-		return "", err
+	refuse := func(err error) (string, error) {
+		return "", fmt.Errorf("cannot merge %s into %s: %w; promote a whole run instead", runDir, dst, err)
 	}
-	refLines, err := recordLines(filepath.Join(dst, RecordsFile))
-	if err != nil {
-		return "", err
+	if man.DynamicTimeout != "" && ref.DynamicTimeout != "" && man.DynamicTimeout != ref.DynamicTimeout {
+		return refuse(fmt.Errorf("its sandbox time limit is %s, the reference's %s", man.DynamicTimeout, ref.DynamicTimeout))
 	}
-	if err := sameImages(runLines, refLines); err != nil {
-		return "", fmt.Errorf("%s and %s: %w; promote a whole run instead", runDir, dst, err)
+	if err := checkLearned(runDir, dst); err != nil {
+		return refuse(err)
 	}
-	for _, l := range runLines {
-		if keep(l.Detector) {
-			return "", fmt.Errorf("%s holds records of %s, which its slice %q does not name", runDir, l.Detector, man.Slice)
+	// Each record file the run wrote replaces its detectors' lines in the
+	// reference's: records.jsonl always, ablation.jsonl when the slice ran
+	// an ablation (otherwise the reference's stays as it is).
+	merged := map[string][]recordLine{}
+	for _, f := range []string{RecordsFile, AblationFile} {
+		runLines, err := recordLines(filepath.Join(runDir, f))
+		if errors.Is(err, os.ErrNotExist) && f != RecordsFile {
+			continue
 		}
-	}
-	merged := mergeLines(refLines, runLines, keep)
-
-	// The ablation's records follow their detector: a slice that ran one
-	// brings them along; otherwise the reference's stay.
-	var mergedAblation []recordLine
-	runAbl, err := recordLines(filepath.Join(runDir, AblationFile))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return "", err
-	default:
-		refAbl, err := recordLines(filepath.Join(dst, AblationFile))
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err != nil {
 			return "", err
 		}
-		mergedAblation = mergeLines(refAbl, runAbl, keep)
+		refLines, err := recordLines(filepath.Join(dst, f))
+		if err != nil && !(errors.Is(err, os.ErrNotExist) && f != RecordsFile) {
+			return "", err
+		}
+		for _, l := range runLines {
+			if keep(l.Detector) {
+				return refuse(fmt.Errorf("its %s holds records of %s, which its slice %q does not name", f, l.Detector, man.Slice))
+			}
+		}
+		runLines = dedupe(runLines)
+		if err := checkImages(runLines, refLines, man.Slice.keepsDetector); err != nil {
+			return refuse(fmt.Errorf("%s: %w", f, err))
+		}
+		merged[f] = mergeLines(refLines, runLines, keep)
 	}
 
 	for _, d := range man.Detectors {
@@ -104,11 +107,8 @@ func PromoteDetectors(runDir, resultsDir string) (string, error) {
 		Started: man.Started, Finished: man.Finished, Machine: man.Machine,
 	})
 
-	if err := writeLines(filepath.Join(dst, RecordsFile), merged); err != nil {
-		return "", err
-	}
-	if mergedAblation != nil {
-		if err := writeLines(filepath.Join(dst, AblationFile), mergedAblation); err != nil {
+	for f, ls := range merged {
+		if err := writeLines(filepath.Join(dst, f), ls); err != nil {
 			return "", err
 		}
 	}
@@ -149,38 +149,102 @@ func recordLines(path string) ([]recordLine, error) {
 	return out, err
 }
 
-// sameImages checks that two record sets scanned the same images, each
-// with the same manifest digest.
-func sameImages(run, ref []recordLine) error {
-	digests := func(ls []recordLine) (map[string]string, error) {
-		m := map[string]string{}
-		for _, l := range ls {
-			if d, ok := m[l.Image]; ok && d != l.ManifestDigest {
-				return nil, fmt.Errorf("%s has two manifest digests (%s, %s)", l.Image, d, l.ManifestDigest)
-			}
-			m[l.Image] = l.ManifestDigest
+// checkImages checks that the run's records are of the reference's
+// images, each with the reference's manifest digest, and that every
+// detector of the slice (named covers) scanned at least the images the
+// reference has records of for it (all of them for a detector new to the
+// reference).
+func checkImages(run, ref []recordLine, covers func(string) bool) error {
+	refDigest := map[string]string{}
+	refBy := map[string]map[string]bool{} // detector -> images
+	for _, l := range ref {
+		if d, ok := refDigest[l.Image]; ok && d != l.ManifestDigest {
+			return fmt.Errorf("the reference has two manifest digests for %s (%s, %s)", l.Image, d, l.ManifestDigest)
 		}
-		return m, nil
+		refDigest[l.Image] = l.ManifestDigest
+		if refBy[l.Detector] == nil {
+			refBy[l.Detector] = map[string]bool{}
+		}
+		refBy[l.Detector][l.Image] = true
 	}
-	a, err := digests(run)
-	if err != nil {
-		return err
-	}
-	b, err := digests(ref)
-	if err != nil {
-		return err
-	}
-	for img, d := range b {
-		switch ad, ok := a[img]; {
+	runBy := map[string]map[string]bool{}
+	for _, l := range run {
+		switch d, ok := refDigest[l.Image]; {
 		case !ok:
-			return fmt.Errorf("the run did not scan %s", img)
-		case ad != d:
-			return fmt.Errorf("%s was built differently (%s in the run, %s in the reference)", img, ad, d)
+			return fmt.Errorf("the reference has no %s", l.Image)
+		case d != l.ManifestDigest:
+			return fmt.Errorf("%s was built differently (%s in the run, %s in the reference)", l.Image, l.ManifestDigest, d)
+		}
+		if runBy[l.Detector] == nil {
+			runBy[l.Detector] = map[string]bool{}
+		}
+		runBy[l.Detector][l.Image] = true
+	}
+	for det, imgs := range refBy {
+		if !covers(det) {
+			continue
+		}
+		for img := range imgs {
+			if !runBy[det][img] {
+				return fmt.Errorf("the run has no %s record of %s", det, img)
+			}
 		}
 	}
-	for img := range a {
-		if _, ok := b[img]; !ok {
-			return fmt.Errorf("the reference has no %s", img)
+	for det, imgs := range runBy {
+		if refBy[det] != nil {
+			continue
+		}
+		for img := range refDigest {
+			if !imgs[img] {
+				return fmt.Errorf("%s is new to the reference but the run did not scan %s with it", det, img)
+			}
+		}
+	}
+	return nil
+}
+
+// dedupe keeps the last line of each (image, detector): a run resumed
+// across a version change may hold two.
+func dedupe(ls []recordLine) []recordLine {
+	last := map[[2]string]int{}
+	for i, l := range ls {
+		last[[2]string{l.Image, l.Detector}] = i
+	}
+	out := ls[:0:0]
+	for i, l := range ls {
+		if last[[2]string{l.Image, l.Detector}] == i {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// checkLearned refuses a merge when the run learned other signatures or
+// known samples than the reference, or wrote a file the merge does not
+// carry over (census canaries, ...): its records would then stand next to
+// inputs they were not made with.
+func checkLearned(runDir, dst string) error {
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return err
+	}
+	learned := map[string]bool{"signatures.json": true, "multiengine-signatures.json": true, "known-samples.jsonl": true, NotApplicableFile: true}
+	for _, e := range entries {
+		name := e.Name()
+		switch ext := filepath.Ext(name); {
+		case !e.Type().IsRegular(), name == RecordsFile, name == AblationFile, name == ManifestFile,
+			ext == ".md", ext == ".csv", ext == ".png", ext == ".svg": // merged, or derived by the report
+		case learned[name]:
+			a, err := os.ReadFile(filepath.Join(runDir, name))
+			if err != nil {
+				return err
+			}
+			b, err := os.ReadFile(filepath.Join(dst, name))
+			if err != nil || !bytes.Equal(a, b) {
+				return fmt.Errorf("the run's %s differs from the reference's: its records were made with other inputs", name)
+			}
+		default:
+			return fmt.Errorf("the run wrote %s, which a merge does not carry over", name)
 		}
 	}
 	return nil

@@ -241,21 +241,35 @@ func TestPromoteMerge(t *testing.T) {
 		man       func(*experiments.Manifest)
 		recordsOf []string
 		want      string
+		files     map[string]string // written into the run
 	}{
 		{"other build", func(r *experiments.Record) {
 			if r.Image == "exp1/case-101" {
 				r.ManifestDigest = "sha256:0000"
 			}
-		}, asIs, []string{"hierarchical"}, "built differently"},
-		{"unnamed detector", same, asIs, []string{"hierarchical", "digest-image"}, "does not name"},
-		{"more than detectors", same, func(m *experiments.Manifest) { m.Slice.Cases = []string{"111"} }, []string{"hierarchical"}, "not a detector slice"},
-		{"unfinished", same, func(m *experiments.Manifest) { m.Finished = time.Time{} }, []string{"hierarchical"}, "did not finish"},
+		}, asIs, []string{"hierarchical"}, "built differently", nil},
+		{"unnamed detector", same, asIs, []string{"hierarchical", "digest-image"}, "does not name", nil},
+		{"more than detectors", same, func(m *experiments.Manifest) { m.Slice.Cases = []string{"111"} }, []string{"hierarchical"}, "not a detector slice", nil},
+		{"unfinished", same, func(m *experiments.Manifest) { m.Finished = time.Time{} }, []string{"hierarchical"}, "did not finish", nil},
+		{"image missing", func(r *experiments.Record) {
+			if r.Image == "exp1/case-101" {
+				r.Detector = "digest-image" // dropped by recordsOf: the run has no hierarchical record of it
+			}
+		}, asIs, []string{"hierarchical", "hierarchical-sample-blind"}, "record of exp1/case-101", nil},
+		{"other signatures", same, asIs, []string{"hierarchical"}, "signatures.json differs", map[string]string{"signatures.json": "{}"}},
+		{"a file the merge drops", same, asIs, []string{"hierarchical"}, "canaries.jsonl", map[string]string{"canaries.jsonl": ""}},
+		{"other time limit", same, func(m *experiments.Manifest) { m.DynamicTimeout = "60s" }, []string{"hierarchical"}, "time limit", map[string]string{}},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
 			results := copyResultSet(t, "exp1")
 			before, _ := os.ReadFile(filepath.Join(results, "exp1", experiments.RecordsFile))
 			dir := slice(tt.change, tt.man, tt.recordsOf...)
+			for name, body := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var out, errb bytes.Buffer
 			err := run(context.Background(), []string{"promote", "--merge", dir, "--results", results}, &out, &errb)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {

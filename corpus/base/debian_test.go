@@ -47,14 +47,15 @@ func TestSkipPath(t *testing.T) {
 
 // TestTarDirUndated: two roots debootstrapped on different days (shadow's
 // last-change day differs) give the same tar, with Epoch's day; a line
-// without a last-change day keeps its empty field.
+// without a last-change day keeps its empty field, and 0 (change at next
+// login) stays 0.
 func TestTarDirUndated(t *testing.T) {
 	tarOf := func(day string) []byte {
 		dir := t.TempDir()
 		if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		shadow := "root:*:" + day + ":0:99999:7:::\nnobody:*::0:99999:7:::\n"
+		shadow := "root:*:" + day + ":0:99999:7:::\nnobody:*::0:99999:7:::\nnew:*:0:0:99999:7:::\n"
 		for _, f := range []string{"etc/shadow", "etc/shadow-"} {
 			if err := os.WriteFile(filepath.Join(dir, f), []byte(shadow), 0o640); err != nil {
 				t.Fatal(err)
@@ -70,7 +71,7 @@ func TestTarDirUndated(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("roots built on two days give different tars")
 	}
-	want := fmt.Sprintf("root:*:%d:0:99999:7:::\nnobody:*::0:99999:7:::\n", Epoch.Unix()/86400)
+	want := fmt.Sprintf("root:*:%d:0:99999:7:::\nnobody:*::0:99999:7:::\nnew:*:0:0:99999:7:::\n", Epoch.Unix()/86400)
 	tr := tar.NewReader(bytes.NewReader(a))
 	for {
 		h, err := tr.Next()

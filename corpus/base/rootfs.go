@@ -57,13 +57,14 @@ var dated = map[string]func([]byte) []byte{
 }
 
 // shadowEpoch sets the third field (lastchg) of every shadow(5) line that
-// has one to Epoch's day number.
+// has a day in it to Epoch's day number; empty and 0 ("change at next
+// login") keep their meaning.
 func shadowEpoch(b []byte) []byte {
 	day := []byte(strconv.FormatInt(Epoch.Unix()/86400, 10))
 	lines := bytes.SplitAfter(b, []byte("\n"))
 	for i, l := range lines {
 		f := bytes.Split(l, []byte(":"))
-		if len(f) >= 3 && len(f[2]) > 0 {
+		if len(f) >= 3 && len(f[2]) > 0 && string(f[2]) != "0" {
 			f[2] = day
 			lines[i] = bytes.Join(f, []byte(":"))
 		}
