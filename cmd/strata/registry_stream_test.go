@@ -348,7 +348,10 @@ func TestRegistryScanBoundedFetch(t *testing.T) {
 // way the scan fails closed (invalid, exit 4) naming the layer, keeps no
 // finding of it, and caches nothing for it.
 func TestRegistryScanBlobLengthDiffers(t *testing.T) {
-	good := storedGzip(t, dt.Exec("usr/local/bin/start", "#!/bin/sh\nexec /usr/local/bin/app-server --port 8080\n"))
+	// 8 KiB of stored content: more than net/http buffers before it must
+	// choose, so a response without a Content-Length is really chunked.
+	good := storedGzip(t, dt.Exec("usr/local/bin/start", "#!/bin/sh\nexec /usr/local/bin/app-server --port 8080\n"),
+		dt.Text("usr/share/doc/app/README", strings.Repeat("app server documentation\n", 340)))
 	longer := append(append([]byte{}, good...), make([]byte, 512)...)
 	member := append(append([]byte{}, good...), storedGzip(t, dt.Exec("tmp/xmrig", "stratum+tcp://pool.supportxmr.com:3333"))...)
 	shorter := good[:len(good)-16]
