@@ -371,7 +371,10 @@ func (c *contentReader) Read(p []byte) (int, error) {
 // Stream is a layer's uncompressed bytes as the walker reads them (the fast
 // decompressors, read ahead in a goroutine, every byte hashed), for other
 // readers of whole layers: the sandbox's layer store extracts through it.
-type Stream struct{ s *layerStream }
+type Stream struct {
+	s *layerStream
+	l v1.Layer
+}
 
 // OpenStream opens l's uncompressed stream; a blob is cut after maxBlob
 // compressed bytes (<= 0: no bound), which a Read reports as an error.
@@ -380,19 +383,31 @@ func OpenStream(l v1.Layer, maxBlob int64) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stream{s}, nil
+	return &Stream{s, l}, nil
 }
 
 func (s *Stream) Read(p []byte) (int, error) { return s.s.Read(p) }
 
 // Verify reads what is left of the stream (at most a megabyte of tar
 // padding) and checks every uncompressed byte against diffID and, when the
-// layer is a stored blob, its compressed bytes against digest and size. ok
-// is false, with why, unless both hold: a diffID or digest that could not
-// be checked (not sha256, too much trailing data) fails too.
-func (s *Stream) Verify(diffID, digest v1.Hash, size int64) (ok bool, why string) {
+// layer is a stored blob, its compressed bytes against the layer's digest
+// and size (asked only then: other layers compute their digest by
+// compressing themselves). ok is false, with why, unless both hold: a
+// diffID or digest that could not be checked (not sha256, too much
+// trailing data) fails too.
+func (s *Stream) Verify(diffID v1.Hash) (ok bool, why string) {
 	if diffID == (v1.Hash{}) {
 		return false, "no diffID to verify the content against"
+	}
+	var digest v1.Hash
+	var size int64
+	if s.s.blob {
+		var derr, serr error
+		digest, derr = s.l.Digest()
+		size, serr = s.l.Size()
+		if err := errors.Join(derr, serr); err != nil {
+			return false, fmt.Sprintf("no digest or size to verify the blob against: %v", err)
+		}
 	}
 	diffOK, digestOK, _, why := s.s.verify(diffID, digest, size)
 	return diffOK && digestOK, why
