@@ -342,7 +342,7 @@ func Promote(runDir, resultsDir string) (string, error) {
 	}
 	if !man.Slice.IsZero() {
 		hint := fmt.Sprintf("run `strata experiment %s` without slice flags", man.Experiment)
-		if (Slice{Detectors: man.Slice.Detectors}).equal(man.Slice) {
+		if man.Slice.detectorsOnly() {
 			hint = "or merge its detectors into the reference with `strata promote --merge`"
 		}
 		return "", fmt.Errorf("%s is a slice (%s): only a whole-experiment run can become the reference; %s", runDir, man.Slice, hint)

@@ -42,7 +42,7 @@ func PromoteDetectors(runDir, resultsDir string) (string, error) {
 	if man.Finished.IsZero() {
 		return "", fmt.Errorf("%s did not finish: run `strata experiment %s %s` again", runDir, man.Experiment, man.Slice)
 	}
-	if len(man.Slice.Detectors) == 0 || !(Slice{Detectors: man.Slice.Detectors}).equal(man.Slice) {
+	if !man.Slice.detectorsOnly() {
 		return "", fmt.Errorf("%s is not a detector slice (%q): only a run restricted by --detectors alone can be merged; promote a whole run without --merge", runDir, man.Slice)
 	}
 	dst := filepath.Join(resultsDir, man.Experiment)
@@ -122,8 +122,11 @@ func PromoteDetectors(runDir, resultsDir string) (string, error) {
 	return dst, rep.WriteDir(dst)
 }
 
-// equal reports whether two slices restrict the same way.
-func (s Slice) equal(o Slice) bool { return s.String() == o.String() }
+// detectorsOnly reports whether s restricts by --detectors and nothing
+// else: every image, some detectors (what a merge accepts).
+func (s Slice) detectorsOnly() bool {
+	return len(s.Detectors) > 0 && (Slice{Detectors: s.Detectors}).String() == s.String()
+}
 
 // recordLine is one line of a record file, kept as written, with the
 // fields a merge needs.
