@@ -7,6 +7,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +25,8 @@ import (
 
 	"github.com/strata-sec/strata/detectors"
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/detectors/hierarchical"
+	"github.com/strata-sec/strata/internal/layers"
 	"github.com/strata-sec/strata/internal/scanreport"
 	"github.com/strata-sec/strata/internal/testenv"
 )
@@ -93,13 +97,30 @@ type env struct {
 	q    *Queue
 	s    *Store
 	reg  string // host:port
+
+	mu sync.Mutex
+	// tampered[digest] is served instead of the blob stored under digest.
+	tampered map[string][]byte
 }
 
 func newEnv(t *testing.T, opts ...Option) *env {
 	t.Helper()
-	e := &env{dir: t.TempDir()}
+	e := &env{dir: t.TempDir(), tampered: map[string][]byte{}}
 	e.open(t, opts...)
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if i := strings.LastIndex(r.URL.Path, "/blobs/"); i >= 0 && r.Method == http.MethodGet {
+			e.mu.Lock()
+			bad, ok := e.tampered[r.URL.Path[i+len("/blobs/"):]]
+			e.mu.Unlock()
+			if ok {
+				w.Header().Set("Content-Length", strconv.Itoa(len(bad)))
+				w.Write(bad)
+				return
+			}
+		}
+		reg.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	e.reg = strings.TrimPrefix(srv.URL, "http://")
 	return e
@@ -125,6 +146,17 @@ func (e *env) open(t *testing.T, opts ...Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tamper makes the registry serve bad for digest (nil: the stored blob).
+func (e *env) tamper(digest string, bad []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if bad == nil {
+		delete(e.tampered, digest)
+		return
+	}
+	e.tampered[digest] = bad
 }
 
 func (e *env) push(t *testing.T, repoTag string, img v1.Image) Job {
@@ -576,5 +608,125 @@ func TestExhaustedJobGetsErrorVerdict(t *testing.T) {
 				t.Errorf("after a re-push: %s by %s, want clean by w1", rec.Decision, rec.Worker)
 			}
 		})
+	}
+}
+
+// countingDetector counts the scans of the detector it wraps.
+type countingDetector struct {
+	detectors.Detector
+	scans atomic.Int64
+}
+
+func (d *countingDetector) Scan(ctx context.Context, img v1.Image) (detectors.Verdict, error) {
+	d.scans.Add(1)
+	return d.Detector.Scan(ctx, img)
+}
+
+// TestInvalidFromTransportRescanned: with the real detector, a verdict
+// made invalid because the registry served a blob that does not hash to
+// its digest is stored (admission keeps denying) but is not final: a new
+// push of the digest, once the blob is repaired, scans it again and the
+// verdict becomes clean. An invalid verdict about the content itself (an
+// entry escaping the layer, inside a blob that verifies) is final: a new
+// push only adds its tag.
+func TestInvalidFromTransportRescanned(t *testing.T) {
+	det := &countingDetector{Detector: hierarchical.New()}
+	e := newEnv(t, WithDetector(DetectorID(det.Name(), det.Version())))
+	e.worker(t, "w1", det)
+	submit := func(j Job) {
+		t.Helper()
+		if dup, err := e.q.Submit(context.Background(), j); err != nil || dup {
+			t.Fatalf("submit %s: duplicate=%v err=%v", j.Ref, dup, err)
+		}
+	}
+	cfg := v1.ConfigFile{OS: "linux", Architecture: "amd64", Config: v1.Config{Cmd: []string{"/usr/local/bin/start"}}}
+	issueKinds := func(rec Record, layer int) []string {
+		var kinds []string
+		if rec.Target != nil && layer < len(rec.Target.Layers) {
+			for _, is := range rec.Target.Layers[layer].Issues {
+				kinds = append(kinds, is.Kind)
+			}
+		}
+		return kinds
+	}
+
+	app := "#!/bin/sh\nexec /usr/local/bin/app-server --port 8080\n"
+	good := dt.StoredGzip(t, dt.Exec("usr/local/bin/start", app))
+	bad := dt.StoredGzip(t, dt.Exec("usr/local/bin/start", strings.Replace(app, "8080", "8081", 1)))
+	if len(good) != len(bad) {
+		t.Fatalf("tampered blob is %d bytes, the real one %d", len(bad), len(good))
+	}
+	img := dt.RawImage(t, cfg, dt.Blob{Data: dt.StoredGzip(t, dt.Text("etc/os-release", "ID=debian\n"))}, dt.Blob{Data: good})
+	blob := dt.Hash(good).String()
+	e.tamper(blob, bad)
+	j := e.push(t, "dev/app:1", img)
+	submit(j)
+	rec := e.wait(t, j.Digest, anyRecord)
+	if rec.Decision != string(detectors.Invalid) || !slices.Contains(issueKinds(rec, 1), string(layers.IssueDigestMismatch)) {
+		t.Fatalf("tampered blob: decision %s, layer 1 issues %v; want invalid with %s", rec.Decision, issueKinds(rec, 1), layers.IssueDigestMismatch)
+	}
+	if rec.final() {
+		t.Error("a digest-mismatch verdict is final: a re-push would never rescan it")
+	}
+
+	e.tamper(blob, nil)
+	j = e.push(t, "dev/app:1", img)
+	j.EventID = "re-push after repair"
+	submit(j)
+	rec = e.wait(t, j.Digest, func(r Record) bool { return r.Decision != string(detectors.Invalid) })
+	if rec.Decision != string(detectors.Clean) || rec.Attempts != 1 || len(issueKinds(rec, 1)) != 0 {
+		t.Errorf("after repair: decision %s attempt %d issues %v, want clean from a new scan", rec.Decision, rec.Attempts, issueKinds(rec, 1))
+	}
+	if got := det.scans.Load(); got != 2 {
+		t.Errorf("%d scans, want 2 (the tampered one and the rescan)", got)
+	}
+
+	escape := dt.RawImage(t, cfg, dt.Blob{Data: dt.StoredGzip(t, dt.Text("a/../../escape", "x"), dt.Exec("usr/local/bin/start", app))})
+	j = e.push(t, "dev/escape:1", escape)
+	submit(j)
+	rec = e.wait(t, j.Digest, anyRecord)
+	if rec.Decision != string(detectors.Invalid) || !slices.Contains(issueKinds(rec, 0), string(layers.IssuePathEscape)) || !rec.final() {
+		t.Fatalf("escaping entry: decision %s, issues %v, final %v; want a final invalid with %s", rec.Decision, issueKinds(rec, 0), rec.final(), layers.IssuePathEscape)
+	}
+	j = e.push(t, "dev/escape:2", escape)
+	j.EventID = "another tag"
+	submit(j)
+	rec = e.wait(t, j.Digest, func(r Record) bool { return len(r.Tags) == 2 })
+	if rec.Decision != string(detectors.Invalid) {
+		t.Errorf("escaping image re-pushed: decision %s, want invalid kept", rec.Decision)
+	}
+	if got := det.scans.Load(); got != 3 {
+		t.Errorf("%d scans, want 3: a final invalid verdict is not scanned again", got)
+	}
+}
+
+// TestRecordFinal: which stored verdicts a new push does not rescan.
+func TestRecordFinal(t *testing.T) {
+	target := func(layerKinds ...string) *scanreport.Target {
+		tg := &scanreport.Target{}
+		for _, k := range layerKinds {
+			tg.Layers = append(tg.Layers, scanreport.Layer{Issues: []scanreport.Issue{{Kind: k, Class: scanreport.ClassIntegrity}}})
+		}
+		return tg
+	}
+	tests := []struct {
+		name string
+		rec  Record
+		want bool
+	}{
+		{"clean", Record{Decision: "clean", Target: target()}, true},
+		{"malicious with a mismatched layer", Record{Decision: "malicious", Target: target(string(layers.IssueDigestMismatch))}, true},
+		{"incomplete", Record{Decision: "incomplete", Target: target(string(layers.IssueFileLimit))}, true},
+		{"error", Record{Decision: DecisionError, Error: "registry down"}, false},
+		{"invalid: digest mismatch", Record{Decision: "invalid", Target: target(string(layers.IssuePathEscape), string(layers.IssueDigestMismatch))}, false},
+		{"invalid: config digest mismatch", Record{Decision: "invalid", Target: &scanreport.Target{ConfigIssues: []scanreport.Issue{{Kind: string(layers.IssueDigestMismatch)}}}}, false},
+		{"invalid: path escape", Record{Decision: "invalid", Target: target(string(layers.IssuePathEscape))}, true},
+		{"invalid index", Record{Decision: "invalid", Index: true}, false},
+		{"clean index", Record{Decision: "clean", Index: true}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.rec.final(); got != tt.want {
+			t.Errorf("%s: final = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

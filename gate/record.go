@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/layers"
 	"github.com/strata-sec/strata/internal/scanreport"
 )
 
@@ -92,6 +93,50 @@ func DetectorID(name, version string) string { return name + "@" + version }
 
 // detectorID is r's DetectorID.
 func (r Record) detectorID() string { return DetectorID(r.Detector.Name, r.Detector.Version) }
+
+// final reports whether r is a verdict on the manifest's content: one that
+// a rescan by the same detector would repeat, so a new push of the digest
+// need not scan it again. Two kinds of record are not final:
+//   - an error record (the image could not be scanned at all);
+//   - an invalid decision because the registry served a blob that does not
+//     hash to the digest the manifest names (digest-mismatch). The manifest
+//     is content-addressed, so the bytes were corrupted in storage or in
+//     transit, or swapped; pushing the image again may repair the blob.
+//     The invalid record stands meanwhile, so admission keeps denying.
+//
+// An index whose decision is invalid is not final either: its platform
+// images decide, and a rescan reuses those whose verdicts are final. An
+// invalid decision for another reason (a path that escapes the layer, a
+// truncated tar inside a verified blob) is about the content, so it is
+// final.
+func (r Record) final() bool {
+	if r.Error != "" {
+		return false
+	}
+	if r.Decision != string(detectors.Invalid) {
+		return true
+	}
+	if r.Index || r.Target == nil {
+		return !r.Index
+	}
+	mismatch := func(issues []scanreport.Issue) bool {
+		for _, is := range issues {
+			if is.Kind == string(layers.IssueDigestMismatch) {
+				return true
+			}
+		}
+		return false
+	}
+	if mismatch(r.Target.ConfigIssues) {
+		return false
+	}
+	for _, l := range r.Target.Layers {
+		if mismatch(l.Issues) {
+			return false
+		}
+	}
+	return true
+}
 
 // jobFor makes the job for the manifest ref (REGISTRY/REPO@sha256:...).
 func jobFor(ref string) (Job, error) {

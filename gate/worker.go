@@ -199,9 +199,10 @@ func (w *Worker) record(j Job, attempt int, start time.Time) Record {
 		Worker: w.o.id, Attempts: attempt, Action: j.Action}
 }
 
-// current reports whether rec is a verdict of this worker's detector.
+// current reports whether rec is a final verdict of this worker's
+// detector, one a scan would only repeat.
 func (w *Worker) current(rec Record, found bool) bool {
-	return found && rec.Error == "" && rec.detectorID() == DetectorID(w.det.Name(), w.det.Version())
+	return found && rec.final() && rec.detectorID() == DetectorID(w.det.Name(), w.det.Version())
 }
 
 // process scans j's manifest (each platform of an index), stores the

@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/klauspost/compress/gzip"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
 	"github.com/strata-sec/strata/internal/imageref"
@@ -147,18 +146,6 @@ func (p *pacedWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
-// storedGzip is a gzip stream of tar without compression: a file's bytes
-// appear as they are, so two tars of the same shape whose files differ
-// only in content give blobs of the same length.
-func storedGzip(t *testing.T, files ...dt.File) []byte {
-	t.Helper()
-	b, err := dt.Tar(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dt.Gzip(t, b, gzip.NoCompression)
-}
-
 func decodeReport(t *testing.T, out string) scanreport.Report {
 	t.Helper()
 	var rep scanreport.Report
@@ -209,15 +196,15 @@ func TestRegistryScanTamperedBlob(t *testing.T) {
 	if len(miner) != len(app) {
 		t.Fatalf("miner script is %d bytes, the app's %d", len(miner), len(app))
 	}
-	good := storedGzip(t, dt.Exec("usr/local/bin/start", app))
-	bad := storedGzip(t, dt.Exec("usr/local/bin/start", miner))
+	good := dt.StoredGzip(t, dt.Exec("usr/local/bin/start", app))
+	bad := dt.StoredGzip(t, dt.Exec("usr/local/bin/start", miner))
 	if len(good) != len(bad) {
 		t.Fatalf("tampered blob is %d bytes, the real one %d", len(bad), len(good))
 	}
 	img := dt.RawImage(t, v1.ConfigFile{OS: "linux", Architecture: "amd64", Config: v1.Config{Cmd: []string{"/usr/local/bin/start"}}},
-		dt.Blob{Data: storedGzip(t, dt.Text("etc/os-release", "ID=debian\n"))},
+		dt.Blob{Data: dt.StoredGzip(t, dt.Text("etc/os-release", "ID=debian\n"))},
 		dt.Blob{Data: good},
-		dt.Blob{Data: storedGzip(t, dt.Text("etc/motd", "hello\n"))},
+		dt.Blob{Data: dt.StoredGzip(t, dt.Text("etc/motd", "hello\n"))},
 	)
 	ref := s.push(t, "tampered", img)
 	target := dt.Hash(good).String()
@@ -350,10 +337,10 @@ func TestRegistryScanBoundedFetch(t *testing.T) {
 func TestRegistryScanBlobLengthDiffers(t *testing.T) {
 	// 8 KiB of stored content: more than net/http buffers before it must
 	// choose, so a response without a Content-Length is really chunked.
-	good := storedGzip(t, dt.Exec("usr/local/bin/start", "#!/bin/sh\nexec /usr/local/bin/app-server --port 8080\n"),
+	good := dt.StoredGzip(t, dt.Exec("usr/local/bin/start", "#!/bin/sh\nexec /usr/local/bin/app-server --port 8080\n"),
 		dt.Text("usr/share/doc/app/README", strings.Repeat("app server documentation\n", 340)))
 	longer := append(append([]byte{}, good...), make([]byte, 512)...)
-	member := append(append([]byte{}, good...), storedGzip(t, dt.Exec("tmp/xmrig", "stratum+tcp://pool.supportxmr.com:3333"))...)
+	member := append(append([]byte{}, good...), dt.StoredGzip(t, dt.Exec("tmp/xmrig", "stratum+tcp://pool.supportxmr.com:3333"))...)
 	shorter := good[:len(good)-16]
 	tests := []struct {
 		name    string
@@ -374,7 +361,7 @@ func TestRegistryScanBlobLengthDiffers(t *testing.T) {
 			s := newStreamRegistry(t)
 			s.chunked = tt.chunked
 			img := dt.RawImage(t, v1.ConfigFile{OS: "linux", Architecture: "amd64", Config: v1.Config{Cmd: []string{"/usr/local/bin/start"}}},
-				dt.Blob{Data: storedGzip(t, dt.Text("etc/os-release", "ID=debian\n"))},
+				dt.Blob{Data: dt.StoredGzip(t, dt.Text("etc/os-release", "ID=debian\n"))},
 				dt.Blob{Data: good},
 			)
 			ref := s.push(t, "length", img)

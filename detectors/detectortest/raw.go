@@ -58,6 +58,19 @@ func Gzip(t testing.TB, b []byte, level int) []byte {
 	return buf.Bytes()
 }
 
+// StoredGzip is a gzip stream of the tar of files without compression: a
+// file's bytes appear as they are, so two tars of the same shape whose
+// files differ only in content give blobs of the same length (a tampered
+// blob a registry could serve under the real one's Content-Length).
+func StoredGzip(t testing.TB, files ...File) []byte {
+	t.Helper()
+	b, err := Tar(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Gzip(t, b, gzip.NoCompression)
+}
+
 // Zstd compresses b, failing t on error.
 func Zstd(t testing.TB, b []byte) []byte {
 	t.Helper()
