@@ -118,7 +118,7 @@ func Exp1Report(records []Record) (*Report, error) {
 	}
 	warnMixedVersions(dets, versions, warn)
 
-	rep.Tables = append(rep.Tables, exp1CaseTable(byCase, dets), exp1SummaryTable(byCase, dets, versions))
+	rep.Tables = append(rep.Tables, exp1CaseTable(byCase, dets), exp1SummaryTable(byCase, dets, versions), costTable(records, Exp1))
 	return rep, nil
 }
 

@@ -306,6 +306,7 @@ func Exp2Report(records []Record, opts ...Exp2Option) (*Report, error) {
 				"The paper measures no false-positive rate.",
 			exp2Counts.fpr),
 		exp2LocalisationTable(data),
+		costTable(records, Exp2),
 	)
 	if len(data.dets2) > 0 {
 		rep.Tables = append(rep.Tables, exp2TwoEnginesTable(data))

@@ -78,7 +78,7 @@ func TestExp2ReportGolden(t *testing.T) {
 	}
 	want := []string{
 		"cases_digest-image.csv", "cases_digest-layer.csv", "cases_heatmap.png", "cases_heatmap.svg",
-		"cases_hierarchical.csv", "cases_multiengine.csv", "detection_by_type.png", "detection_by_type.svg",
+		"cases_hierarchical.csv", "cases_multiengine.csv", "cost_per_image.csv", "detection_by_type.png", "detection_by_type.svg",
 		"fpr_by_type.csv", "localisation_by_type.csv", "report.md", "summary.csv", "tpr_by_type.csv",
 		"two_engines_by_type.csv",
 	}
@@ -207,7 +207,7 @@ func TestExp2Report(t *testing.T) {
 				{"cases_hierarchical", []string{"a-type"}, "case_111", "2/2"},
 				{"localisation_by_type", []string{"hierarchical", "b-type"}, "layer_recall", "100.0% [85.8–100.0] (24/24)"},
 			},
-			wantTables:   []string{"summary", "tpr_by_type", "fpr_by_type", "localisation_by_type", "cases_hierarchical"},
+			wantTables:   []string{"summary", "tpr_by_type", "fpr_by_type", "localisation_by_type", "cost_per_image", "cases_hierarchical"},
 			wantWarnings: []string{"records hold 2 mutation types (a-type, b-type); the paper's design has 10"},
 		},
 		{

@@ -59,7 +59,7 @@ func TestExp1ReportGolden(t *testing.T) {
 		}
 		checkGolden(t, filepath.Join("testdata", "exp1", "golden", e.Name()+".golden"), got)
 	}
-	if want := []string{"cases.csv", "report.md", "summary.csv"}; !slices.Equal(names, want) {
+	if want := []string{"cases.csv", "cost_per_image.csv", "report.md", "summary.csv"}; !slices.Equal(names, want) {
 		t.Errorf("WriteDir wrote %v, want %v", names, want)
 	}
 	var term bytes.Buffer

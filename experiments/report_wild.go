@@ -189,7 +189,7 @@ func wildReport(records []Record, lookup func(string) (wild.Subject, bool)) (*Re
 	}
 	splits := wildSplits(subjects)
 	rep.Tables = append(rep.Tables, wildSummaryTable(subjects, splits, dets, versions),
-		wildFamilyTable(subjects, splits, dets), wildExplainTable(subjects, dets))
+		wildFamilyTable(subjects, splits, dets), wildExplainTable(subjects, dets), costTable(records, Wild))
 	for _, label := range []string{LabelMalicious, LabelBenign} {
 		for _, sp := range splits {
 			nf, err := wildFamilyFigure(subjects, sp, label, dets)

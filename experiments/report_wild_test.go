@@ -48,7 +48,7 @@ func TestWildReportGolden(t *testing.T) {
 		}
 		checkGolden(t, golden, b)
 	}
-	want := []string{"explain.csv", "families.csv", "fpr_by_family_dev.png", "fpr_by_family_dev.svg", "fpr_by_family_test.png",
+	want := []string{"cost_per_image.csv", "explain.csv", "families.csv", "fpr_by_family_dev.png", "fpr_by_family_dev.svg", "fpr_by_family_test.png",
 		"fpr_by_family_test.svg", "report.md", "summary.csv", "tpr_by_family_dev.png", "tpr_by_family_dev.svg",
 		"tpr_by_family_test.png", "tpr_by_family_test.svg"}
 	if got := strings.Join(sortedKeys(files), " "); got != strings.Join(want, " ") {
