@@ -401,7 +401,9 @@ func (e *Env) buildCorpusImages(ctx context.Context, set corpusSet, images []ben
 		return nil, err
 	}
 	out := make([]benignBuilt, 0, len(images))
-	for i, im := range images {
+	bar := e.phase(set.prefix+" build", len(images))
+	defer bar.Done()
+	for _, im := range images {
 		statusFile, ok := statuses[im.From]
 		if !ok {
 			return nil, fmt.Errorf("%s %s: unknown FROM %q", set.prefix, im.Name, im.From)
@@ -446,7 +448,7 @@ func (e *Env) buildCorpusImages(ctx context.Context, set corpusSet, images []ben
 		if b.Cached {
 			how = "cached"
 		}
-		e.vlogf("[%d/%d] %s %s %s in %.1fs", i+1, len(images), how, b.Name, b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds())
+		bar.Step(fmt.Sprintf("%s %s %s in %.1fs", how, b.Name, b.Descriptor.Digest.String()[:19], time.Since(t0).Seconds()))
 		im := im
 		out = append(out, benignBuilt{Built: b, subject: &subject{
 			id: im.Name, stem: set.prefix + "-" + im.Name, dockerfile: df,
