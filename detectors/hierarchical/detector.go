@@ -106,8 +106,8 @@ func (d *Detector) Name() string {
 	return n
 }
 
-// Version is Version, with WithDynamic followed by "+d" and the dynamic
-// signal's version ("0.6.0+d0.1.2").
+// Version is Version, with WithDynamic DynamicVersion of the dynamic
+// signal's version ("0.6.0+d0.1.2.c1").
 func (d *Detector) Version() string {
 	if d.opts.dynamic != nil {
 		return DynamicVersion(d.opts.dynamicVersion)
@@ -116,8 +116,9 @@ func (d *Detector) Version() string {
 }
 
 // DynamicVersion is the version of the detector with WithDynamic whose
-// dynamic signal has version dyn.
-func DynamicVersion(dyn string) string { return Version + "+d" + dyn }
+// dynamic signal has version dyn: Version, "+d", dyn, and the revision of
+// how the two are combined.
+func DynamicVersion(dyn string) string { return Version + "+d" + dyn + "." + combination }
 
 // Cache returns the detector's layer cache (nil if disabled), e.g. for its
 // Stats.

@@ -27,21 +27,39 @@ type DynamicFunc func(ctx context.Context, img v1.Image) ([]detectors.Finding, m
 
 // WithDynamic adds the dynamic signal: f's findings join the static ones
 // before scoring (they count as core evidence with their own weights), and
-// its facts go to Verdict.Info with a "dynamic_" prefix. A failing f fails
-// the scan: a combined verdict without its dynamic half would read as one
-// with a quiet run. version is f's own version (behaviour.Version): the
-// detector's Version becomes Version+"+d"+version, so records of two
-// combined detectors whose dynamic halves decide differently never share a
-// version.
+// its facts go to Verdict.Info with a "dynamic_" prefix. When f fails for
+// the image (the start command could not be run, the container could not
+// be stopped), the static verdict stands with a not-scanned finding
+// (dynamic-not-run) in place of the run: static evidence that reaches the
+// threshold is malicious whatever the run would have added (dynamic weights
+// are never negative), and a verdict under it is incomplete, never clean: a
+// combined verdict without its dynamic half must not read as one with a
+// quiet run. Only a cancelled scan fails. version is f's own version
+// (behaviour.Version): the detector's Version becomes DynamicVersion(version),
+// so records of two combined detectors whose dynamic halves decide
+// differently never share a version.
 func WithDynamic(f DynamicFunc, version string) Option {
 	return func(o *options) { o.dynamic, o.dynamicVersion = f, version }
 }
 
+// DynamicNotRun is the not-scanned kind of a dynamic signal that failed for
+// the image: the evidence of its finding is "dynamic-not-run: <error>".
+const DynamicNotRun = "dynamic-not-run"
+
+// combination versions how the dynamic signal is combined with the static
+// evidence, apart from either's own version: "c1", a failed run keeps the
+// static verdict (before it, unversioned, a failed run failed the scan).
+const combination = "c1"
+
 // addDynamic runs the dynamic signal and queues its findings.
 func (s *scan) addDynamic(ctx context.Context, img v1.Image) (map[string]string, error) {
 	fs, info, err := s.d.opts.dynamic(ctx, img)
-	if err != nil {
+	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("hierarchical: dynamic signal: %w", err)
+	}
+	if err != nil {
+		s.add(RuleNotScanned, detectors.NoLayer, "", "", nil, clip(DynamicNotRun+": "+err.Error()))
+		return map[string]string{"error": err.Error()}, nil
 	}
 	for _, f := range fs {
 		f.Rule = DynamicRulePrefix + f.Rule

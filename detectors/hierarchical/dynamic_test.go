@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -39,8 +40,8 @@ func TestDynamicSignal(t *testing.T) {
 			return []detectors.Finding{login}, nil, nil
 		}, "hierarchical+dynamic", detectors.Malicious, false},
 		{"sandbox fails", func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
-			return nil, nil, errors.New("runc not found: run make setup")
-		}, "hierarchical+dynamic", "", true},
+			return nil, nil, errors.New(`runc create: exec: "/app/run": permission denied`)
+		}, "hierarchical+dynamic", detectors.Incomplete, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +52,7 @@ func TestDynamicSignal(t *testing.T) {
 			d := hierarchical.New(opts...)
 			wantVersion := hierarchical.Version
 			if tt.dyn != nil {
-				wantVersion += "+d9.9.9"
+				wantVersion = hierarchical.DynamicVersion("9.9.9")
 			}
 			if d.Name() != tt.wantName || d.Version() != wantVersion {
 				t.Errorf("name %s version %s", d.Name(), d.Version())
@@ -81,6 +82,55 @@ func TestDynamicSignal(t *testing.T) {
 			if tt.name == "quiet run" && v.Info["dynamic_sandbox_seconds"] != "0.40" {
 				t.Errorf("info %v", v.Info)
 			}
+			if tt.name == "sandbox fails" && (!notRun(v) || v.Info["dynamic_error"] == "") {
+				t.Errorf("a failed run is not reported: findings %+v info %v", v.Findings, v.Info)
+			}
 		})
+	}
+}
+
+// notRun reports whether v has the dynamic-not-run finding.
+func notRun(v detectors.Verdict) bool {
+	for _, f := range v.Findings {
+		if f.Category == detectors.CategoryNotScanned && strings.HasPrefix(f.Evidence, hierarchical.DynamicNotRun+": ") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDynamicSignalFailure: a run that fails for the image keeps the
+// static verdict, so static evidence over the threshold stays malicious
+// and nothing under it reads clean; a cancelled scan fails.
+func TestDynamicSignalFailure(t *testing.T) {
+	miner := dt.Image(t, v1.Config{Entrypoint: []string{"/usr/local/bin/xmrig", "-o", "stratum+tcp://pool.supportxmr.com:3333", "-u", "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A", "--donate-level", "1"}},
+		dt.Run("cp xmrig /usr/local/bin/xmrig", dt.Exec("usr/local/bin/xmrig", "#!/bin/sh\necho 'XMRig 6.21.0 randomx stratum+tcp:// --donate-level'\n")))
+	static, err := hierarchical.New().Scan(context.Background(), miner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if static.Decision != detectors.Malicious {
+		t.Fatalf("static verdict %s (score %g), want malicious for this test to mean anything", static.Decision, static.Score)
+	}
+	failing := func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
+		return nil, nil, errors.New("container did not stop within 10s of SIGKILL")
+	}
+	d := hierarchical.New(hierarchical.WithDynamic(failing, "9.9.9"))
+	v, err := d.Scan(context.Background(), miner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Decision != detectors.Malicious || v.Score != static.Score || !notRun(v) {
+		t.Errorf("failed run: %s score %g (static %g), not-run finding %v; want the static malicious verdict with the failure reported", v.Decision, v.Score, static.Score, notRun(v))
+	}
+	// Cancelled while the sandbox runs (the walk before it has finished).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelled := func(ctx context.Context, _ v1.Image) ([]detectors.Finding, map[string]string, error) {
+		cancel()
+		return nil, nil, ctx.Err()
+	}
+	if _, err := hierarchical.New(hierarchical.WithDynamic(cancelled, "9.9.9")).Scan(ctx, miner); err == nil {
+		t.Error("a cancelled scan returned a verdict")
 	}
 }
