@@ -705,7 +705,11 @@ func TestRecordFinal(t *testing.T) {
 	target := func(layerKinds ...string) *scanreport.Target {
 		tg := &scanreport.Target{}
 		for _, k := range layerKinds {
-			tg.Layers = append(tg.Layers, scanreport.Layer{Issues: []scanreport.Issue{{Kind: k, Class: scanreport.ClassIntegrity}}})
+			class := scanreport.ClassIntegrity
+			if k == string(layers.IssueFileLimit) {
+				class = scanreport.ClassLimit
+			}
+			tg.Layers = append(tg.Layers, scanreport.Layer{Issues: []scanreport.Issue{{Kind: k, Class: class}}})
 		}
 		return tg
 	}
@@ -719,8 +723,12 @@ func TestRecordFinal(t *testing.T) {
 		{"incomplete", Record{Decision: "incomplete", Target: target(string(layers.IssueFileLimit))}, true},
 		{"error", Record{Decision: DecisionError, Error: "registry down"}, false},
 		{"invalid: digest mismatch", Record{Decision: "invalid", Target: target(string(layers.IssuePathEscape), string(layers.IssueDigestMismatch))}, false},
-		{"invalid: config digest mismatch", Record{Decision: "invalid", Target: &scanreport.Target{ConfigIssues: []scanreport.Issue{{Kind: string(layers.IssueDigestMismatch)}}}}, false},
+		{"invalid: config digest mismatch", Record{Decision: "invalid", Target: &scanreport.Target{ConfigIssues: []scanreport.Issue{{Kind: string(layers.IssueDigestMismatch), Class: scanreport.ClassIntegrity}}}}, false},
+		{"invalid: truncated blob (a cut connection looks the same)", Record{Decision: "invalid", Target: target(string(layers.IssueLayerTruncated))}, false},
+		{"invalid: issues left out of the report", Record{Decision: "invalid", Target: target()}, false},
 		{"invalid: path escape", Record{Decision: "invalid", Target: target(string(layers.IssuePathEscape))}, true},
+		{"invalid: path escape and a file limit", Record{Decision: "invalid", Target: target(string(layers.IssueFileLimit), string(layers.IssuePathEscape))}, true},
+		{"invalid: diffIDs missing", Record{Decision: "invalid", Target: &scanreport.Target{ConfigIssues: []scanreport.Issue{{Kind: string(layers.IssueDiffIDMissing), Class: scanreport.ClassIntegrity}}}}, true},
 		{"invalid index", Record{Decision: "invalid", Index: true}, false},
 		{"clean index", Record{Decision: "clean", Index: true}, true},
 	}

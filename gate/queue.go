@@ -200,8 +200,9 @@ func (q *Queue) Submit(ctx context.Context, j Job) (duplicate bool, err error) {
 // it carries a registry event ID: the server sets one only for a digest
 // that already has a verdict (another tag, or a re-push after quarantine),
 // whose job then reaches a worker that records the tag and applies the
-// policy again without scanning, or scans again after an error verdict; a
-// retried delivery of the same event repeats its ID.
+// policy again without scanning, or scans again after a verdict that is
+// not final (Record.final); a retried delivery of the same event repeats
+// its ID.
 func msgID(j Job, detector string) string {
 	id := j.Digest + " " + detector + " " + j.Registry + "/" + j.Repository
 	if j.EventID != "" {

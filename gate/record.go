@@ -96,19 +96,19 @@ func (r Record) detectorID() string { return DetectorID(r.Detector.Name, r.Detec
 
 // final reports whether r is a verdict on the manifest's content: one that
 // a rescan by the same detector would repeat, so a new push of the digest
-// need not scan it again. Two kinds of record are not final:
+// need not scan it again. Not final:
 //   - an error record (the image could not be scanned at all);
-//   - an invalid decision because the registry served a blob that does not
-//     hash to the digest the manifest names (digest-mismatch). The manifest
-//     is content-addressed, so the bytes were corrupted in storage or in
-//     transit, or swapped; pushing the image again may repair the blob.
-//     The invalid record stands meanwhile, so admission keeps denying.
-//
-// An index whose decision is invalid is not final either: its platform
-// images decide, and a rescan reuses those whose verdicts are final. An
-// invalid decision for another reason (a path that escapes the layer, a
-// truncated tar inside a verified blob) is about the content, so it is
-// final.
+//   - an invalid decision unless every integrity issue it names is about
+//     the content itself (an entry escaping its layer, diffIDs missing
+//     from the config). A blob that does not hash to the digest the
+//     manifest names (digest-mismatch) or that ends early (layer-truncated:
+//     a connection cut mid-blob looks the same as a truncated tar, and the
+//     blob's digest was never checked) may be a fault of storage, a proxy
+//     or the network, which a later push or repair can mend; so may an
+//     invalid record whose issues were left out of its report. The invalid
+//     record stands meanwhile, so admission keeps denying;
+//   - an index whose decision is invalid: its platform images decide, and
+//     a rescan reuses those whose verdicts are final.
 func (r Record) final() bool {
 	if r.Error != "" {
 		return false
@@ -117,26 +117,35 @@ func (r Record) final() bool {
 		return true
 	}
 	if r.Index || r.Target == nil {
-		return !r.Index
-	}
-	mismatch := func(issues []scanreport.Issue) bool {
-		for _, is := range issues {
-			if is.Kind == string(layers.IssueDigestMismatch) {
-				return true
-			}
-		}
 		return false
 	}
-	if mismatch(r.Target.ConfigIssues) {
+	content := 0
+	check := func(issues []scanreport.Issue) bool {
+		for _, is := range issues {
+			if is.Class != scanreport.ClassIntegrity {
+				continue
+			}
+			if !contentIssues[layers.IssueKind(is.Kind)] {
+				return false
+			}
+			content++
+		}
+		return true
+	}
+	if !check(r.Target.ConfigIssues) {
 		return false
 	}
 	for _, l := range r.Target.Layers {
-		if mismatch(l.Issues) {
+		if !check(l.Issues) {
 			return false
 		}
 	}
-	return true
+	return content > 0
 }
+
+// contentIssues are the integrity issues a rescan of the same manifest
+// always finds again: they are in bytes that hash to their digests.
+var contentIssues = map[layers.IssueKind]bool{layers.IssuePathEscape: true, layers.IssueDiffIDMissing: true}
 
 // jobFor makes the job for the manifest ref (REGISTRY/REPO@sha256:...).
 func jobFor(ref string) (Job, error) {

@@ -147,8 +147,9 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 // seen reports whether digest has a verdict of the queue's detector. A
 // push of such a digest is queued as its own event: for a verdict a worker
 // adds the tag and applies the policy again, without scanning (that is how
-// a quarantined image pushed again is deleted again); for an error verdict
-// (its fetch failed, or every attempt died) it scans again.
+// a quarantined image pushed again is deleted again); for a verdict that
+// is not final (an error: its fetch failed or every attempt died; an
+// invalid one from bytes the registry served, Record.final) it scans again.
 func (s *Server) seen(ctx context.Context, digest string) bool {
 	rec, found, err := s.s.Get(ctx, digest)
 	return err == nil && found && rec.detectorID() == s.q.o.detector
