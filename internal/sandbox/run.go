@@ -388,15 +388,64 @@ func (r *run) execute(ctx context.Context) error {
 	}
 }
 
-// kill stops every process of the container and waits for init.
+// kill stops every process of the container and waits for init. runc's
+// kill --all signals the cgroup's processes (on cgroup v1 it freezes the
+// cgroup around that, and a frozen process takes no signal); when init has
+// not gone after killGrace, kill ends the cgroup's processes itself
+// (killCgroup) before giving up.
 func (r *run) kill(exited <-chan unix.WaitStatus) error {
-	exec.Command(r.o.runcPath, "--root", r.stateDir(), "kill", "--all", r.id, "KILL").Run()
+	ctx, cancel := context.WithTimeout(context.Background(), killGrace)
+	out, err := exec.CommandContext(ctx, r.o.runcPath, "--root", r.stateDir(), "kill", "--all", r.id, "KILL").CombinedOutput()
+	cancel()
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(killGrace):
+	}
+	r.killCgroup()
 	select {
 	case <-exited:
 		return nil
 	case <-time.After(10 * time.Second):
-		return fmt.Errorf("container %s did not stop within 10s of SIGKILL", r.id)
+		why := "runc kill: ok"
+		if err != nil {
+			why = fmt.Sprintf("runc kill: %v (%s)", err, strings.TrimSpace(string(out)))
+		}
+		return fmt.Errorf("container %s did not stop within %s of SIGKILL (%s; %d processes left in its cgroup)", r.id, 2*killGrace+10*time.Second, why, len(r.pids()))
 	}
+}
+
+// killGrace is how long kill gives runc's kill before killing the
+// cgroup's processes itself.
+const killGrace = 2 * time.Second
+
+// killCgroup sends SIGKILL to every process in the container's cgroup
+// without signalling anything else: on cgroup v2 through cgroup.kill (the
+// kernel kills the cgroup at once); on v1 it freezes the cgroup, reads its
+// processes and signals them while they are frozen (a frozen process cannot
+// exit, so its pid cannot be reused by a host process before the signal),
+// then thaws it, and the pending SIGKILLs land.
+func (r *run) killCgroup() {
+	if cgroupV2() {
+		_ = os.WriteFile(r.cgroupFile("", "cgroup.kill"), []byte("1"), 0o644)
+		return
+	}
+	state := r.cgroupFile("freezer", "freezer.state")
+	if os.WriteFile(state, []byte("FROZEN"), 0o644) != nil {
+		return
+	}
+	for i := 0; i < 20; i++ {
+		if b, err := os.ReadFile(state); err == nil && strings.TrimSpace(string(b)) == "FROZEN" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, p := range r.pids() {
+		if p > 1 {
+			_ = unix.Kill(p, unix.SIGKILL)
+		}
+	}
+	_ = os.WriteFile(state, []byte("THAWED"), 0o644)
 }
 
 func (r *run) stateDir() string { return filepath.Join(r.work, "state") }

@@ -326,3 +326,30 @@ func runsWithLayerStore(t *testing.T, img v1.Image, what string) {
 		t.Errorf("stratum login %v, exit %d, stderr %q: %s", login, obs.ExitCode, obs.Stderr, what)
 	}
 }
+
+// TestStopsWhenRuncKillDoesNot: with a runc whose kill does nothing (as
+// when a cgroup v1 freezer hangs), the sandbox still stops the container
+// at its time limit: it kills the container's cgroup itself. The run ends
+// timed out, without error, and the host is unchanged (runSealed).
+func TestStopsWhenRuncKillDoesNot(t *testing.T) {
+	needRunc(t)
+	real, err := exec.LookPath("runc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = kill ] && exit 0; done\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "runc"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	img := probeImage(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", "sleep"}})
+	start := time.Now()
+	obs := runSealed(t, img, sandbox.WithTimeout(2*time.Second))
+	if !obs.TimedOut {
+		t.Errorf("TimedOut = false, exit %d: the sleeping probe should have been killed at the limit", obs.ExitCode)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("the run took %s", d)
+	}
+}

@@ -17,11 +17,16 @@ import (
 // cgroupFile is the path of a cgroup control file of the container, for
 // cgroup v2 (one hierarchy) or v1 (one per controller).
 func (r *run) cgroupFile(controller, file string) string {
-	var st unix.Statfs_t
-	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+	if cgroupV2() {
 		return filepath.Join("/sys/fs/cgroup", r.cgroup, file)
 	}
 	return filepath.Join("/sys/fs/cgroup", controller, r.cgroup, file)
+}
+
+// cgroupV2 reports whether /sys/fs/cgroup is the unified (v2) hierarchy.
+func cgroupV2() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // pids are the processes in the container's cgroup now.
