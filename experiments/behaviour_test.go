@@ -45,6 +45,12 @@ func TestOptInDetectorsOnlyWhenNamed(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
+			// Run checks the sandbox before any build exactly when a
+			// sandboxed detector will scan.
+			sandboxed := slices.Contains(got, "behaviour") || slices.Contains(got, "hierarchical+dynamic")
+			if r := tt.slice.runsSandbox(tt.dynamic); r != sandboxed {
+				t.Errorf("runsSandbox = %v, but the detectors %v", r, got)
+			}
 		})
 	}
 }

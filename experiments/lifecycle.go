@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/internal/sandbox"
 )
 
 // RunResult says where a run went and what it recorded.
@@ -41,6 +42,14 @@ func Run(ctx context.Context, name string, cfg Config) (*RunResult, error) {
 	}
 	if cfg.ResultsDir != "" && !cfg.Slice.IsZero() {
 		return nil, fmt.Errorf("%s: a slice (%s) never writes into a results dir, whose files are whole-experiment files: drop --results to write a run of its own under %s", name, cfg.Slice, cfg.RunsDir)
+	}
+	// A sandbox that cannot run here would fail every image's run, and the
+	// combined detector would record each as not run: say so before any
+	// build, as strata scan --dynamic does.
+	if cfg.Slice.runsSandbox(cfg.Dynamic) && !cfg.BuildOnly {
+		if err := sandbox.Check(); err != nil {
+			return nil, fmt.Errorf("%s: the behaviour sandbox cannot run here: %w", name, err)
+		}
 	}
 	started := time.Now().UTC()
 	env, err := Prepare(ctx, cfg)

@@ -10,6 +10,8 @@ import (
 	"github.com/strata-sec/strata/corpus/census"
 	"github.com/strata-sec/strata/corpus/wild"
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/detectors/behaviour"
+	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/mutations"
 )
 
@@ -188,6 +190,15 @@ func (s Slice) detectors(ds []detectors.Detector, dynamic bool) []detectors.Dete
 		}
 	}
 	return out
+}
+
+// runsSandbox reports whether the slice's detectors include one that runs
+// the sandbox: with dynamic and no detectors named, or when it names one.
+func (s Slice) runsSandbox(dynamic bool) bool {
+	if dynamic && len(s.Detectors) == 0 {
+		return true
+	}
+	return slices.Contains(s.Detectors, behaviour.Name) || slices.Contains(s.Detectors, hierarchical.Name+hierarchical.DynamicSuffix)
 }
 
 // keepNamed returns the xs (mutation types, detectors) whose name keep

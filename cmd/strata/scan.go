@@ -42,7 +42,8 @@ malicious > invalid > incomplete > clean):
   0    every target clean
   1    malicious
   2    usage or input error (bad flags, unreadable image, scan error)
-  3    incomplete: some content was not scanned (a limit)
+  3    incomplete: some content was not scanned (a limit), or --dynamic could
+       not run the start command (dynamic-not-run)
   4    invalid: integrity error (truncated or corrupt layer, digest mismatch, path or link escape)
   130  interrupted (SIGINT or SIGTERM)
 --fail-on malicious exits 0 for incomplete and invalid targets, with a warning on stderr.

@@ -106,8 +106,8 @@ func (d *Detector) Name() string {
 	return n
 }
 
-// Version is Version, with WithDynamic DynamicVersion of the dynamic
-// signal's version ("0.6.0+d0.1.2.c1").
+// Version is the package's Version, or with WithDynamic the
+// DynamicVersion of the dynamic signal's version ("0.6.0+d0.1.2.c1").
 func (d *Detector) Version() string {
 	if d.opts.dynamic != nil {
 		return DynamicVersion(d.opts.dynamicVersion)

@@ -59,7 +59,7 @@ func (s *scan) addDynamic(ctx context.Context, img v1.Image) (map[string]string,
 	}
 	if err != nil {
 		s.add(RuleNotScanned, detectors.NoLayer, "", "", nil, clip(DynamicNotRun+": "+err.Error()))
-		return map[string]string{"error": err.Error()}, nil
+		return map[string]string{"error": clip(err.Error())}, nil
 	}
 	for _, f := range fs {
 		f.Rule = DynamicRulePrefix + f.Rule

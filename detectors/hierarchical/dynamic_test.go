@@ -3,6 +3,7 @@ package hierarchical_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,6 +123,16 @@ func TestDynamicSignalFailure(t *testing.T) {
 	}
 	if v.Decision != detectors.Malicious || v.Score != static.Score || !notRun(v) {
 		t.Errorf("failed run: %s score %g (static %g), not-run finding %v; want the static malicious verdict with the failure reported", v.Decision, v.Score, static.Score, notRun(v))
+	}
+	// A deadline of the sandbox's own (an HTTP client's timeout reports
+	// itself as context.DeadlineExceeded) is a failed run, not a stopped
+	// scan: the scan's context is alive.
+	ownTimeout := func(context.Context, v1.Image) ([]detectors.Finding, map[string]string, error) {
+		return nil, nil, fmt.Errorf("fetch layer: %w", context.DeadlineExceeded)
+	}
+	v, err = hierarchical.New(hierarchical.WithDynamic(ownTimeout, "9.9.9")).Scan(context.Background(), miner)
+	if err != nil || v.Decision != detectors.Malicious || !notRun(v) {
+		t.Errorf("sandbox's own deadline: err %v, decision %s, not-run %v; want the static verdict with the failure reported", err, v.Decision, notRun(v))
 	}
 	// Cancelled while the sandbox runs (the walk before it has finished).
 	ctx, cancel := context.WithCancel(context.Background())
