@@ -153,12 +153,14 @@ test-unit:
 
 # Performance: walker floor, hierarchical cold (every core and one core) and
 # warm cache, clamscan and yara on the same stored images and on the first
-# one flattened to a single layer, and experiment 2's builds cold and warm
-# in a private cache; writes results/perf/{bench.md,bench.json,machine.md}.
+# one flattened to a single layer, each image pulled from a loopback
+# registry (fetch-only vs the streaming registry scan), the sandbox's cost
+# (empty and warm layer store; root), and experiment 2's builds cold and
+# warm in a private cache; writes results/perf/{bench.md,bench.json,machine.md}.
 BENCH_REFS  ?= $(HOME)/.cache/strata/store:exp1/case-111 $(HOME)/.cache/strata/store:exp2/case-111/add-dummy-layer/seed-101
 BENCH_COUNT ?= 3
 bench: $(BIN)/strata
-	$(BIN)/strata bench --builds --flatten --count $(BENCH_COUNT) --out results/perf $(BENCH_REFS)
+	$(BIN)/strata bench --builds --flatten --registry --dynamic --count $(BENCH_COUNT) --out results/perf $(BENCH_REFS)
 
 # The peers side by side (`strata bench --peers`, never part of setup):
 # strata scan cold and warm as child processes next to clamscan, yara with

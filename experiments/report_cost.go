@@ -18,8 +18,16 @@ func costTable(records []Record, exp string) NamedTable {
 	ms := map[string][]int64{}
 	setup := map[string][]float64{}
 	var dets []string
-	for _, r := range records {
+	// One record per (image, detector), the last, as every other table
+	// counts them (the report's own tables already warn about repeats).
+	last := selectLast(records, func(r Record) string {
 		if r.Experiment != exp {
+			return "another experiment"
+		}
+		return ""
+	}, func(string, ...any) {})
+	for i, r := range records {
+		if j, ok := last[recordKey{r.Image, r.Detector}]; !ok || j != i {
 			continue
 		}
 		if _, ok := ms[r.Detector]; !ok {
