@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -397,21 +398,80 @@ func (r *run) kill(exited <-chan unix.WaitStatus) error {
 	ctx, cancel := context.WithTimeout(context.Background(), killGrace)
 	out, err := exec.CommandContext(ctx, r.o.runcPath, "--root", r.stateDir(), "kill", "--all", r.id, "KILL").CombinedOutput()
 	cancel()
-	select {
-	case <-exited:
+	if waitReaping(exited, killGrace) {
 		return nil
-	case <-time.After(killGrace):
 	}
 	r.killCgroup()
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(10 * time.Second):
+	if !waitReaping(exited, 10*time.Second) {
 		why := "runc kill: ok"
 		if err != nil {
 			why = fmt.Sprintf("runc kill: %v (%s)", err, strings.TrimSpace(string(out)))
 		}
 		return fmt.Errorf("container %s did not stop within %s of SIGKILL (%s; %d processes left in its cgroup)", r.id, 2*killGrace+10*time.Second, why, len(r.pids()))
+	}
+	return nil
+}
+
+// waitReaping waits up to d for init's exit, reaping container orphans
+// meanwhile (reapOrphans): a dying init waits for them.
+func waitReaping(exited <-chan unix.WaitStatus, d time.Duration) bool {
+	deadline := time.After(d)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			return true
+		case <-deadline:
+			return false
+		case <-tick.C:
+			reapOrphans()
+		}
+	}
+}
+
+// reapOrphans reaps this process's zombie children that were processes of
+// a container other than its init. This process is a child subreaper, so
+// a container process whose parent outside the container died (a
+// HEALTHCHECK's runc exec killed at its timeout leaves its command so)
+// becomes its child; and the container's init, when it dies, waits in the
+// kernel until every process of its PID namespace has been reaped. So an
+// unreaped orphan keeps the init from ever exiting. Only zombies whose
+// NSpid names a nested namespace and an inner pid other than 1 are taken:
+// never a runc or other host command that os/exec waits for, nor another
+// sandbox's init, which its own watcher reaps.
+func reapOrphans() {
+	self := strconv.Itoa(os.Getpid())
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var state, ppid string
+		var nspid []string
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			switch k {
+			case "State":
+				state = strings.TrimSpace(v)
+			case "PPid":
+				ppid = strings.TrimSpace(v)
+			case "NSpid":
+				nspid = strings.Fields(v)
+			}
+		}
+		if ppid == self && strings.HasPrefix(state, "Z") && len(nspid) >= 2 && nspid[len(nspid)-1] != "1" {
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		}
 	}
 }
 

@@ -353,3 +353,22 @@ func TestStopsWhenRuncKillDoesNot(t *testing.T) {
 		t.Errorf("the run took %s", d)
 	}
 }
+
+// TestHealthcheckOrphanIsReaped: a HEALTHCHECK command that outlives its
+// 5 s timeout has its runc exec killed, so the command is reparented to
+// the sandbox (a child subreaper); at the time limit the container's init
+// dies only once every process of its PID namespace is reaped. The sandbox
+// reaps such orphans, so the run ends at its limit without error (before,
+// it failed with "did not stop within ... of SIGKILL", 0 processes left).
+func TestHealthcheckOrphanIsReaped(t *testing.T) {
+	needRunc(t)
+	img := probeImage(t, v1.Config{Entrypoint: []string{"/usr/bin/probe", "sleep"},
+		Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/usr/bin/probe", "sleep"}}})
+	obs := runSealed(t, img, sandbox.WithTimeout(9*time.Second))
+	if !obs.TimedOut {
+		t.Errorf("TimedOut = false, exit %d", obs.ExitCode)
+	}
+	if !strings.Contains(obs.HealthcheckOutput, "killed") && !strings.Contains(obs.HealthcheckOutput, "signal") {
+		t.Logf("health check output %q (expected its runc exec killed at the 5 s timeout)", obs.HealthcheckOutput)
+	}
+}
