@@ -2,7 +2,6 @@ package behaviour
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -77,6 +76,9 @@ type sharedRun struct {
 	done chan struct{}
 	obs  *sandbox.Observations
 	err  error
+	// stopped: the run failed because its leading caller's context ended,
+	// which says nothing about the image.
+	stopped bool
 }
 
 // New returns a behaviour detector; opts go to sandbox.Run.
@@ -104,10 +106,11 @@ func (d *Detector) run(ctx context.Context, img v1.Image) (*sandbox.Observations
 		return nil, err
 	}
 	for {
-		obs, err := d.runOnce(ctx, h, img)
-		// A run the leading caller's context ended is not this caller's
-		// failure: it was forgotten, so run (or wait) again.
-		if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		obs, othersStopped, err := d.runOnce(ctx, h, img)
+		// A run another caller led and its context ended is not this
+		// caller's failure: it was forgotten, so run (or wait) again. A
+		// run this caller led is final, whatever its error says.
+		if err != nil && othersStopped && ctx.Err() == nil {
 			continue
 		}
 		return obs, err
@@ -115,8 +118,9 @@ func (d *Detector) run(ctx context.Context, img v1.Image) (*sandbox.Observations
 }
 
 // runOnce makes the run of img (manifest digest h) or waits for the one
-// under way; a failed run is not remembered.
-func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (*sandbox.Observations, error) {
+// under way; a failed run is not remembered. othersStopped reports a run
+// another caller led that failed because that caller's context ended.
+func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (obs *sandbox.Observations, othersStopped bool, err error) {
 	d.mu.Lock()
 	sr, ok := d.runs[h]
 	if !ok {
@@ -132,13 +136,14 @@ func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (*sandb
 	if ok {
 		select {
 		case <-sr.done:
-			return sr.obs, sr.err
+			return sr.obs, sr.err != nil && sr.stopped, sr.err
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
 	defer func() {
 		if sr.err != nil { // not remembered: a later caller tries again
+			sr.stopped = ctx.Err() != nil
 			d.forget(h, sr)
 		}
 		close(sr.done)
@@ -147,11 +152,11 @@ func (d *Detector) runOnce(ctx context.Context, h v1.Hash, img v1.Image) (*sandb
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
 		sr.err = ctx.Err()
-		return nil, sr.err
+		return nil, false, sr.err
 	}
 	sr.obs, sr.err = d.sandboxRun(ctx, img, d.opts...)
 	<-d.slots
-	return sr.obs, sr.err
+	return sr.obs, false, sr.err
 }
 
 // forget drops the failed run sr of h, from the runs and from their order

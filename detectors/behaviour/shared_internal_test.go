@@ -3,6 +3,7 @@ package behaviour
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -29,6 +30,11 @@ func TestSharedRun(t *testing.T) {
 		{"one run for two callers", 0, nil, 1, false},
 		{"leader's context ends: the waiter runs again", 50 * time.Millisecond, nil, 2, false},
 		{"a failed run fails its callers, and is not remembered", 0, errors.New("runc create: boom"), 1, true},
+		// A deadline of the run's own (an HTTP client's timeout reports
+		// itself as DeadlineExceeded) with every context live is a failed
+		// run, not a stopped one: retrying it would loop for as long as
+		// the registry keeps timing out.
+		{"the run's own deadline is a failure, not retried", 0, fmt.Errorf("fetch layer: %w", context.DeadlineExceeded), 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
