@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/strata-sec/strata/detectors"
+	"github.com/strata-sec/strata/detectors/hierarchical"
 	"github.com/strata-sec/strata/internal/stats"
 	"github.com/strata-sec/strata/internal/table"
 )
@@ -199,6 +200,23 @@ func selectLast(records []Record, skip func(Record) string, warn func(string, ..
 		k := repeated[0]
 		warn("%d (image, detector) pair(s) recorded more than once (a repeated run; the last record of each is used), e.g. %s, detector %s: %d records",
 			len(repeated), k.image, k.detector, count[k])
+	}
+	// A combined verdict whose sandbox run failed is the static verdict
+	// (incomplete below the threshold): say how many, so a table of a
+	// run where the sandbox could not work is not read as its result.
+	var notRun []recordKey
+	for _, k := range sortedKeysFunc(last, compareRecordKeys) {
+		for _, f := range records[last[k]].Findings {
+			if f.Category == detectors.CategoryNotScanned && strings.HasPrefix(f.Evidence, hierarchical.DynamicNotRun+": ") {
+				notRun = append(notRun, k)
+				break
+			}
+		}
+	}
+	if len(notRun) > 0 {
+		k := notRun[0]
+		warn("%d record(s) of a detector with the sandbox stage whose run failed (%s: the static verdict stands, incomplete below the threshold), e.g. %s, detector %s",
+			len(notRun), hierarchical.DynamicNotRun, k.image, k.detector)
 	}
 	return last
 }
