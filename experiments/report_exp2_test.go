@@ -264,7 +264,7 @@ func TestExp2Report(t *testing.T) {
 				recs[7].Findings = []detectors.Finding{{Category: detectors.CategoryNotScanned, Rule: "not-scanned", Evidence: "dynamic-not-run: behaviour: runc create: exit status 1"}}
 				return recs
 			},
-			cells: []cell{{"summary", []string{"d"}, "tpr", "100.0% [59.0–100.0] (7/7)"}},
+			cells:        []cell{{"summary", []string{"d"}, "tpr", "100.0% [59.0–100.0] (7/7)"}},
 			wantWarnings: []string{"1 record(s) of a detector with the sandbox stage whose run failed (dynamic-not-run: the static verdict stands, incomplete below the threshold), e.g. exp2/case-111/t/seed-1, detector d"},
 		},
 		{
