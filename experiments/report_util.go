@@ -206,11 +206,8 @@ func selectLast(records []Record, skip func(Record) string, warn func(string, ..
 	// run where the sandbox could not work is not read as its result.
 	var notRun []recordKey
 	for _, k := range sortedKeysFunc(last, compareRecordKeys) {
-		for _, f := range records[last[k]].Findings {
-			if f.Category == detectors.CategoryNotScanned && strings.HasPrefix(f.Evidence, hierarchical.DynamicNotRun+": ") {
-				notRun = append(notRun, k)
-				break
-			}
+		if slices.ContainsFunc(records[last[k]].Findings, hierarchical.IsDynamicNotRun) {
+			notRun = append(notRun, k)
 		}
 	}
 	if len(notRun) > 0 {

@@ -3,6 +3,7 @@ package hierarchical
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -45,6 +46,12 @@ func WithDynamic(f DynamicFunc, version string) Option {
 // DynamicNotRun is the not-scanned kind of a dynamic signal that failed for
 // the image: the evidence of its finding is "dynamic-not-run: <error>".
 const DynamicNotRun = "dynamic-not-run"
+
+// IsDynamicNotRun reports whether f is the finding addDynamic writes for a
+// dynamic signal that failed for the image.
+func IsDynamicNotRun(f detectors.Finding) bool {
+	return f.Category == detectors.CategoryNotScanned && f.Rule == RuleNotScanned && strings.HasPrefix(f.Evidence, DynamicNotRun+": ")
+}
 
 // combination versions how the dynamic signal is combined with the static
 // evidence, apart from either's own version: "c1", a failed run keeps the

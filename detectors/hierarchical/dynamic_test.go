@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
+	"slices"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -92,12 +92,7 @@ func TestDynamicSignal(t *testing.T) {
 
 // notRun reports whether v has the dynamic-not-run finding.
 func notRun(v detectors.Verdict) bool {
-	for _, f := range v.Findings {
-		if f.Category == detectors.CategoryNotScanned && strings.HasPrefix(f.Evidence, hierarchical.DynamicNotRun+": ") {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(v.Findings, hierarchical.IsDynamicNotRun)
 }
 
 // TestDynamicSignalFailure: a run that fails for the image keeps the
