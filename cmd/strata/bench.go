@@ -28,7 +28,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	engines := fs.Bool("engines", true, "also time clamscan and yara (multiengine, signatures learned from the image's last layer)")
 	platform := fs.String("platform", "", "bench only this platform of a multi-platform image: os/arch[/variant]")
 	builds := fs.Bool("builds", false, "also time experiment 2's 408 BuildKit builds, cold (empty private cache) and warm (a few minutes)")
-	dyn := fs.Bool("dynamic", false, "also time the behaviour stage: one sandbox run of the start command with an empty layer store and one with the layers stored (root, runc)")
+	dyn := fs.Bool("dynamic", false, "also time the behaviour stage: one sandbox run of the start command with none of its layers stored and one with them stored (root, runc)")
 	dynTimeout := fs.Duration("dynamic-timeout", experiments.DynamicTimeout, "the sandbox's time limit for --dynamic (the experiments' default)")
 	flatten := fs.Bool("flatten", false, "also bench the first image's final filesystem as one layer (the single-big-layer shape), next to the one-core cold scan every image gets")
 	reg := fs.Bool("registry", false, "also push each image to a loopback registry and time a fetch of its blobs (go-containerregistry) against a cold strata scan of it, at the same concurrency")

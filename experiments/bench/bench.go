@@ -36,7 +36,8 @@ multiengine: clamscan + yara over every layer's files (signatures learned from t
 or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
 registry-fetch: manifest, config and every layer blob fetched from a loopback registry with go-containerregistry,
 N layers at once; registry-scan: strata scan of that reference without cache, same N (--registry).
-dynamic-cold, dynamic-warm: one sandbox run of the start command (strata scan --dynamic) with an empty layer store,
+dynamic-cold, dynamic-warm: one sandbox run of the start command (strata scan --dynamic) with none of the image's layers stored
+(the first run into an empty store, later ones after the previous round's layers were evicted, as in a store in use),
 then with the layers stored; setup, run and teardown in bench.json and the verdict line (--dynamic).
 MB: uncompressed layer bytes the walker read. vs floor: floor time / time (= throughput ratio);
 for warm: warm time as a percentage of cold time.

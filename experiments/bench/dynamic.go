@@ -15,7 +15,9 @@ import (
 // sandbox run of the image's start command (strata scan --dynamic) timed
 // whole and split into its parts:
 //
-//   - dynamic-cold: a fresh layer store, so every layer is extracted;
+//   - dynamic-cold: no layer of the image in the store, so every layer is
+//     extracted (the first run into an empty store, the later ones into
+//     the store the previous round left, purged);
 //   - dynamic-warm: the same store again, the layers already on disk (what
 //     an experiment pays for every variant after the first).
 //
@@ -36,17 +38,21 @@ const dynamicSlack = 5 * time.Second
 func benchDynamic(ctx context.Context, img v1.Image, count int, timeout time.Duration) ([]Measurement, error) {
 	cold := Measurement{Name: measureDynamicCold}
 	warm := Measurement{Name: measureDynamicWarm}
+	dir, err := os.MkdirTemp("", "strata-bench-layers-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	store := sandbox.NewLayerStore(dir, sandbox.DefaultLayerStoreBytes)
 	for range count {
-		dir, err := os.MkdirTemp("", "strata-bench-layers-")
-		if err != nil {
-			return nil, err
-		}
-		store := sandbox.NewLayerStore(dir, sandbox.DefaultLayerStoreBytes)
+		// Cold: no layer stored. Purge evicts the previous round's
+		// layers as a store in use does (their inodes are reused), so
+		// only the first cold run starts from an empty store.
+		store.Purge()
 		for _, m := range []*Measurement{&cold, &warm} {
 			start := time.Now()
 			obs, err := sandbox.Run(ctx, img, sandbox.WithTimeout(timeout), sandbox.WithLayerStore(store))
 			if err != nil {
-				os.RemoveAll(dir)
 				return nil, fmt.Errorf("dynamic bench: %w", err)
 			}
 			m.RunsNS = append(m.RunsNS, time.Since(start).Nanoseconds())
@@ -56,7 +62,6 @@ func benchDynamic(ctx context.Context, img v1.Image, count int, timeout time.Dur
 				"timeout_ns": timeout.Nanoseconds(),
 			})
 		}
-		os.RemoveAll(dir)
 	}
 	cold.MedianNS, warm.MedianNS = median(cold.RunsNS), median(warm.RunsNS)
 	return []Measurement{cold, warm}, nil

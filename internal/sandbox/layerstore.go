@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,9 @@ import (
 
 // DefaultLayerStoreBytes bounds the extracted layers kept on disk.
 const DefaultLayerStoreBytes int64 = 4 << 30
+
+// poolDir is the store's inode pool (inodePool), beside the layers.
+const poolDir = "free"
 
 // layerStoreVersion changes whenever extraction changes what a layer
 // directory holds, so old directories are never reused.
@@ -39,15 +43,26 @@ type LayerStore struct {
 	maxBytes int64
 	walks    *layercache.Cache // replays the walker's view of a known layer
 
+	pool *inodePool // the inodes of removed layers, reused
+
 	mu    sync.Mutex
 	inUse map[string]int
 	busy  map[string]chan struct{} // layers being extracted
+	// evicting: an eviction runs in the background (evictLater);
+	// evictAgain: another was asked for meanwhile.
+	evicting, evictAgain bool
+	evictions            sync.WaitGroup
 }
 
 // NewLayerStore returns a store under dir holding at most maxBytes of
 // extracted layers (least recently used evicted first).
 func NewLayerStore(dir string, maxBytes int64) *LayerStore {
-	return &LayerStore{dir: dir, maxBytes: maxBytes, walks: layercache.New(layercache.Dir(filepath.Join(dir, "walks"))), inUse: map[string]int{}, busy: map[string]chan struct{}{}}
+	return &LayerStore{
+		dir: dir, maxBytes: maxBytes,
+		walks: layercache.New(layercache.Dir(filepath.Join(dir, "walks"))),
+		pool:  newInodePool(filepath.Join(dir, poolDir), defaultPoolFiles),
+		inUse: map[string]int{}, busy: map[string]chan struct{}{},
+	}
 }
 
 // layerMeta is what extraction saw in a layer.
@@ -229,7 +244,7 @@ func (s *LayerStore) acquire(ctx context.Context, key string, diffID v1.Hash, la
 			return m, nil, err
 		}
 		if extracted {
-			s.evict()
+			s.evictLater()
 		}
 		return m, func() {
 			s.mu.Lock()
@@ -366,14 +381,14 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return layerMeta{}, err
 	}
-	os.RemoveAll(dir)
+	s.pool.removeAll(dir)
 	// Named by key, so eviction can tell an abandoned one (its key not
 	// locked: the extracting process died) from one under way.
 	tmp, err := os.MkdirTemp(s.dir, "tmp-"+key+"-")
 	if err != nil {
 		return layerMeta{}, err
 	}
-	defer os.RemoveAll(tmp)
+	defer s.pool.removeAll(tmp)
 	// The walker's stream: faster decompressors, decompression read ahead
 	// while the files are written, and every byte hashed.
 	st, err := layers.OpenStream(l, 0)
@@ -384,7 +399,7 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 		return layerMeta{}, err
 	}
 	defer st.Close()
-	m, err := extractLayer(ctx, tar.NewReader(st), filepath.Join(tmp, "root"), lim)
+	m, err := extractLayer(ctx, tar.NewReader(st), filepath.Join(tmp, "root"), lim, s.pool)
 	m.MaxBytes, m.MaxFiles, m.MaxEntries = lim.maxBytes, lim.maxFiles, lim.entryBound()
 	if err != nil {
 		return m, err
@@ -409,8 +424,9 @@ func (s *LayerStore) extract(ctx context.Context, dir, key string, l v1.Layer, d
 // setuid, setgid or sticky), directories' sticky bit kept, everything owned
 // by root, no device nodes or fifos except overlay whiteouts (character
 // device 0/0), links created last and only inside dir (os.Root), and the
-// byte and file bounds reported as a limit.
-func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLimits) (layerMeta, error) {
+// byte and file bounds reported as a limit. Regular files reuse pool's
+// inodes while it has any (pool may be nil).
+func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLimits, pool *inodePool) (layerMeta, error) {
 	var m layerMeta
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return m, err
@@ -420,6 +436,11 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		return m, err
 	}
 	defer root.Close()
+	if pool == nil {
+		pool = newInodePool("", 0)
+	}
+	place := pool.placer(root)
+	defer place.close()
 	type link struct {
 		hard         bool
 		name, target string
@@ -427,6 +448,18 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 	var links []link
 	dirModes := map[string]os.FileMode{}
 	skip := func(p, why string) { m.Skipped = append(m.Skipped, "/"+p+": "+why) }
+	// What this extraction made, so the common case (a new path under a
+	// known directory) costs no lookups: dirs are directories known to
+	// exist, written the other paths an entry created.
+	dirs, written := map[string]bool{}, map[string]bool{}
+	forget := func(p string) {
+		delete(written, p)
+		if dirs[p] {
+			// Its subdirectories went with it: start over rather
+			// than search (a hostile layer could make that quadratic).
+			dirs = map[string]bool{}
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return m, err
@@ -452,7 +485,7 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		}
 		m.Entries++
 		parent, base := path.Dir(p), path.Base(p)
-		if parent != "." {
+		if parent != "." && !dirs[parent] {
 			if _, err := root.Lstat(parent); err != nil {
 				// At most one new directory per path element.
 				m.Entries += strings.Count(parent, "/") + 1
@@ -460,6 +493,12 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 			if err := root.MkdirAll(parent, 0o755); err != nil {
 				skip(p, "parent: "+err.Error())
 				continue
+			}
+			// No link exists until every entry is written, so a
+			// directory made here stays one until a whiteout or a
+			// later entry at its path removes it (forget, below).
+			for d := parent; d != "." && !dirs[d]; d = path.Dir(d) {
+				dirs[d] = true
 			}
 		}
 		if strings.HasPrefix(base, ".wh.") {
@@ -474,9 +513,11 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 			if base == ".wh..wh..opq" {
 				err = unix.Setxattr(filepath.Join(dir, filepath.FromSlash(parent)), "trusted.overlay.opaque", []byte("y"), 0)
 			} else if err = root.RemoveAll(target); err == nil {
+				forget(target)
 				// The parent was made through root and name is one plain
 				// element, so the host path is inside dir.
 				err = unix.Mknod(filepath.Join(dir, filepath.FromSlash(target)), unix.S_IFCHR, 0)
+				written[target] = true
 			}
 			if err != nil {
 				return m, fmt.Errorf("overlay whiteout for /%s: %w", p, err)
@@ -485,9 +526,12 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		}
 		switch h.Typeflag {
 		case tar.TypeDir:
-			if err := root.MkdirAll(p, 0o755); err != nil {
-				skip(p, err.Error())
-				continue
+			if !dirs[p] {
+				if err := root.MkdirAll(p, 0o755); err != nil {
+					skip(p, err.Error())
+					continue
+				}
+				dirs[p] = true
 			}
 			mode := h.FileInfo().Mode()
 			dm := mode.Perm()
@@ -508,13 +552,23 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 				m.Limit = fmt.Sprintf("byte limit %d reached at /%s (%d bytes)", lim.maxBytes, p, h.Size)
 				continue
 			}
-			root.Remove(p)
-			f, err := root.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			// Only an earlier entry of this layer can have put
+			// something at p (the directory started empty).
+			if written[p] || dirs[p] {
+				if root.Remove(p) == nil {
+					forget(p)
+				}
+			}
+			f, err := place.create(parent, base, p)
 			if err != nil {
 				skip(p, err.Error())
 				continue
 			}
+			written[p] = true
 			n, err := io.Copy(f, io.LimitReader(tr, h.Size))
+			if err == nil {
+				err = f.Chmod(h.FileInfo().Mode().Perm())
+			}
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -523,9 +577,6 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 			}
 			m.Bytes += n
 			m.Files++
-			if err := root.Chmod(p, h.FileInfo().Mode().Perm()); err != nil {
-				skip(p, err.Error())
-			}
 		case tar.TypeSymlink:
 			links = append(links, link{name: p, target: h.Linkname})
 		case tar.TypeLink:
@@ -561,6 +612,11 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(ds)))
 	for _, d := range ds {
+		// A later entry may have replaced the directory (a file, a
+		// whiteout, a link): its mode is not the directory's.
+		if fi, err := root.Lstat(d); err != nil || !fi.IsDir() {
+			continue
+		}
 		if err := root.Chmod(d, dirModes[d]); err != nil && !errors.Is(err, os.ErrNotExist) {
 			skip(d, err.Error())
 		}
@@ -568,10 +624,61 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 	return m, nil
 }
 
+// evictLater runs evict in the background, one eviction at a time (a
+// request while one runs makes it go round again): removing a layer frees
+// its blocks, which costs about as much as writing them, and the run that
+// extracted a layer should not wait for that. The store may exceed its
+// bound by what is extracted meanwhile.
+func (s *LayerStore) evictLater() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.evicting {
+		s.evictAgain = true
+		return
+	}
+	s.evicting = true
+	s.evictions.Add(1)
+	go func() {
+		defer s.evictions.Done()
+		for {
+			s.evict()
+			s.mu.Lock()
+			again := s.evictAgain
+			s.evictAgain, s.evicting = false, again
+			s.mu.Unlock()
+			if !again {
+				return
+			}
+		}
+	}()
+}
+
 // evict removes least recently used layers not in use (by any process)
 // until the store is within its bound, and temporary directories of
 // extractions that died.
-func (s *LayerStore) evict() {
+func (s *LayerStore) evict() { s.evictTo(s.maxBytes) }
+
+// Purge removes every layer no run uses now (in this process or another),
+// as eviction does, once any eviction under way has ended: their regular
+// files go to the store's inode pool. A benchmark calls it to measure cold
+// extraction in a store in use.
+func (s *LayerStore) Purge() {
+	s.evictions.Wait()
+	s.evictTo(0)
+}
+
+// evictTo removes layers until the store holds at most limit bytes (0:
+// every layer it may). A layer is first renamed to a temporary name while
+// its lock is held exclusively, so no run can find it half removed (a
+// process killed while removing leaves a temporary directory, which a later
+// eviction removes), and removed after the store's mutex is released.
+func (s *LayerStore) evictTo(limit int64) {
+	var doomed []string
+	defer func() {
+		for _, d := range doomed {
+			s.pool.removeAll(d)
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ents, err := os.ReadDir(s.dir)
@@ -587,17 +694,17 @@ func (s *LayerStore) evict() {
 	var total int64
 	for _, e := range ents {
 		if k, ok := strings.CutPrefix(e.Name(), "tmp-"); ok {
-			// Left by a process that died while extracting: its
-			// key is no longer locked.
+			// Left by a process that died while extracting (its key is
+			// no longer locked), or by an eviction.
 			if i := strings.LastIndex(k, "-"); i > 0 && s.busy[k[:i]] == nil {
 				if f := s.tryLockExclusive(k[:i]); f != nil {
-					os.RemoveAll(filepath.Join(s.dir, e.Name()))
+					doomed = append(doomed, filepath.Join(s.dir, e.Name()))
 					f.Close()
 				}
 			}
 			continue
 		}
-		if !e.IsDir() || e.Name() == "walks" || e.Name() == "locks" {
+		if !e.IsDir() || e.Name() == "walks" || e.Name() == "locks" || e.Name() == poolDir {
 			continue
 		}
 		m, err := readMeta(filepath.Join(s.dir, e.Name()))
@@ -610,7 +717,7 @@ func (s *LayerStore) evict() {
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].used.Before(items[j].used) })
 	for _, it := range items {
-		if total <= s.maxBytes {
+		if limit > 0 && total <= limit {
 			return
 		}
 		if s.inUse[it.key] > 0 || s.busy[it.key] != nil {
@@ -620,8 +727,10 @@ func (s *LayerStore) evict() {
 		if f == nil {
 			continue
 		}
-		if os.RemoveAll(filepath.Join(s.dir, it.key)) == nil {
+		gone := filepath.Join(s.dir, "tmp-"+it.key+"-evicted"+strconv.Itoa(os.Getpid())+"."+strconv.FormatUint(s.pool.seq.Add(1), 10))
+		if os.Rename(filepath.Join(s.dir, it.key), gone) == nil {
 			total -= it.bytes
+			doomed = append(doomed, gone)
 		}
 		f.Close()
 	}

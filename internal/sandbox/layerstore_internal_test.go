@@ -6,16 +6,49 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
+// TestExtractLayer runs with new files only and with an inode pool of
+// stale files (content, setuid bits) that extraction must reuse as if new.
 func TestExtractLayer(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("overlay whiteouts (mknod, trusted xattrs) need root")
 	}
+	t.Run("created", func(t *testing.T) { testExtractLayer(t, nil) })
+	t.Run("pooled", func(t *testing.T) {
+		pool := stalePool(t, 20)
+		testExtractLayer(t, pool)
+		if n := countEntries(pool.dir, 100); n >= 20 {
+			t.Errorf("pool still holds %d files: extraction took none", n)
+		}
+	})
+}
+
+// stalePool returns an inode pool holding n files with content and
+// setuid bits, as no recycled file has (recycle truncates) but extraction
+// must not trust.
+func stalePool(t *testing.T, n int) *inodePool {
+	t.Helper()
+	pool := newInodePool(filepath.Join(t.TempDir(), poolDir), 1000)
+	if err := os.Mkdir(pool.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		f := filepath.Join(pool.dir, "stale"+strconv.Itoa(i))
+		if err := os.WriteFile(f, []byte("stale content"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(f, 0o4755)
+	}
+	return pool
+}
+
+func testExtractLayer(t *testing.T, pool *inodePool) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	add := func(h tar.Header, body string) {
@@ -34,6 +67,11 @@ func TestExtractLayer(t *testing.T) {
 	add(tar.Header{Name: "etc/link", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}, "")
 	add(tar.Header{Name: "bin/out", Typeflag: tar.TypeLink, Linkname: "../../../../etc/passwd"}, "")
 	add(tar.Header{Name: "bin/su2", Typeflag: tar.TypeLink, Linkname: "usr/bin/su"}, "")
+	// A path written twice, and an empty directory replaced by a file.
+	add(tar.Header{Name: "etc/dup", Typeflag: tar.TypeReg, Mode: 0o644}, "first")
+	add(tar.Header{Name: "etc/dup", Typeflag: tar.TypeReg, Mode: 0o600}, "2nd")
+	add(tar.Header{Name: "etc/was-dir/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(tar.Header{Name: "etc/was-dir", Typeflag: tar.TypeReg, Mode: 0o644}, "f")
 	add(tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644}, strings.Repeat("x", 100))
 	// Whiteouts naming the parent (".wh..") or the directory above
 	// (".wh...") or nothing: skipped, never applied outside their place.
@@ -44,7 +82,7 @@ func TestExtractLayer(t *testing.T) {
 	tw.Close()
 
 	dir := filepath.Join(t.TempDir(), "root")
-	m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 50, maxFiles: 10})
+	m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 50, maxFiles: 10, maxEntries: 100}, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +100,8 @@ func TestExtractLayer(t *testing.T) {
 		{"big", 0},
 		{"etc", os.ModeDir | 0o755},
 		{"etc/sub", os.ModeDir | 0o755},
+		{"etc/dup", 0o600},
+		{"etc/was-dir", 0o644},
 	}
 	for _, tt := range tests {
 		fi, err := os.Lstat(filepath.Join(dir, tt.path))
@@ -73,6 +113,11 @@ func TestExtractLayer(t *testing.T) {
 		}
 		if err != nil || fi.Mode() != tt.want {
 			t.Errorf("/%s: %v, %v; want %v", tt.path, fi, err, tt.want)
+		}
+	}
+	for p, want := range map[string]string{"usr/bin/su": "setuid", "etc/dup": "2nd", "etc/was-dir": "f"} {
+		if b, err := os.ReadFile(filepath.Join(dir, p)); err != nil || string(b) != want {
+			t.Errorf("/%s holds %q (%v), want %q", p, b, err, want)
 		}
 	}
 	var st unix.Stat_t

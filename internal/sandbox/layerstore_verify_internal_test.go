@@ -245,6 +245,7 @@ func TestLayerStoreSharedByProcesses(t *testing.T) {
 	}
 	_, releaseB := get(b, "usr/bin/d", "new in b") // b extracts: evicts
 	defer releaseB()
+	b.evictions.Wait() // eviction runs in the background
 	tests := []struct {
 		name string
 		path string
@@ -357,7 +358,7 @@ func TestExtractLayerEntryBound(t *testing.T) {
 			}
 			tw.Close()
 			dir := filepath.Join(t.TempDir(), "root")
-			m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 1 << 20, maxFiles: 100, maxEntries: tt.maxEntries})
+			m, err := extractLayer(context.Background(), tar.NewReader(&buf), dir, rootfsLimits{maxBytes: 1 << 20, maxFiles: 100, maxEntries: tt.maxEntries}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
