@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -204,24 +205,31 @@ type Origin struct {
 }
 
 // OriginOf resolves p (an absolute path inside the container) through the
-// final view, following symbolic links inside the view, and returns the
+// final view, following symbolic links inside the view (the file's own and
+// its directories': /bin/bash where /bin links to usr/bin), and returns the
 // layer that last wrote the file it names.
 func OriginOf(res *layers.Result, p string) (Origin, bool) {
+	none := Origin{Layer: layers.NoLayer}
 	if res == nil {
-		return Origin{Layer: layers.NoLayer}, false
+		return none, false
 	}
 	for range 16 {
 		e, ok := res.Lookup(p)
-		if !ok || e.Hidden {
-			return Origin{Layer: layers.NoLayer}, false
+		if !ok {
+			// A directory on the way may be a link.
+			q, ok := resolveDirLink(res, p)
+			if !ok {
+				return none, false
+			}
+			p = q
+			continue
+		}
+		if e.Hidden {
+			return none, false
 		}
 		switch e.Type {
 		case layers.TypeSymlink:
-			t := e.Linkname
-			if !path.IsAbs(t) {
-				t = path.Join("/", path.Dir(e.Path), t)
-			}
-			p = t
+			p = linkTarget(e)
 			continue
 		case layers.TypeHardlink:
 			if t, ok := res.Lookup(e.Linkname); ok {
@@ -235,5 +243,31 @@ func OriginOf(res *layers.Result, p string) (Origin, bool) {
 		}
 		return o, true
 	}
-	return Origin{Layer: layers.NoLayer}, false
+	return none, false
+}
+
+// linkTarget is a symbolic link's target as an absolute path in the view.
+func linkTarget(e *layers.Entry) string {
+	if path.IsAbs(e.Linkname) {
+		return e.Linkname
+	}
+	return path.Join("/", path.Dir(e.Path), e.Linkname)
+}
+
+// resolveDirLink rewrites p's first directory that is a symbolic link in the
+// view into the link's target; false when no directory of p is one.
+func resolveDirLink(res *layers.Result, p string) (string, bool) {
+	n, ok := layers.NormalizePath(p)
+	if !ok {
+		return "", false
+	}
+	parts := strings.Split(n, "/")
+	for i := 1; i < len(parts); i++ {
+		// A directory a layer only implied has no entry.
+		e, ok := res.Files[strings.Join(parts[:i], "/")]
+		if ok && !e.Hidden && e.Type == layers.TypeSymlink {
+			return path.Join(linkTarget(e), strings.Join(parts[i:], "/")), true
+		}
+	}
+	return "", false
 }

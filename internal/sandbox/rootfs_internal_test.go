@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	dt "github.com/strata-sec/strata/detectors/detectortest"
+	"github.com/strata-sec/strata/internal/layers"
 )
 
 // TestMaterialiseStaysInside writes hostile layers and checks the rootfs:
@@ -87,6 +88,51 @@ func TestMaterialiseReportsLimits(t *testing.T) {
 			}
 			if !strings.HasPrefix(rf.Limit, tt.want) || (tt.want == "") != (rf.Limit == "") {
 				t.Errorf("limit %q, want %q", rf.Limit, tt.want)
+			}
+		})
+	}
+}
+
+// TestOriginOf: an executable's path as the kernel or argv names it is
+// attributed to the layer that wrote the file, through links of the file
+// and of its directories (merged-/usr images link /bin to usr/bin).
+func TestOriginOf(t *testing.T) {
+	img := dt.Image(t, v1.Config{},
+		dt.Run("base",
+			dt.Exec("usr/bin/bash", "ELF"),
+			dt.Symlink("bin", "usr/bin"),
+			dt.Exec("usr/local/bin/app", "ELF"),
+			dt.Symlink("loop/a", "b"), dt.Symlink("loop/b", "a"),
+		),
+		dt.Run("app",
+			dt.Symlink("opt/run", "/usr/local/bin/app"),
+			dt.Symlink("opt/bin", "../usr/local/bin"),
+			dt.Exec("usr/bin/python3", "ELF"),
+		),
+	)
+	res, err := layers.Walk(context.Background(), img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path  string
+		layer int // layers.NoLayer: not found
+	}{
+		{"/usr/bin/bash", 0},
+		{"/bin/bash", 0},
+		{"/bin/python3", 1},
+		{"/opt/run", 0},
+		{"/opt/bin/app", 0},
+		{"/bin/missing", layers.NoLayer},
+		{"/loop/a", layers.NoLayer},
+		{"/loop/a/x", layers.NoLayer},
+		{"/", layers.NoLayer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			o, ok := OriginOf(res, tt.path)
+			if o.Layer != tt.layer || ok != (tt.layer != layers.NoLayer) {
+				t.Errorf("OriginOf(%s) = layer %d, %v; want %d", tt.path, o.Layer, ok, tt.layer)
 			}
 		})
 	}
