@@ -169,13 +169,13 @@ func TestBuildVerdicts(t *testing.T) {
 	}
 }
 
-// TestDynamicVerdicts: the warm sandbox run passes within its time limit
-// plus dynamicSlack and fails beyond it; images without the entry give no
+// TestDynamicVerdicts: a sandbox run, warm or cold, passes within its time
+// limit plus dynamicSlack and fails beyond it; other measurements give no
 // line.
 func TestDynamicVerdicts(t *testing.T) {
-	run := func(total, setup time.Duration) Image {
+	run := func(name string, total, setup time.Duration) Image {
 		return Image{Target: "store:exp3/x", Measurements: []Measurement{{
-			Name: measureDynamicWarm, MedianNS: total.Nanoseconds(),
+			Name: name, MedianNS: total.Nanoseconds(),
 			Extra: []map[string]int64{{"setup_ns": setup.Nanoseconds(), "run_ns": (total - setup).Nanoseconds(), "teardown_ns": 0, "timeout_ns": (10 * time.Second).Nanoseconds()}},
 		}}}
 	}
@@ -184,8 +184,10 @@ func TestDynamicVerdicts(t *testing.T) {
 		img  Image
 		want string // prefix of the one line; "" for none
 	}{
-		{"within limit plus slack", run(12*time.Second, 200*time.Millisecond), "PASS"},
-		{"over", run(16*time.Second, 6*time.Second), "FAIL"},
+		{"warm within limit plus slack", run(measureDynamicWarm, 12*time.Second, 200*time.Millisecond), "PASS"},
+		{"warm over", run(measureDynamicWarm, 16*time.Second, 6*time.Second), "FAIL"},
+		{"cold within", run(measureDynamicCold, 14*time.Second, 4*time.Second), "PASS"},
+		{"cold over", run(measureDynamicCold, 16*time.Second, 6*time.Second), "FAIL"},
 		{"no dynamic entry", Image{Target: "store:x", Measurements: []Measurement{{Name: measureCold, MedianNS: 1}}}, ""},
 	}
 	for _, tt := range tests {
