@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -114,20 +115,29 @@ func (p *inodePool) removeAll(dir string) error {
 	return os.RemoveAll(dir)
 }
 
-// recycle empties the regular file at path and moves it into the pool.
+// recycle moves the regular file at path into the pool and empties it.
+// It is first renamed to a staging name no placer takes (a leading dot):
+// once moved out of the tree, no other remover of the same tree (another
+// process evicting, or one that found it abandoned) can reach it, and no
+// extraction can take it before it is empty.
 func (p *inodePool) recycle(path string) bool {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
+	seq := strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(p.seq.Add(1), 10)
+	staged := filepath.Join(p.dir, "."+seq)
+	if unix.Renameat2(unix.AT_FDCWD, path, unix.AT_FDCWD, staged, unix.RENAME_NOREPLACE) != nil {
+		return false // gone (another remover took it) or not movable
 	}
-	var st unix.Stat_t
-	ok := unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 1 && unix.Ftruncate(fd, 0) == nil
-	unix.Close(fd)
-	if !ok {
-		return false
+	fd, err := unix.Open(staged, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	ok := err == nil
+	if ok {
+		var st unix.Stat_t
+		ok = unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 1 && unix.Ftruncate(fd, 0) == nil
+		unix.Close(fd)
 	}
-	name := strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(p.seq.Add(1), 10)
-	return unix.Renameat2(unix.AT_FDCWD, path, unix.AT_FDCWD, filepath.Join(p.dir, name), unix.RENAME_NOREPLACE) == nil
+	if ok && unix.Renameat2(unix.AT_FDCWD, staged, unix.AT_FDCWD, filepath.Join(p.dir, seq), unix.RENAME_NOREPLACE) == nil {
+		return true
+	}
+	os.Remove(staged)
+	return false
 }
 
 // placer puts new regular files into one extraction's tree, taking pooled
@@ -204,6 +214,9 @@ func (pl *placer) take(parent, base string) *os.File {
 		}
 		name := pl.names[0]
 		pl.names = pl.names[1:]
+		if strings.HasPrefix(name, ".") {
+			continue // still being emptied (recycle)
+		}
 		err := unix.Renameat2(int(pl.dir.Fd()), name, pfd, base, unix.RENAME_NOREPLACE)
 		if errors.Is(err, unix.ENOENT) {
 			continue // another extraction took it

@@ -48,10 +48,11 @@ type LayerStore struct {
 	mu    sync.Mutex
 	inUse map[string]int
 	busy  map[string]chan struct{} // layers being extracted
-	// evicting: an eviction runs in the background (evictLater);
-	// evictAgain: another was asked for meanwhile.
-	evicting, evictAgain bool
-	evictions            sync.WaitGroup
+	// evicted is open while an eviction runs in the background
+	// (evictLater) and closed when it ends; evictAgain: another was asked
+	// for meanwhile.
+	evicted    chan struct{}
+	evictAgain bool
 }
 
 // NewLayerStore returns a store under dir holding at most maxBytes of
@@ -475,6 +476,12 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 		if !ok || p == "" {
 			continue
 		}
+		// The walker's path bounds: a deeper or longer name is not in its
+		// view, and bounds the work per entry here.
+		if len(p) > layers.DefaultMaxPathBytes || strings.Count(p, "/") >= layers.DefaultMaxPathDepth {
+			skip(truncatePath(p), "path beyond the walker's bounds")
+			continue
+		}
 		// Every entry costs an inode: directories, links and whiteouts
 		// are bounded too, not only regular files.
 		if m.Entries >= lim.entryBound() {
@@ -497,8 +504,13 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 			// No link exists until every entry is written, so a
 			// directory made here stays one until a whiteout or a
 			// later entry at its path removes it (forget, below).
-			for d := parent; d != "." && !dirs[d]; d = path.Dir(d) {
+			for d := parent; d != "" && !dirs[d]; {
 				dirs[d] = true
+				i := strings.LastIndexByte(d, '/')
+				if i < 0 {
+					break
+				}
+				d = d[:i]
 			}
 		}
 		if strings.HasPrefix(base, ".wh.") {
@@ -560,6 +572,13 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 				}
 			}
 			f, err := place.create(parent, base, p)
+			if errors.Is(err, os.ErrExist) && root.Remove(p) == nil {
+				// Something made at p that the caches forgot (they are
+				// reset when a directory goes): replace it, as an
+				// unconditional Remove did.
+				forget(p)
+				f, err = place.create(parent, base, p)
+			}
 			if err != nil {
 				skip(p, err.Error())
 				continue
@@ -632,25 +651,41 @@ func extractLayer(ctx context.Context, tr *tar.Reader, dir string, lim rootfsLim
 func (s *LayerStore) evictLater() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.evicting {
+	if s.evicted != nil {
 		s.evictAgain = true
 		return
 	}
-	s.evicting = true
-	s.evictions.Add(1)
+	done := make(chan struct{})
+	s.evicted = done
 	go func() {
-		defer s.evictions.Done()
+		defer close(done)
 		for {
 			s.evict()
 			s.mu.Lock()
 			again := s.evictAgain
-			s.evictAgain, s.evicting = false, again
+			s.evictAgain = false
+			if !again {
+				s.evicted = nil
+			}
 			s.mu.Unlock()
 			if !again {
 				return
 			}
 		}
 	}()
+}
+
+// waitEvictions returns once no background eviction runs.
+func (s *LayerStore) waitEvictions() {
+	for {
+		s.mu.Lock()
+		ch := s.evicted
+		s.mu.Unlock()
+		if ch == nil {
+			return
+		}
+		<-ch
+	}
 }
 
 // evict removes least recently used layers not in use (by any process)
@@ -663,7 +698,7 @@ func (s *LayerStore) evict() { s.evictTo(s.maxBytes) }
 // files go to the store's inode pool. A benchmark calls it to measure cold
 // extraction in a store in use.
 func (s *LayerStore) Purge() {
-	s.evictions.Wait()
+	s.waitEvictions()
 	s.evictTo(0)
 }
 
@@ -773,4 +808,12 @@ func fixDirModes(merged string, res *layers.Result) {
 			root.Chmod(p, want)
 		}
 	}
+}
+
+// truncatePath shortens a path for a message.
+func truncatePath(p string) string {
+	if len(p) > 200 {
+		return p[:200] + "..."
+	}
+	return p
 }

@@ -72,6 +72,14 @@ func testExtractLayer(t *testing.T, pool *inodePool) {
 	add(tar.Header{Name: "etc/dup", Typeflag: tar.TypeReg, Mode: 0o600}, "2nd")
 	add(tar.Header{Name: "etc/was-dir/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
 	add(tar.Header{Name: "etc/was-dir", Typeflag: tar.TypeReg, Mode: 0o644}, "f")
+	// A directory replaced by a file after the caches were reset (another
+	// directory replaced first).
+	add(tar.Header{Name: "r/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(tar.Header{Name: "s/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(tar.Header{Name: "s", Typeflag: tar.TypeReg, Mode: 0o644}, "s")
+	add(tar.Header{Name: "r", Typeflag: tar.TypeReg, Mode: 0o644}, "r")
+	// Deeper than the walker's bound: skipped before any directory.
+	add(tar.Header{Name: strings.Repeat("deep/", 300) + "f", Typeflag: tar.TypeReg, Mode: 0o644}, "")
 	add(tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644}, strings.Repeat("x", 100))
 	// Whiteouts naming the parent (".wh..") or the directory above
 	// (".wh...") or nothing: skipped, never applied outside their place.
@@ -102,6 +110,9 @@ func testExtractLayer(t *testing.T, pool *inodePool) {
 		{"etc/sub", os.ModeDir | 0o755},
 		{"etc/dup", 0o600},
 		{"etc/was-dir", 0o644},
+		{"r", 0o644},
+		{"s", 0o644},
+		{"deep", 0},
 	}
 	for _, tt := range tests {
 		fi, err := os.Lstat(filepath.Join(dir, tt.path))
@@ -115,7 +126,7 @@ func testExtractLayer(t *testing.T, pool *inodePool) {
 			t.Errorf("/%s: %v, %v; want %v", tt.path, fi, err, tt.want)
 		}
 	}
-	for p, want := range map[string]string{"usr/bin/su": "setuid", "etc/dup": "2nd", "etc/was-dir": "f"} {
+	for p, want := range map[string]string{"usr/bin/su": "setuid", "etc/dup": "2nd", "etc/was-dir": "f", "r": "r"} {
 		if b, err := os.ReadFile(filepath.Join(dir, p)); err != nil || string(b) != want {
 			t.Errorf("/%s holds %q (%v), want %q", p, b, err, want)
 		}

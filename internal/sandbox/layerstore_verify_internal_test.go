@@ -245,7 +245,9 @@ func TestLayerStoreSharedByProcesses(t *testing.T) {
 	}
 	_, releaseB := get(b, "usr/bin/d", "new in b") // b extracts: evicts
 	defer releaseB()
-	b.evictions.Wait() // eviction runs in the background
+	// Eviction runs in the background.
+	a.waitEvictions()
+	b.waitEvictions()
 	tests := []struct {
 		name string
 		path string

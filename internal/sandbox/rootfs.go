@@ -215,17 +215,15 @@ func OriginOf(res *layers.Result, p string) (Origin, bool) {
 	}
 	for range 16 {
 		e, ok := res.Lookup(p)
-		if !ok {
-			// A directory on the way may be a link.
+		if !ok || e.Hidden {
+			// A directory on the way may be a link (one that replaced
+			// a directory hides what the directory held).
 			q, ok := resolveDirLink(res, p)
 			if !ok {
 				return none, false
 			}
 			p = q
 			continue
-		}
-		if e.Hidden {
-			return none, false
 		}
 		switch e.Type {
 		case layers.TypeSymlink:

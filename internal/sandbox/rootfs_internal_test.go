@@ -128,6 +128,18 @@ func TestOriginOf(t *testing.T) {
 		{"/loop/a/x", layers.NoLayer},
 		{"/", layers.NoLayer},
 	}
+	// A link that replaced a directory hides the directory's files:
+	// /bin/sh is layer 1's /usr/bin/sh, not layer 0's hidden /bin/sh.
+	replaced, err := layers.Walk(context.Background(), dt.Image(t, v1.Config{},
+		dt.Run("base", dt.Dir("bin"), dt.Exec("bin/sh", "ELF")),
+		dt.Run("usrmerge", dt.Whiteout("bin"), dt.Symlink("bin", "usr/bin"), dt.Exec("usr/bin/sh", "ELF")),
+	), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := OriginOf(replaced, "/bin/sh"); !ok || o.Layer != 1 {
+		t.Errorf("OriginOf(/bin/sh) through a link that replaced a directory = layer %d, %v; want 1", o.Layer, ok)
+	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			o, ok := OriginOf(res, tt.path)
