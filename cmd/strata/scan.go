@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -74,9 +75,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dynamic := fs.Bool("dynamic", false, "also run the image's start command in a sealed runc sandbox and add what it did (stratum logins, downloads, persistence) to the verdict; needs root and runc")
 	parallel := fs.Int("parallel", 0, fmt.Sprintf("layers fetched and analysed at once (default: GOMAXPROCS, at least %d for a registry image)", imageref.RegistryLayersAtOnce))
 	dynamicTimeout := fs.Duration("dynamic-timeout", sandbox.DefaultTimeout, "with --dynamic: how long the start command runs before it is killed")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scan to this file (go tool pprof)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if *dockerfilePath != "" && len(pos) > 0 {
 		return fmt.Errorf("--dockerfile scans a Dockerfile, not %s: drop the image reference or --dockerfile", pos[0])
@@ -232,4 +241,21 @@ func scanDetector(signals, knownSamples, cacheDir string, extra ...hierarchical.
 	}
 	opts = append(opts, hierarchical.WithSignals(sigs...), hierarchical.WithKnownSamples(ks))
 	return hierarchical.New(append(opts, extra...)...), nil
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

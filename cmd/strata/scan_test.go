@@ -239,3 +239,22 @@ func TestScanInterrupted(t *testing.T) {
 		t.Errorf("took %s to stop", d)
 	}
 }
+
+// TestScanCPUProfile: --cpuprofile writes a profile pprof can read (gzip'd
+// protobuf) whatever the verdict, and a path it cannot create is an error
+// before any scan.
+func TestScanCPUProfile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	writeLayout(t, dir, map[string]v1.Image{"miner": minerImage(t)})
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	if _, errs, code := scan(t, "--cpuprofile", prof, dir); code != 1 {
+		t.Fatalf("exit %d, want 1 (malicious): %s", code, errs)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %d bytes, %v; want a gzip'd pprof profile", len(b), err)
+	}
+	if _, errs, code := scan(t, "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir"), dir); code != 2 || !strings.Contains(errs, "--cpuprofile") {
+		t.Errorf("unwritable profile: exit %d, %q; want 2 naming --cpuprofile", code, errs)
+	}
+}

@@ -181,7 +181,7 @@ func isStringDelim(c byte) bool { return c == 0 || c == '"' || c == '\'' || c ==
 // literals finds every rule's literals in one pass over a chunk, instead of
 // one bytes.Index pass per literal (there are about a hundred).
 var literals = func() *literalSet {
-	ls := &literalSet{byPrefix: map[uint16][]int{}}
+	ls := &literalSet{}
 	groups := []struct {
 		kind int
 		list []string
@@ -204,7 +204,7 @@ var literals = func() *literalSet {
 // two-byte prefixes ("co", "lo", "\"u" ...) are common, so ELF files and
 // other binary data, most of an image's bytes, are not searched for them.
 var extraLiterals = func() *literalSet {
-	ls := &literalSet{byPrefix: map[uint16][]int{}}
+	ls := &literalSet{}
 	for i, l := range minerJSONKeys {
 		ls.add(l, litJSONKey, i)
 	}
@@ -224,11 +224,13 @@ type literal struct {
 }
 
 // literalSet indexes literals by their first two bytes: scanning costs one
-// table lookup per input byte plus a prefix compare on the rare candidates.
+// table lookup per input byte plus a compare on the candidates. group[k] is
+// 0 for a prefix k no literal has, else 1 + the index of its literals in
+// groups (a byte, so the table is 64 KiB; a map lookup per candidate was
+// 40% of the scan).
 type literalSet struct {
-	lits     []literal
-	filter   [1 << 16]bool
-	byPrefix map[uint16][]int
+	group  [1 << 16]uint8
+	groups [][]literal
 }
 
 func (ls *literalSet) add(text string, kind, index int) {
@@ -236,20 +238,27 @@ func (ls *literalSet) add(text string, kind, index int) {
 		panic("hierarchical: literal shorter than 2 bytes: " + text)
 	}
 	k := uint16(text[0])<<8 | uint16(text[1])
-	ls.filter[k] = true
-	ls.byPrefix[k] = append(ls.byPrefix[k], len(ls.lits))
-	ls.lits = append(ls.lits, literal{text: text, kind: kind, index: index})
+	g := ls.group[k]
+	if g == 0 {
+		if len(ls.groups) == 255 {
+			panic("hierarchical: more than 255 two-byte literal prefixes in one set")
+		}
+		ls.groups = append(ls.groups, nil)
+		g = uint8(len(ls.groups))
+		ls.group[k] = g
+	}
+	ls.groups[g-1] = append(ls.groups[g-1], literal{text: text, kind: kind, index: index})
 }
 
-// each calls fn for every occurrence of every literal in b.
+// each calls fn for every occurrence of every literal in b, in order of
+// position, and at one position in the order the literals were added.
 func (ls *literalSet) each(b []byte, fn func(l literal, pos int)) {
 	for i := 0; i+1 < len(b); i++ {
-		k := uint16(b[i])<<8 | uint16(b[i+1])
-		if !ls.filter[k] {
+		g := ls.group[uint16(b[i])<<8|uint16(b[i+1])]
+		if g == 0 {
 			continue
 		}
-		for _, id := range ls.byPrefix[k] {
-			l := ls.lits[id]
+		for _, l := range ls.groups[g-1] {
 			if len(b)-i >= len(l.text) && string(b[i:i+len(l.text)]) == l.text {
 				fn(l, i)
 			}

@@ -20,16 +20,18 @@ const Schema = "strata.bench/v1"
 
 // Measurement names, in table order.
 const (
-	measureFloor    = "floor"       // decompress + tar walk, visitor drains content
-	measureCold     = "cold"        // hierarchical, fresh cache
-	measureCold1CPU = "cold-1cpu"   // the same with GOMAXPROCS=1 (only on a multi-core machine)
-	measureWarm     = "warm"        // hierarchical, same detector again
-	measureMulti    = "multiengine" // clamscan + yara through multiengine, fresh cache
-	measureClamscan = "clamscan"    // clamscan's own wall time within multiengine
-	measureYara     = "yara"        // yara's own wall time within multiengine
+	measureFloor    = "floor"        // decompress + tar walk, visitor drains content, GOMAXPROCS=1
+	measureFloorAll = "floor-allcpu" // the same on every core (only on a multi-core machine)
+	measureCold     = "cold"         // hierarchical, fresh cache
+	measureCold1CPU = "cold-1cpu"    // the same with GOMAXPROCS=1 (only on a multi-core machine)
+	measureWarm     = "warm"         // hierarchical, same detector again
+	measureMulti    = "multiengine"  // clamscan + yara through multiengine, fresh cache
+	measureClamscan = "clamscan"     // clamscan's own wall time within multiengine
+	measureYara     = "yara"         // yara's own wall time within multiengine
 )
 
-const legend = `floor: decompress + tar walk of every layer, visitor drains content, no cache.
+const legend = `floor: decompress + tar walk of every layer, visitor drains content, no cache, on one core (GOMAXPROCS=1);
+floor-allcpu: the same on every core (the layer stream decompresses ahead of the walk on a goroutine of its own).
 cold: hierarchical scan as strata scan runs it (layers analysed in parallel on GOMAXPROCS cores, machine.md),
 fresh in-memory layer cache; cold-1cpu: the same with GOMAXPROCS=1. warm: the same detector again.
 multiengine: clamscan + yara over every layer's files (signatures learned from the last layer,

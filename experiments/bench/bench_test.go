@@ -63,8 +63,10 @@ func TestRun(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if runtime.NumCPU() > 1 && !strings.Contains(text, measureCold1CPU) {
-		t.Errorf("output lacks %q on a %d-core machine:\n%s", measureCold1CPU, runtime.NumCPU(), text)
+	for _, want := range []string{measureCold1CPU, measureFloorAll, "the floor itself on"} {
+		if runtime.GOMAXPROCS(0) > 1 && !strings.Contains(text, want) {
+			t.Errorf("output lacks %q on a %d-core machine:\n%s", want, runtime.GOMAXPROCS(0), text)
+		}
 	}
 	if engines && !strings.Contains(text, measureClamscan) {
 		t.Errorf("output lacks %q:\n%s", measureClamscan, text)

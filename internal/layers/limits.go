@@ -145,11 +145,15 @@ func WithMaxWallTime(d time.Duration) WalkOption { return func(o *walkOptions) {
 // (with the same per-layer limits and digest checks), run AnalyzeContent on
 // their files and keep a recording of headers and results in memory, at
 // most n recordings at a time and each at most DefaultPrereadMaxBytes. The
-// walk applies a recording in layer order like a cached layer (overlay,
-// image budgets, ReplayFile), and reads the layer itself when the
-// recording would not fit in what is left of the image budgets or the
-// read ahead failed, so the Result, the issues and the analyzer calls that
-// reach ReplayFile are those of a walk with n = 1. Layers a LayerSource
+// layer the walk reaches without a read ahead (the first, an image's only
+// one) is read into a recording the same way. Files of up to 16 MiB are
+// copied out of the tar stream and analysed by n workers, with at most
+// 64 MiB of such content waiting or in analysis; larger ones in the
+// reading goroutine. The walk applies a recording in layer order like a
+// cached layer (overlay, image budgets, ReplayFile), and reads the layer
+// itself when the recording would not fit in what is left of the image
+// budgets or the read failed, so the Result, the issues and the analyzer
+// calls that reach ReplayFile are those of a walk with n = 1. Layers a LayerSource
 // replays are not read ahead. The wall-time budget is the exception: where
 // it cuts a walk depends on speed.
 func WithParallelLayers(n int) WalkOption {

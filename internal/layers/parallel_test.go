@@ -304,9 +304,10 @@ func describe(r *layers.Result) string {
 	return b.String()
 }
 
-// TestParallelLayersUsesRecordings: layers read ahead are applied from
-// their recordings (each file analysed once, by AnalyzeContent), and a
-// recording over the memory bound is not used (the walk analyses again).
+// TestParallelLayersUsesRecordings: every layer, the first too, is read
+// into a recording whose files the workers analyse (each file analysed
+// once, by AnalyzeContent) and applied from it, and a recording over the
+// memory bound is not used (the walk analyses again).
 func TestParallelLayersUsesRecordings(t *testing.T) {
 	img := rawImage(t, overlayLayers(), nil)
 	first, files := 0, 0 // regular files in layer 0 and in the others
@@ -324,11 +325,12 @@ func TestParallelLayersUsesRecordings(t *testing.T) {
 	tests := []struct {
 		name         string
 		opts         []layers.WalkOption
-		wantAnalyzed int // AnalyzeFile calls: files of layer 0 plus those not read ahead
+		wantAnalyzed int // AnalyzeFile calls: files whose recording was not used
+		wantContent  int // AnalyzeContent calls (-1: any; a read gives up at the bound)
 	}{
-		{name: "recordings used", opts: []layers.WalkOption{layers.WithParallelLayers(8)}, wantAnalyzed: first},
-		{name: "recordings too large", opts: []layers.WalkOption{layers.WithParallelLayers(8), layers.WithPrereadMaxBytes(1)}, wantAnalyzed: first + files},
-		{name: "sequential", opts: nil, wantAnalyzed: first + files},
+		{name: "recordings used", opts: []layers.WalkOption{layers.WithParallelLayers(8)}, wantAnalyzed: 0, wantContent: first + files},
+		{name: "recordings too large", opts: []layers.WalkOption{layers.WithParallelLayers(8), layers.WithPrereadMaxBytes(1)}, wantAnalyzed: first + files, wantContent: -1},
+		{name: "sequential", opts: nil, wantAnalyzed: first + files, wantContent: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,6 +341,9 @@ func TestParallelLayersUsesRecordings(t *testing.T) {
 			}
 			if got := int(counting.analyzed.Load()); got != tt.wantAnalyzed {
 				t.Errorf("AnalyzeFile called %d times, want %d (AnalyzeContent %d)", got, tt.wantAnalyzed, a.content.Load())
+			}
+			if got := int(a.content.Load()); tt.wantContent >= 0 && got != tt.wantContent {
+				t.Errorf("AnalyzeContent called %d times, want %d", got, tt.wantContent)
 			}
 		})
 	}

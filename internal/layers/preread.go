@@ -2,14 +2,17 @@ package layers
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/semaphore"
 )
 
 // Reading layers ahead (WithParallelLayers). The walk applies layers in
@@ -23,6 +26,32 @@ import (
 // prereadEntryBytes is what a recorded entry costs besides its name, link
 // target and result (the header and the slice element).
 const prereadEntryBytes = 96
+
+// Files of one layer are analysed on several cores too: a read copies each
+// file of at most fanoutMaxFile bytes out of the tar stream and hands it to
+// the prereader's workers, so a layer the walk reaches (the first, or an
+// image's only layer) is not analysed on one core while the others wait.
+// fanoutBudget bounds the content held by files handed out and not yet
+// analysed, across every read of the walk; larger files are analysed in
+// the reading goroutine, streaming, as before.
+const (
+	fanoutMaxFile = 16 << 20
+	fanoutBudget  = 64 << 20
+)
+
+// fileJob is one file handed to a worker: its content, and what
+// AnalyzeContent returned for it.
+type fileJob struct {
+	li   *LayerInfo
+	e    *Entry
+	buf  []byte
+	size int64 // declared size, for the content reader's bound
+	idx  int   // its entry in the recording
+	res  []byte
+	err  error
+	done atomic.Bool
+	wg   *sync.WaitGroup
+}
 
 // recording is a layer read ahead: each header the tar stream yielded (only
 // the fields the overlay and a layer cache use) with its file's outcome.
@@ -62,6 +91,10 @@ type prereader struct {
 	// and not yet applied. Its capacity is the parallelism.
 	tokens chan struct{}
 	wg     sync.WaitGroup
+	// jobs feeds the file workers (fanoutBudget bytes of content at most).
+	jobs    chan *fileJob
+	budget  *semaphore.Weighted
+	workers sync.WaitGroup
 
 	mu    sync.Mutex
 	state []prereadState
@@ -70,13 +103,13 @@ type prereader struct {
 	head  int             // the layer the walk is at: never claimed
 }
 
-// newPrereader starts reading ahead the layers after the first that the
-// walk will read (nil when there is nothing to do). It claims the first
-// n-1 of them before returning, so which layers are read ahead first does
-// not depend on scheduling.
+// newPrereader starts n file workers and reading ahead the layers after
+// the first that the walk will read (nil when the walk is to use one
+// core). It claims the first n-1 of them before returning, so which layers
+// are read ahead first does not depend on scheduling.
 func newPrereader(ctx context.Context, w *walker, layers []v1.Layer, ca ContentAnalyzer) *prereader {
 	n := w.opts.parallel
-	if n <= 1 || len(layers) < 2 {
+	if n <= 1 || len(layers) == 0 {
 		return nil
 	}
 	p := &prereader{ca: ca, opts: &w.opts, start: w.start, layers: layers,
@@ -85,8 +118,14 @@ func newPrereader(ctx context.Context, w *walker, layers []v1.Layer, ca ContentA
 		state:  make([]prereadState, len(layers)),
 		recs:   make([]*recording, len(layers)),
 		done:   make([]chan struct{}, len(layers)),
+		jobs:   make(chan *fileJob, n),
+		budget: semaphore.NewWeighted(fanoutBudget),
 	}
 	p.ctx, p.cancel = context.WithCancel(ctx)
+	p.workers.Add(n)
+	for range n {
+		go p.analyse()
+	}
 	prober, _ := w.src.(LayerProber)
 	key := w.opts.cacheKey()
 	for i := range p.state {
@@ -192,9 +231,11 @@ func (p *prereader) take(i int) *recording {
 		p.head = i
 		switch p.state[i] {
 		case stPending, stWalk:
+			// The walk reads it, its files on every core; nil (a limit,
+			// an error, a mismatch) has the walk stream it and report why.
 			p.state[i] = stWalk
 			p.mu.Unlock()
-			return nil
+			return p.read(i)
 		case stDone:
 			r := p.recs[i]
 			p.recs[i], p.state[i] = nil, stWalk
@@ -260,6 +301,26 @@ func (p *prereader) close() {
 	if p != nil {
 		p.cancel()
 		p.wg.Wait()
+		close(p.jobs)
+		p.workers.Wait()
+	}
+}
+
+// analyse is a file worker: it runs AnalyzeContent on the files reads hand
+// out, whatever happens to the walk (a read waits for its files before it
+// returns).
+func (p *prereader) analyse() {
+	defer p.workers.Done()
+	for j := range p.jobs {
+		c := &contentReader{r: bytes.NewReader(j.buf), limit: p.opts.maxFileBytes, size: j.size}
+		j.res, j.err = p.ca.AnalyzeContent(j.li, j.e, c)
+		if j.err == nil && c.truncated {
+			j.err = errors.New("a handed-out file was cut") // cannot happen: only files within the bound are
+		}
+		p.budget.Release(int64(len(j.buf)))
+		j.buf, j.e, j.li = nil, nil, nil
+		j.done.Store(true)
+		j.wg.Done()
 	}
 }
 
@@ -313,6 +374,29 @@ func (p *prereader) read(j int) *recording {
 	cr := &prereadCounter{r: rs, max: limit}
 	tr := tar.NewReader(cr)
 	r := &recording{}
+	// Files handed to the workers, in entry order; every return waits for
+	// them. Finished ones are taken off the front as the read goes on, so
+	// a layer of many small files does not keep a job per file.
+	var handed sync.WaitGroup
+	var jobs []*fileJob
+	defer handed.Wait()
+	failed := false
+	collect := func(all bool) {
+		if all {
+			handed.Wait()
+		}
+		k := 0
+		for ; k < len(jobs) && jobs[k].done.Load(); k++ {
+			j := jobs[k]
+			if j.err != nil {
+				failed = true // the walk gets the same error from AnalyzeFile
+			}
+			r.entries[j.idx].f.Result = j.res
+			r.size += len(j.res)
+		}
+		clear(jobs[:k])
+		jobs = jobs[k:]
+	}
 	for {
 		if p.ctx.Err() != nil || (o.maxWallTime > 0 && time.Since(p.start) > o.maxWallTime) {
 			return nil
@@ -327,6 +411,10 @@ func (p *prereader) read(j int) *recording {
 				return nil // IssueDigestMismatch
 			}
 			r.bytes, r.diffOK = cr.n, diffOK
+			collect(true)
+			if failed || (o.prereadMaxBytes > 0 && r.size > o.prereadMaxBytes) {
+				return nil
+			}
 			return r
 		}
 		if err != nil {
@@ -338,7 +426,22 @@ func (p *prereader) read(j int) *recording {
 		}
 		re := recEntry{hdr: &tar.Header{Typeflag: hdr.Typeflag, Name: hdr.Name, Linkname: hdr.Linkname,
 			Mode: hdr.Mode, Size: hdr.Size}}
-		if e := o.regularFile(li, hdr); e != nil {
+		e := o.regularFile(li, hdr)
+		if e != nil && hdr.Size <= fanoutMaxFile && (o.maxFileBytes <= 0 || hdr.Size <= o.maxFileBytes) {
+			if err := p.budget.Acquire(p.ctx, hdr.Size); err != nil {
+				return nil
+			}
+			buf := make([]byte, hdr.Size)
+			if _, err := io.ReadFull(tr, buf); err != nil {
+				p.budget.Release(hdr.Size)
+				return nil // the walk reads the same stream and reports it
+			}
+			j := &fileJob{li: li, e: e, buf: buf, size: hdr.Size, idx: len(r.entries), wg: &handed}
+			handed.Add(1)
+			jobs = append(jobs, j)
+			p.jobs <- j
+			re.f = FileOutcome{Visited: true}
+		} else if e != nil {
 			c := &contentReader{r: tr, limit: o.maxFileBytes, size: hdr.Size}
 			res, err := p.ca.AnalyzeContent(li, e, c)
 			if err != nil {
@@ -351,6 +454,9 @@ func (p *prereader) read(j int) *recording {
 			return nil
 		}
 		r.entries = append(r.entries, re)
+		if collect(false); failed {
+			return nil
+		}
 	}
 }
 

@@ -186,7 +186,6 @@ func (s *layerStream) produce(src io.Reader) {
 			n += m
 		}
 		if n > 0 {
-			s.h.Write(buf[:n])
 			select {
 			case s.chunks <- buf[:n]:
 			case <-s.done:
@@ -222,6 +221,9 @@ func (s *layerStream) Read(p []byte) (int, error) {
 			}
 			return 0, io.EOF
 		}
+		// Hashed here, not by the producer: decompression is the longest
+		// stage of a single layer's pipeline.
+		s.h.Write(c)
 		s.cur, s.off = c, 0
 	}
 	n := copy(p, s.cur[s.off:])
