@@ -32,6 +32,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dynTimeout := fs.Duration("dynamic-timeout", experiments.DynamicTimeout, "the sandbox's time limit for --dynamic (the experiments' default)")
 	flatten := fs.Bool("flatten", false, "also bench the first image's final filesystem as one layer (the single-big-layer shape), next to the one-core cold scan every image gets")
 	reg := fs.Bool("registry", false, "also push each image to a loopback registry and time a fetch of its blobs (go-containerregistry) against a cold strata scan of it, at the same concurrency")
+	regLink := fs.Float64("registry-link", bench.DefaultRegistryLink/1e6, "with --registry: also time both over a link of this many MB/s shared by the connections, as in front of a real registry (0: only at loopback speed)")
 	peers := fs.Bool("peers", false, "instead: strata scan (cold, warm) side by side with clamscan, yara with public rule sets, malcontent and trivy on the same images, wall time and peak RSS; writes peers.md and peers.json (make bench-peers)")
 	peersDir := fs.String("peers-dir", "bin/peers", "with --peers: where make bench-peers puts the peers (trivy; a malcontent built by hand as mal); PATH is searched next")
 	clamDB := fs.String("clamav-db", bench.DefaultClamDB, "with --peers: the ClamAV database directory clamscan uses")
@@ -67,6 +68,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			PeersDir: *peersDir, YaraRules: rules, ClamDB: *clamDB, Stdout: stdout, Stderr: stderr})
 		return err
 	}
-	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, Flatten: *flatten, Dynamic: *dyn, DynamicTimeout: *dynTimeout, Stdout: stdout, Stderr: stderr})
+	_, err = bench.Run(ctx, bench.Config{Refs: pos, Count: *count, Out: *out, Engines: *engines, Platform: *platform, Builds: *builds, Registry: *reg, RegistryLink: *regLink * 1e6, Flatten: *flatten, Dynamic: *dyn, DynamicTimeout: *dynTimeout, Stdout: stdout, Stderr: stderr})
 	return err
 }

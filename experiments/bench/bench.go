@@ -37,7 +37,8 @@ fresh in-memory layer cache; cold-1cpu: the same with GOMAXPROCS=1. warm: the sa
 multiengine: clamscan + yara over every layer's files (signatures learned from the last layer,
 or the topmost layer below it that yields some; fresh cache); clamscan, yara: each engine's own wall time (they run concurrently per layer).
 registry-fetch: manifest, config and every layer blob fetched from a loopback registry with go-containerregistry,
-N layers at once; registry-scan: strata scan of that reference without cache, same N (--registry).
+N layers at once; registry-scan: strata scan of that reference without cache, same N (--registry);
+registry-fetch-link, registry-scan-link: the same over a link of --registry-link MB/s shared by the connections.
 dynamic-cold, dynamic-warm: one sandbox run of the start command (strata scan --dynamic) with none of the image's layers stored
 (the first run into an empty store, later ones after the previous round's layers were evicted, as in a store in use),
 then with the layers stored; setup, run and teardown in bench.json and the verdict line (--dynamic).
@@ -103,8 +104,10 @@ type Config struct {
 	// Builds also times experiment 2's BuildKit builds, cold and warm.
 	Builds bool
 	// Registry also pushes each image to a loopback registry and times a
-	// fetch of its blobs against a cold registry scan (registry.go).
-	Registry bool
+	// fetch of its blobs against a cold registry scan (registry.go), and
+	// again over a link of RegistryLink bytes a second (0: not).
+	Registry     bool
+	RegistryLink float64
 	// Flatten also benches, for the first image, its final filesystem as
 	// a single gzip layer (flatten.go): the single-big-layer shape that
 	// parallel layers cannot help.
@@ -154,8 +157,15 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			if err != nil {
 				return rep, fmt.Errorf("%s: %w", t.Name, err)
 			}
+			var links []float64 // 0: loopback at full speed
 			if cfg.Registry {
-				ms, err := benchRegistry(ctx, t.Image, cfg.Count)
+				links = append(links, 0)
+				if cfg.RegistryLink > 0 {
+					links = append(links, cfg.RegistryLink)
+				}
+			}
+			for _, link := range links {
+				ms, err := benchRegistry(ctx, t.Image, cfg.Count, link)
 				if err != nil {
 					return rep, fmt.Errorf("%s: %w", t.Name, err)
 				}

@@ -16,11 +16,13 @@ func TestRunRegistry(t *testing.T) {
 	oci := filepath.Join(dir, "oci")
 	writeLayout(t, oci)
 	var out, errb bytes.Buffer
-	rep, err := Run(context.Background(), Config{Refs: []string{oci + ":miner"}, Count: 2, Registry: true, Stdout: &out, Stderr: &errb})
+	const link = 2e6 // bytes a second: the test image's blobs take a visible time
+	rep, err := Run(context.Background(), Config{Refs: []string{oci + ":miner"}, Count: 2, Registry: true, RegistryLink: link, Stdout: &out, Stderr: &errb})
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, errb.String())
 	}
-	for _, want := range []string{measureRegistryFetch, measureRegistryScan, "x fetch", "registry scan", "the fetch-only time"} {
+	for _, want := range []string{measureRegistryFetch, measureRegistryScan, measureRegistryFetchLink, measureRegistryScanLink,
+		"x fetch", "registry scan from loopback", "registry scan over a 2 MB/s link", "the fetch-only time"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -28,10 +30,22 @@ func TestRunRegistry(t *testing.T) {
 	if len(rep.Images) != 1 {
 		t.Fatalf("%d images", len(rep.Images))
 	}
-	for _, name := range []string{measureRegistryFetch, measureRegistryScan} {
-		if ns, ok := rep.Images[0].median(name); !ok || ns <= 0 {
+	bi := rep.Images[0]
+	for _, name := range []string{measureRegistryFetch, measureRegistryScan, measureRegistryFetchLink, measureRegistryScanLink} {
+		if ns, ok := bi.median(name); !ok || ns <= 0 {
 			t.Errorf("%s: median %d (present %v)", name, ns, ok)
 		}
+	}
+	// The link paces the fetch: its blobs cannot arrive faster than the
+	// link, whatever loopback does.
+	var blobs int64
+	for _, m := range bi.Measurements {
+		if m.Name == measureRegistryFetchLink && len(m.Extra) > 0 {
+			blobs = m.Extra[0]["blob_bytes"]
+		}
+	}
+	if fl, _ := bi.median(measureRegistryFetchLink); blobs == 0 || float64(fl) < 0.9*float64(blobs)/link*1e9 {
+		t.Errorf("fetch over the %.0f B/s link took %d ns for %d blob bytes: the link does not pace it", link, fl, blobs)
 	}
 }
 
