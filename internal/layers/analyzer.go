@@ -53,9 +53,11 @@ type LayerAnalyzer interface {
 // must not change the analyzer's state, and must return what AnalyzeFile
 // would return for the same entry and content, so that ReplayFile with its
 // result does what AnalyzeFile would have done. With WithParallelLayers the
-// walker calls it from other goroutines for layers the walk has not reached
-// yet; the Entry it gets carries the path, type, mode, size and layer, not
-// what the overlay fills in later (Previous, Hidden, ReplacedBy).
+// walker calls it, from other goroutines, for every file instead of
+// AnalyzeFile: of layers the walk has not reached yet, and of the layer it
+// streams, whose results reach ReplayFile in entry order, a few entries
+// later. The Entry it gets carries the path, type, mode, size and layer,
+// not what the overlay fills in later (Previous, Hidden, ReplacedBy).
 type ContentAnalyzer interface {
 	FileAnalyzer
 	AnalyzeContent(layer *LayerInfo, e *Entry, content io.Reader) ([]byte, error)

@@ -44,7 +44,7 @@ const (
 	// DefaultMaxConfigBytes bounds the image config read.
 	DefaultMaxConfigBytes int64 = 8 << 20
 	// DefaultPrereadMaxBytes bounds the memory of one layer read ahead by
-	// WithParallelLayers (headers and per-file results, about 100 bytes per
+	// WithParallelLayers (headers and per-file results, about 300 bytes per
 	// entry plus the results); a larger layer is read by the walk itself.
 	DefaultPrereadMaxBytes = 64 << 20
 )
@@ -145,15 +145,16 @@ func WithMaxWallTime(d time.Duration) WalkOption { return func(o *walkOptions) {
 // (with the same per-layer limits and digest checks), run AnalyzeContent on
 // their files and keep a recording of headers and results in memory, at
 // most n recordings at a time and each at most DefaultPrereadMaxBytes. The
-// layer the walk reaches without a read ahead (the first, an image's only
-// one) is read into a recording the same way. Files of up to 16 MiB are
-// copied out of the tar stream and analysed by n workers, with at most
-// 64 MiB of such content waiting or in analysis; larger ones in the
-// reading goroutine. The walk applies a recording in layer order like a
-// cached layer (overlay, image budgets, ReplayFile), and reads the layer
-// itself when the recording would not fit in what is left of the image
-// budgets or the read failed, so the Result, the issues and the analyzer
-// calls that reach ReplayFile are those of a walk with n = 1. Layers a LayerSource
+// walk applies a recording in layer order like a cached layer (overlay,
+// image budgets, ReplayFile), and reads the layer itself when the
+// recording would not fit in what is left of the image budgets or the
+// read ahead failed. Whoever reads a layer, a read ahead or the walk
+// (the first layer, an image's only one), copies its files of up to
+// 16 MiB out of the tar stream for n workers (at most 64 MiB of such
+// content waiting or in analysis) and analyses larger ones in place, all
+// with AnalyzeContent; the walk hands the results to ReplayFile in entry
+// order. So the Result, the issues and the analyzer calls that reach
+// ReplayFile are those of a walk with n = 1, which calls AnalyzeFile. Layers a LayerSource
 // replays are not read ahead. The wall-time budget is the exception: where
 // it cuts a walk depends on speed.
 func WithParallelLayers(n int) WalkOption {

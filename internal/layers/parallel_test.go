@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -304,10 +305,11 @@ func describe(r *layers.Result) string {
 	return b.String()
 }
 
-// TestParallelLayersUsesRecordings: every layer, the first too, is read
-// into a recording whose files the workers analyse (each file analysed
-// once, by AnalyzeContent) and applied from it, and a recording over the
-// memory bound is not used (the walk analyses again).
+// TestParallelLayersUsesRecordings: layers read ahead are applied from
+// their recordings (each file analysed once, by AnalyzeContent), a
+// recording over the memory bound is not used (the walk analyses again),
+// and the layers the walk streams have their files analysed by the
+// workers too: in a parallel walk AnalyzeFile is never called.
 func TestParallelLayersUsesRecordings(t *testing.T) {
 	img := rawImage(t, overlayLayers(), nil)
 	first, files := 0, 0 // regular files in layer 0 and in the others
@@ -325,11 +327,11 @@ func TestParallelLayersUsesRecordings(t *testing.T) {
 	tests := []struct {
 		name         string
 		opts         []layers.WalkOption
-		wantAnalyzed int // AnalyzeFile calls: files whose recording was not used
+		wantAnalyzed int // AnalyzeFile calls
 		wantContent  int // AnalyzeContent calls (-1: any; a read gives up at the bound)
 	}{
 		{name: "recordings used", opts: []layers.WalkOption{layers.WithParallelLayers(8)}, wantAnalyzed: 0, wantContent: first + files},
-		{name: "recordings too large", opts: []layers.WalkOption{layers.WithParallelLayers(8), layers.WithPrereadMaxBytes(1)}, wantAnalyzed: first + files, wantContent: -1},
+		{name: "recordings too large", opts: []layers.WalkOption{layers.WithParallelLayers(8), layers.WithPrereadMaxBytes(1)}, wantAnalyzed: 0, wantContent: -1},
 		{name: "sequential", opts: nil, wantAnalyzed: first + files, wantContent: 0},
 	}
 	for _, tt := range tests {
@@ -433,3 +435,111 @@ func TestParallelLayersCancelNoLeak(t *testing.T) {
 		t.Errorf("%d goroutines after the walks, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// slowReadAnalyzer reads content 1 MiB at a time with a pause, and records
+// the most bytes one AnalyzeContent call read.
+type slowReadAnalyzer struct {
+	contentAnalyzer
+	mostRead atomic.Int64
+}
+
+func (s *slowReadAnalyzer) AnalyzeContent(_ *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		time.Sleep(5 * time.Millisecond)
+		m, err := r.Read(buf)
+		n += int64(m)
+		if n > s.mostRead.Load() {
+			s.mostRead.Store(n)
+		}
+		if err == io.EOF {
+			return fmt.Appendf(nil, "%s read=%d", e.Path, n), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// TestParallelStreamedLayerWallTime: the layer the walk streams itself
+// (here an image's only layer) stops at the wall-time limit inside a file
+// analysed in place, as the sequential walk does, rather than reading the
+// file to its end first.
+func TestParallelStreamedLayerWallTime(t *testing.T) {
+	const size = 64 << 20 // over the size handed to workers: read in place
+	img := rawImage(t, [][]dt.File{{dt.Text("big", strings.Repeat("z", size))}}, nil)
+	a := &slowReadAnalyzer{}
+	res, err := layers.WalkAnalyzer(context.Background(), img, a, layers.WithParallelLayers(2), layers.WithMaxWallTime(30*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := a.mostRead.Load(); n >= size/2 {
+		t.Errorf("the walk's own layer: %d of %d bytes read past a 30 ms limit", n, size)
+	}
+	var kinds []layers.IssueKind
+	for _, is := range res.Issues {
+		kinds = append(kinds, is.Kind)
+	}
+	if !slices.Contains(kinds, layers.IssueWallTimeLimit) {
+		t.Errorf("issues %v, want %s", kinds, layers.IssueWallTimeLimit)
+	}
+}
+
+// firstBlocksAnalyzer blocks AnalyzeContent of "a/0000" until release is
+// closed and counts the calls.
+type firstBlocksAnalyzer struct {
+	contentAnalyzer
+	release chan struct{}
+	calls   atomic.Int64
+}
+
+func (f *firstBlocksAnalyzer) AnalyzeContent(l *layers.LayerInfo, e *layers.Entry, r io.Reader) ([]byte, error) {
+	f.calls.Add(1)
+	if e.Path == "a/0000" {
+		<-f.release
+	}
+	return f.contentAnalyzer.AnalyzeContent(l, e, r)
+}
+
+// TestParallelPendingFilesBounded: one slow file holds back the collection
+// of every file after it; the read stops handing out files at
+// FanoutMaxPending instead of keeping a job and a result for each, and
+// the walk's outcome is unchanged once the slow file ends.
+func TestParallelPendingFilesBounded(t *testing.T) {
+	n := 3 * layers.FanoutMaxPending
+	files := make([]dt.File, n)
+	for i := range files {
+		files[i] = dt.Text(fmt.Sprintf("a/%04d", i), fmt.Sprint(i))
+	}
+	img := rawImage(t, [][]dt.File{files}, nil)
+	a := &firstBlocksAnalyzer{release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := layers.WalkAnalyzer(context.Background(), img, a, layers.WithParallelLayers(2))
+		done <- err
+	}()
+	// Let the other worker drain whatever it is handed.
+	deadline := time.Now().Add(5 * time.Second)
+	last := int64(-1)
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		c := a.calls.Load()
+		if c == last {
+			break
+		}
+		last = c
+	}
+	if c := a.calls.Load(); c > int64(layers.FanoutMaxPending)+4 {
+		t.Errorf("%d files analysed while the first was still running; want at most about %d", c, layers.FanoutMaxPending)
+	}
+	close(a.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := len(a.calls0()); got != n {
+		t.Errorf("%d files reached the walk, want %d", got, n)
+	}
+}
+
+func (f *firstBlocksAnalyzer) calls0() []string { return f.contentAnalyzer.calls }

@@ -24,19 +24,24 @@ import (
 // done or is not used.
 
 // prereadEntryBytes is what a recorded entry costs besides its name, link
-// target and result (the header and the slice element).
-const prereadEntryBytes = 96
+// target and result: the tar.Header (224 bytes allocated) and the slice
+// element (40, in a slice grown by doubling).
+const prereadEntryBytes = 300
 
-// Files of one layer are analysed on several cores too: a read copies each
-// file of at most fanoutMaxFile bytes out of the tar stream and hands it to
-// the prereader's workers, so a layer the walk reaches (the first, or an
+// Files of one layer are analysed on several cores too: a read ahead, and
+// the walk streaming a layer (streamFan), copy each file of at most
+// fanoutMaxFile bytes out of the tar stream and hand it to the
+// prereader's workers, so a layer the walk reaches (the first, or an
 // image's only layer) is not analysed on one core while the others wait.
 // fanoutBudget bounds the content held by files handed out and not yet
-// analysed, across every read of the walk; larger files are analysed in
-// the reading goroutine, streaming, as before.
+// analysed, across the walk; larger files are analysed in the reading
+// goroutine, streaming, as before.
+// fanoutMaxPending bounds the files handed out and not yet collected of
+// one read (one slow file holds back the collection of those after it).
 const (
-	fanoutMaxFile = 16 << 20
-	fanoutBudget  = 64 << 20
+	fanoutMaxFile    = 16 << 20
+	fanoutBudget     = 64 << 20
+	fanoutMaxPending = 1024
 )
 
 // fileJob is one file handed to a worker: its content, and what
@@ -51,6 +56,7 @@ type fileJob struct {
 	err  error
 	done atomic.Bool
 	wg   *sync.WaitGroup
+	wake chan struct{} // the read's: a token each time one of its files is done
 }
 
 // recording is a layer read ahead: each header the tar stream yielded (only
@@ -231,11 +237,9 @@ func (p *prereader) take(i int) *recording {
 		p.head = i
 		switch p.state[i] {
 		case stPending, stWalk:
-			// The walk reads it, its files on every core; nil (a limit,
-			// an error, a mismatch) has the walk stream it and report why.
 			p.state[i] = stWalk
 			p.mu.Unlock()
-			return p.read(i)
+			return nil
 		case stDone:
 			r := p.recs[i]
 			p.recs[i], p.state[i] = nil, stWalk
@@ -320,6 +324,10 @@ func (p *prereader) analyse() {
 		p.budget.Release(int64(len(j.buf)))
 		j.buf, j.e, j.li = nil, nil, nil
 		j.done.Store(true)
+		select {
+		case j.wake <- struct{}{}:
+		default:
+		}
 		j.wg.Done()
 	}
 }
@@ -334,9 +342,16 @@ type prereadCounter struct {
 	n   int64
 	max int64 // <= 0: none
 	eof bool
+	// The read gives up once ctx is done or past deadline (zero: none),
+	// inside a file too, as the walk's countingReader does.
+	ctx      context.Context
+	deadline time.Time
 }
 
 func (c *prereadCounter) Read(p []byte) (int, error) {
+	if c.ctx.Err() != nil || (!c.deadline.IsZero() && time.Now().After(c.deadline)) {
+		return 0, errPrereadLimit
+	}
 	if c.max > 0 {
 		left := c.max - c.n
 		if left <= 0 {
@@ -371,9 +386,14 @@ func (p *prereader) read(j int) *recording {
 			limit = m
 		}
 	}
-	cr := &prereadCounter{r: rs, max: limit}
+	cr := &prereadCounter{r: rs, max: limit, ctx: p.ctx}
+	if o.maxWallTime > 0 {
+		cr.deadline = p.start.Add(o.maxWallTime)
+	}
+	pastDeadline := func() bool { return !cr.deadline.IsZero() && time.Now().After(cr.deadline) }
 	tr := tar.NewReader(cr)
 	r := &recording{}
+	wake := make(chan struct{}, 1)
 	// Files handed to the workers, in entry order; every return waits for
 	// them. Finished ones are taken off the front as the read goes on, so
 	// a layer of many small files does not keep a job per file.
@@ -398,7 +418,7 @@ func (p *prereader) read(j int) *recording {
 		jobs = jobs[k:]
 	}
 	for {
-		if p.ctx.Err() != nil || (o.maxWallTime > 0 && time.Since(p.start) > o.maxWallTime) {
+		if p.ctx.Err() != nil || pastDeadline() {
 			return nil
 		}
 		hdr, err := tr.Next()
@@ -412,7 +432,7 @@ func (p *prereader) read(j int) *recording {
 			}
 			r.bytes, r.diffOK = cr.n, diffOK
 			collect(true)
-			if failed || (o.prereadMaxBytes > 0 && r.size > o.prereadMaxBytes) {
+			if failed || pastDeadline() || (o.prereadMaxBytes > 0 && r.size > o.prereadMaxBytes) {
 				return nil
 			}
 			return r
@@ -436,7 +456,7 @@ func (p *prereader) read(j int) *recording {
 				p.budget.Release(hdr.Size)
 				return nil // the walk reads the same stream and reports it
 			}
-			j := &fileJob{li: li, e: e, buf: buf, size: hdr.Size, idx: len(r.entries), wg: &handed}
+			j := &fileJob{li: li, e: e, buf: buf, size: hdr.Size, idx: len(r.entries), wg: &handed, wake: wake}
 			handed.Add(1)
 			jobs = append(jobs, j)
 			p.jobs <- j
@@ -454,7 +474,14 @@ func (p *prereader) read(j int) *recording {
 			return nil
 		}
 		r.entries = append(r.entries, re)
-		if collect(false); failed {
+		for collect(false); len(jobs) >= fanoutMaxPending && !failed; collect(false) {
+			select {
+			case <-wake: // some file is done: perhaps the first
+			case <-p.ctx.Done():
+				return nil
+			}
+		}
+		if failed {
 			return nil
 		}
 	}

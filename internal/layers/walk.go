@@ -376,11 +376,19 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 			Detail: fmt.Sprintf("layer stream cut short or corrupt after %d entries (%d bytes): %v; the rest of the layer was not scanned", li.Entries, li.Bytes, err)})
 		return nil
 	}
+	// With workers (parallel walks), files go to them and reach the
+	// analyzer in entry order (streamFan); every issue and return below
+	// comes after the files before it were applied.
+	fan := w.newStreamFan(li, rec, func() bool { return cr.limit != nil || cr.err != nil || cr.eof })
+	defer fan.wait()
 	for {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
 		hdr, err := tr.Next()
+		if ferr := fan.drain(err != nil); ferr != nil {
+			return false, ferr
+		}
 		if err == io.EOF {
 			if cr.eof && li.Entries > 0 {
 				// The stream ended where a header was due, without the
@@ -394,16 +402,38 @@ func (w *walker) streamLayer(ctx context.Context, li *LayerInfo, l v1.Layer, rec
 			return false, stop(err, "")
 		}
 		if w.opts.maxEntries > 0 && li.Entries >= w.opts.maxEntries {
+			if ferr := fan.drain(true); ferr != nil {
+				return false, ferr
+			}
 			w.issue(Issue{Kind: IssueEntryLimit, Layer: i,
 				Detail: fmt.Sprintf("layer has more than %d entries; the rest was not scanned", w.opts.maxEntries)})
 			return false, nil
 		}
 		if le := w.imageBudget(); le != nil {
+			if ferr := fan.drain(true); ferr != nil {
+				return false, ferr
+			}
 			w.stopImage(i, le)
 			return false, nil
 		}
 		li.Entries++
 		w.entries++
+		if fan != nil {
+			f, streamErr, err := fan.add(ctx, hdr, tr)
+			if err != nil {
+				return false, err
+			}
+			if streamErr != nil {
+				if ferr := fan.drain(true); ferr != nil {
+					return false, ferr
+				}
+				if f.Truncated {
+					w.fileLimit(li, fan.last)
+				}
+				return false, stop(cmpErr(cr.err, streamErr), hdr.Name)
+			}
+			continue
+		}
 		f, err := w.applyStreamed(li, hdr, tr)
 		if err != nil {
 			if cr.limit != nil || cr.err != nil || cr.eof {
