@@ -2,6 +2,7 @@ package layers
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,7 +21,8 @@ type streamFan struct {
 	li           *LayerInfo
 	rec          Recorder
 	streamFailed func() bool // the layer stream failed (not the analyzer)
-	q            []fanEntry  // at most fanoutMaxPending
+	q            []fanEntry  // at most fanoutMaxPending entries
+	qBytes       int         // what q's headers hold, at most fanoutMaxQueueBytes
 	wg           sync.WaitGroup
 	wake         chan struct{}
 	last         *Entry // the entry add applied last
@@ -43,47 +45,65 @@ func (w *walker) newStreamFan(li *LayerInfo, rec Recorder, streamFailed func() b
 }
 
 // add applies hdr to the overlay and starts its file's analysis. A non-nil
-// streamErr is the layer stream failing under the file (f says whether it
-// was cut at MaxFileBytes first); err is the walk's context ending.
+// streamErr is the layer stream failing under the analyzer (f says whether
+// the file was cut at MaxFileBytes first); err is the walk's context
+// ending, or an analyzer error of an earlier entry.
 func (s *streamFan) add(ctx context.Context, hdr *tar.Header, content io.Reader) (f FileOutcome, streamErr, err error) {
 	w, o := s.w, &s.w.opts
 	e := w.apply(s.li, hdr)
 	s.last = e
-	fe := fanEntry{hdr: hdr, e: e}
+	// Only what the overlay and a recorder read of the header is kept: a
+	// PAX header can carry megabytes.
+	fe := fanEntry{hdr: &tar.Header{Typeflag: hdr.Typeflag, Name: hdr.Name, Linkname: hdr.Linkname, Mode: hdr.Mode, Size: hdr.Size}, e: e}
 	if e != nil {
 		fe.f.Visited = true
+		// The analysis gets the entry as a read ahead would: not the
+		// overlay's, which the walk goes on changing.
+		li := &w.pre.infos[s.li.Index]
+		ae := o.regularFile(li, hdr)
+		if ae == nil {
+			return f, nil, fmt.Errorf("layer %d (%s) %s: the workers and the overlay disagree on whether this is a regular file", s.li.Index, s.li.DiffID, hdr.Name)
+		}
+		var in io.Reader // content analysed here, not by a worker
 		if hdr.Size <= fanoutMaxFile && (o.maxFileBytes <= 0 || hdr.Size <= o.maxFileBytes) {
 			p := w.pre
 			if err := p.budget.Acquire(ctx, hdr.Size); err != nil {
 				return f, nil, err
 			}
 			buf := make([]byte, hdr.Size)
-			if _, rerr := io.ReadFull(content, buf); rerr != nil {
+			if n, rerr := io.ReadFull(content, buf); rerr != nil {
+				// The analyzer sees the bytes there were, then the
+				// error, as it would have reading the stream itself.
 				p.budget.Release(hdr.Size)
-				if s.streamFailed() {
-					return fe.f, rerr, nil
-				}
-				return f, nil, fmt.Errorf("layer %d (%s) %s: visit: %w", s.li.Index, s.li.DiffID, hdr.Name, rerr)
+				in = io.MultiReader(bytes.NewReader(buf[:n]), errReader{rerr})
+			} else {
+				fe.job = &fileJob{li: li, e: ae, buf: buf, size: hdr.Size, wg: &s.wg, wake: s.wake}
+				s.wg.Add(1)
+				p.jobs <- fe.job
 			}
-			fe.job = &fileJob{li: s.li, e: e, buf: buf, size: hdr.Size, wg: &s.wg, wake: s.wake}
-			s.wg.Add(1)
-			p.jobs <- fe.job
 		} else {
-			c := &contentReader{r: content, limit: o.maxFileBytes, size: hdr.Size}
-			fe.f.Result, fe.err = w.pre.ca.AnalyzeContent(s.li, e, c)
+			in = content
+		}
+		if in != nil {
+			c := &contentReader{r: in, limit: o.maxFileBytes, size: hdr.Size}
+			fe.f.Result, fe.err = w.pre.ca.AnalyzeContent(li, ae, c)
 			fe.f.Truncated = c.truncated
 			if fe.err != nil && s.streamFailed() {
-				return fe.f, fe.err, nil
+				return fe.f, fmt.Errorf("visit: %w", fe.err), nil
 			}
 		}
 	}
 	s.q = append(s.q, fe)
+	s.qBytes += prereadEntryBytes + len(hdr.Name) + len(hdr.Linkname)
+	// A file cut at MaxFileBytes reports it when drained: now, so the
+	// issue comes before any the next headers' overlay reports.
+	all := fe.f.Truncated
 	// One slow file holds back every entry after it: the queue is bounded.
 	for {
-		if err := s.drain(false); err != nil {
+		if err := s.drain(all); err != nil {
 			return f, nil, err
 		}
-		if len(s.q) < fanoutMaxPending {
+		if len(s.q) < fanoutMaxPending && s.qBytes < fanoutMaxQueueBytes {
 			return fe.f, nil, nil
 		}
 		select {
@@ -93,6 +113,11 @@ func (s *streamFan) add(ctx context.Context, hdr *tar.Header, content io.Reader)
 		}
 	}
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // drain hands the results at the front of the queue to the analyzer and
 // the recorder, in order: those already analysed, or (all) every one,
@@ -130,6 +155,7 @@ func (s *streamFan) drain(all bool) error {
 		if s.rec != nil {
 			s.rec.Entry(fe.hdr, fe.f)
 		}
+		s.qBytes -= prereadEntryBytes + len(fe.hdr.Name) + len(fe.hdr.Linkname)
 		s.q[0] = fanEntry{}
 		s.q = s.q[1:]
 	}

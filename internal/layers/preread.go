@@ -42,6 +42,9 @@ const (
 	fanoutMaxFile    = 16 << 20
 	fanoutBudget     = 64 << 20
 	fanoutMaxPending = 1024
+	// fanoutMaxQueueBytes bounds the headers (names, link targets) the walk
+	// keeps queued behind a file still being analysed.
+	fanoutMaxQueueBytes = 16 << 20
 )
 
 // fileJob is one file handed to a worker: its content, and what
