@@ -48,27 +48,28 @@ func benchImage(ctx context.Context, ref string, t imageref.Target, count int, e
 	cold := Measurement{Name: measureCold}
 	warm := Measurement{Name: measureWarm}
 	procs := runtime.GOMAXPROCS(0)
+	walkFloor := func(m *Measurement) error {
+		var res *layers.Result
+		ns, err := timeIt(func() (err error) { res, err = layers.Walk(ctx, img, drain); return err })
+		if err != nil {
+			return fmt.Errorf("floor walk: %w", err)
+		}
+		bi.Bytes = res.Bytes
+		m.RunsNS = append(m.RunsNS, ns)
+		return nil
+	}
 	for range count {
 		// The floor on one core, then (on a multi-core machine) on every
 		// core, where the layer stream decompresses ahead of the walk on
 		// a goroutine of its own.
-		for _, m := range []*Measurement{&floor, &floorAll} {
-			if m == &floorAll && procs < 2 {
-				break
-			}
-			var res *layers.Result
-			ns, err := timeIt(func() (err error) {
-				if m == &floor {
-					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-				}
-				res, err = layers.Walk(ctx, img, drain)
-				return err
-			})
-			if err != nil {
-				return bi, fmt.Errorf("floor walk: %w", err)
-			}
-			bi.Bytes = res.Bytes
-			m.RunsNS = append(m.RunsNS, ns)
+		prev := runtime.GOMAXPROCS(1)
+		err := walkFloor(&floor)
+		runtime.GOMAXPROCS(prev)
+		if err == nil && procs > 1 {
+			err = walkFloor(&floorAll)
+		}
+		if err != nil {
+			return bi, err
 		}
 
 		d := scanLikeCLI(t)

@@ -2,7 +2,6 @@ package layers
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -64,24 +63,13 @@ func (s *streamFan) add(ctx context.Context, hdr *tar.Header, content io.Reader)
 		if ae == nil {
 			return f, nil, fmt.Errorf("layer %d (%s) %s: the workers and the overlay disagree on whether this is a regular file", s.li.Index, s.li.DiffID, hdr.Name)
 		}
-		var in io.Reader // content analysed here, not by a worker
-		if hdr.Size <= fanoutMaxFile && (o.maxFileBytes <= 0 || hdr.Size <= o.maxFileBytes) {
-			p := w.pre
-			if err := p.budget.Acquire(ctx, hdr.Size); err != nil {
-				return f, nil, err
-			}
-			buf := make([]byte, hdr.Size)
-			if n, rerr := io.ReadFull(content, buf); rerr != nil {
-				// The analyzer sees the bytes there were, then the
-				// error, as it would have reading the stream itself.
-				p.budget.Release(hdr.Size)
-				in = io.MultiReader(bytes.NewReader(buf[:n]), errReader{rerr})
-			} else {
-				fe.job = &fileJob{li: li, e: ae, buf: buf, size: hdr.Size, wg: &s.wg, wake: s.wake}
-				s.wg.Add(1)
-				p.jobs <- fe.job
-			}
-		} else {
+		// Content analysed here, not by a worker: a large file's, or what
+		// there was of one the stream cut.
+		var in io.Reader
+		if fe.job, in, err = w.pre.handOut(ctx, li, ae, hdr.Size, content, &s.wg, s.wake, 0); err != nil {
+			return f, nil, err
+		}
+		if fe.job == nil && in == nil {
 			in = content
 		}
 		if in != nil {
@@ -113,11 +101,6 @@ func (s *streamFan) add(ctx context.Context, hdr *tar.Header, content io.Reader)
 		}
 	}
 }
-
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // drain hands the results at the front of the queue to the analyzer and
 // the recorder, in order: those already analysed, or (all) every one,

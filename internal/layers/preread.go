@@ -47,6 +47,33 @@ const (
 	fanoutMaxQueueBytes = 16 << 20
 )
 
+// handOut copies a file's content out of the tar stream and hands it to
+// the workers, when it is small enough (else nil, nil). When the stream
+// fails inside the file, no job is made: partial yields the bytes there
+// were, then the error, for an analysis in place.
+func (p *prereader) handOut(ctx context.Context, li *LayerInfo, e *Entry, size int64, content io.Reader, wg *sync.WaitGroup, wake chan struct{}, idx int) (j *fileJob, partial io.Reader, err error) {
+	if max := p.opts.maxFileBytes; size > fanoutMaxFile || (max > 0 && size > max) {
+		return nil, nil, nil
+	}
+	if err := p.budget.Acquire(ctx, size); err != nil {
+		return nil, nil, err
+	}
+	buf := make([]byte, size)
+	if n, rerr := io.ReadFull(content, buf); rerr != nil {
+		p.budget.Release(size)
+		return nil, io.MultiReader(bytes.NewReader(buf[:n]), errReader{rerr}), nil
+	}
+	j = &fileJob{li: li, e: e, buf: buf, size: size, idx: idx, wg: wg, wake: wake}
+	wg.Add(1)
+	p.jobs <- j
+	return j, nil, nil
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
 // fileJob is one file handed to a worker: its content, and what
 // AnalyzeContent returned for it.
 type fileJob struct {
@@ -450,19 +477,15 @@ func (p *prereader) read(j int) *recording {
 		re := recEntry{hdr: &tar.Header{Typeflag: hdr.Typeflag, Name: hdr.Name, Linkname: hdr.Linkname,
 			Mode: hdr.Mode, Size: hdr.Size}}
 		e := o.regularFile(li, hdr)
-		if e != nil && hdr.Size <= fanoutMaxFile && (o.maxFileBytes <= 0 || hdr.Size <= o.maxFileBytes) {
-			if err := p.budget.Acquire(p.ctx, hdr.Size); err != nil {
-				return nil
-			}
-			buf := make([]byte, hdr.Size)
-			if _, err := io.ReadFull(tr, buf); err != nil {
-				p.budget.Release(hdr.Size)
+		var j *fileJob
+		if e != nil {
+			var partial io.Reader
+			if j, partial, err = p.handOut(p.ctx, li, e, hdr.Size, tr, &handed, wake, len(r.entries)); err != nil || partial != nil {
 				return nil // the walk reads the same stream and reports it
 			}
-			j := &fileJob{li: li, e: e, buf: buf, size: hdr.Size, idx: len(r.entries), wg: &handed, wake: wake}
-			handed.Add(1)
+		}
+		if j != nil {
 			jobs = append(jobs, j)
-			p.jobs <- j
 			re.f = FileOutcome{Visited: true}
 		} else if e != nil {
 			c := &contentReader{r: tr, limit: o.maxFileBytes, size: hdr.Size}
